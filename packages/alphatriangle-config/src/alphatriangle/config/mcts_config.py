@@ -1,0 +1,49 @@
+"""Settings of AlphaTriangle's batched tree search.
+
+Names follow trimcts' `SearchConfiguration` where the concept is the same
+(`max_simulations`, `max_depth`, `cpuct`, `dirichlet_alpha`, `dirichlet_epsilon`,
+`discount`, `mcts_batch_size`), so the original project's vocabulary still fits.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ._base import StrictConfig
+
+
+class AlphaTriangleMCTSConfig(StrictConfig):
+    """Search settings shared by the PUCT and Gumbel AlphaZero root rules."""
+
+    algorithm: Literal["puct", "gumbel"] = "gumbel"
+    """Root rule: "puct" (AlphaZero) or "gumbel" (Gumbel AlphaZero, strong at few simulations)."""
+    max_simulations: int = Field(default=16, ge=1, le=100_000)
+    """Simulations (network evaluations) per move."""
+    max_depth: int = Field(default=64, ge=1)
+    """A simulation stops walking down after this many edges."""
+    cpuct: float = Field(default=1.25, gt=0.0)
+    """Exploration constant of the PUCT rule."""
+    dirichlet_alpha: float = Field(default=0.3, gt=0.0)
+    """Concentration of the Dirichlet noise mixed into the root priors (PUCT)."""
+    dirichlet_epsilon: float = Field(default=0.25, ge=0.0, le=1.0)
+    """Weight of that noise (0 disables it)."""
+    discount: float = Field(default=0.99, gt=0.0, le=1.0)
+    """Per-move discount of rewards inside the tree and in value targets."""
+    mcts_batch_size: int = Field(default=256, ge=1)
+    """Most leaves sent to the network in one call; larger rounds are split."""
+    reuse_tree: bool = True
+    """Keep the chosen child's subtree for the next move (PUCT); the move then needs fewer new simulations."""
+    temperature: float = Field(default=1.0, ge=0.0)
+    """Visit-count temperature for choosing moves (PUCT); 0 is greedy."""
+    temperature_moves: int = Field(default=30, ge=0)
+    """Moves played with `temperature`; later moves are greedy (PUCT)."""
+    gumbel_max_considered_actions: int = Field(default=16, ge=1)
+    """Actions sampled at the root by Gumbel-top-k and halved sequentially."""
+    gumbel_scale: float = Field(default=1.0, ge=0.0)
+    """Scale of the Gumbel noise at the root (0: deterministic, for evaluation)."""
+    gumbel_c_visit: float = Field(default=50.0, gt=0.0)
+    """c_visit of the sigma transform of completed Q-values."""
+    gumbel_c_scale: float = Field(default=1.0, gt=0.0)
+    """c_scale of the sigma transform of completed Q-values."""

@@ -1,0 +1,120 @@
+"""The identity of one run and every path it uses, resolved once, in the driver.
+
+A Ray actor may run in a different working directory from the process that started
+the run (see shared/FACTS.md), so every path here is absolute from construction on.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from ._base import StrictConfig
+
+APP_NAME = "AlphaTriangle"
+"""Name of the application directory under the data root, and of the MLflow experiment."""
+DATA_DIR_NAME = ".alphatriangle_data"
+"""Directory created under the starting directory to hold all AlphaTriangle data."""
+_RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def default_run_name() -> str:
+    """A sortable, filesystem-safe run name from the current local time."""
+    return datetime.now().strftime("run_%Y%m%d_%H%M%S")
+
+
+def default_data_root() -> Path:
+    """`.alphatriangle_data/` under the current working directory, absolute."""
+    return (Path.cwd() / DATA_DIR_NAME).resolve()
+
+
+class RunContext(StrictConfig):
+    """Who a run is and where its data lives: `<data_root>/AlphaTriangle/...`."""
+
+    run_name: str = Field(default_factory=default_run_name)
+    """Name of the run directory and of the MLflow run."""
+    seed: int = Field(default=42, ge=0)
+    """Seed of the run's random number generators."""
+    data_root: Path = Field(default_factory=default_data_root)
+    """Root of all AlphaTriangle data (default: `./.alphatriangle_data`), made absolute."""
+    app_name: str = APP_NAME
+    """Application directory and MLflow experiment name."""
+    resume: bool = True
+    """Continue from the run's latest checkpoint and buffer when they exist."""
+    load_checkpoint: Path | None = None
+    """An explicit checkpoint to start the network from, made absolute."""
+    ray_address: str | None = None
+    """Address of an existing Ray cluster to join (None: start a local one)."""
+
+    @field_validator("run_name", "app_name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not _RUN_NAME_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not a safe directory name: use letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit, at most 128 characters"
+            )
+        return value
+
+    @field_validator("data_root", "load_checkpoint")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return None if value is None else Path(value).expanduser().resolve()
+
+    @property
+    def app_dir(self) -> Path:
+        """`<data_root>/<app_name>`: the MLflow store and every run of the app."""
+        return self.data_root / self.app_name
+
+    @property
+    def runs_dir(self) -> Path:
+        """Directory holding one subdirectory per run."""
+        return self.app_dir / "runs"
+
+    @property
+    def run_dir(self) -> Path:
+        """This run's directory."""
+        return self.runs_dir / self.run_name
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """Model and optimiser checkpoints of this run."""
+        return self.run_dir / "checkpoints"
+
+    @property
+    def buffers_dir(self) -> Path:
+        """Saved replay buffers of this run."""
+        return self.run_dir / "buffers"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Text logs of this run."""
+        return self.run_dir / "logs"
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """TensorBoard event files of this run."""
+        return self.run_dir / "tensorboard"
+
+    @property
+    def configs_path(self) -> Path:
+        """JSON file with every setting the run used."""
+        return self.run_dir / "configs.json"
+
+    @property
+    def mlflow_db_path(self) -> Path:
+        """SQLite database of the MLflow tracking store (shared by the app's runs)."""
+        return self.app_dir / "mlflow.db"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """`sqlite:////abs/path/mlflow.db`: the file store silently drops metrics with MLflow 3."""
+        return f"sqlite:///{self.mlflow_db_path.as_posix()}"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        """Artifact store of the MLflow experiment, beside the database."""
+        return self.app_dir / "mlartifacts"

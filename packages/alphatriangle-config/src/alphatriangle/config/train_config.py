@@ -1,0 +1,97 @@
+"""Self-play, replay and optimisation settings of one training run."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ._base import StrictConfig
+
+
+class TrainConfig(StrictConfig):
+    """Everything the trainer, the replay buffer and the self-play workers need to know."""
+
+    # --- run length and devices ---
+    max_training_steps: int | None = Field(default=20_000, ge=1)
+    """Stop after this many optimiser steps (None: run until stopped)."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Trainer device; "auto" takes a GPU when one is visible and falls back to the CPU."""
+    worker_device: Literal["auto", "cpu", "cuda"] = "cpu"
+    """Device for self-play inference in each worker."""
+    random_seed: int = Field(default=42, ge=0)
+    """Seed for every random number generator of the run."""
+
+    # --- self-play ---
+    num_self_play_workers: int = Field(default=1, ge=1, le=1024)
+    """Self-play worker actors (upper bound: the pipeline lowers it to the cores it finds)."""
+    games_per_worker: int = Field(default=32, ge=1, le=4096)
+    """Games a worker plays at once; their search leaves share one network call."""
+    worker_torch_threads: int = Field(default=1, ge=1, le=256)
+    """torch intra-op threads per worker, so workers do not fight over cores."""
+    max_episode_length: int = Field(default=500, ge=1)
+    """Moves after which a game is cut off (its value target then bootstraps)."""
+    worker_update_freq_steps: int = Field(default=20, ge=1)
+    """Send new weights to the workers every this many training steps."""
+    value_target_n_step: int | None = Field(default=20, ge=1)
+    """Bootstrap value targets from the search value this many moves ahead (None: Monte Carlo)."""
+
+    # --- replay buffer ---
+    buffer_capacity: int = Field(default=50_000, ge=1)
+    """Positions the replay buffer keeps; the oldest are overwritten first."""
+    min_buffer_size_to_train: int = Field(default=1_000, ge=1)
+    """Positions the buffer must hold before training starts."""
+    use_per: bool = True
+    """Prioritised experience replay instead of uniform sampling."""
+    per_alpha: float = Field(default=0.6, ge=0.0, le=1.0)
+    """How strongly priorities shape sampling (0 = uniform)."""
+    per_beta_initial: float = Field(default=0.4, ge=0.0, le=1.0)
+    """Importance-sampling correction at step 0."""
+    per_beta_final: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Importance-sampling correction once annealing ends."""
+    per_beta_anneal_steps: int | None = Field(default=None, ge=1)
+    """Training steps over which beta anneals (None: `max_training_steps`)."""
+    per_epsilon: float = Field(default=1e-5, gt=0.0)
+    """Added to every priority so no position is never sampled again."""
+
+    # --- optimisation ---
+    batch_size: int = Field(default=128, ge=1)
+    """Positions per training step."""
+    learning_rate: float = Field(default=1e-3, gt=0.0, le=1.0)
+    """Peak learning rate of AdamW."""
+    weight_decay: float = Field(default=1e-4, ge=0.0)
+    """AdamW decoupled weight decay."""
+    lr_warmup_steps: int = Field(default=100, ge=0)
+    """Linear warm-up steps before the cosine decay."""
+    lr_min_factor: float = Field(default=0.05, ge=0.0, le=1.0)
+    """The cosine schedule ends at `learning_rate * lr_min_factor`."""
+    gradient_clip_norm: float | None = Field(default=5.0, gt=0.0)
+    """Clip the global gradient norm to this (None: no clipping)."""
+    value_loss_weight: float = Field(default=1.0, ge=0.0)
+    """Weight of the value cross-entropy in the total loss."""
+    entropy_bonus_weight: float = Field(default=0.0, ge=0.0)
+    """Weight of the policy-entropy bonus subtracted from the loss."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        if self.min_buffer_size_to_train > self.buffer_capacity:
+            raise ValueError(
+                f"min_buffer_size_to_train ({self.min_buffer_size_to_train}) must not exceed "
+                f"buffer_capacity ({self.buffer_capacity})"
+            )
+        if self.batch_size > self.buffer_capacity:
+            raise ValueError(
+                f"batch_size ({self.batch_size}) must not exceed buffer_capacity "
+                f"({self.buffer_capacity})"
+            )
+        if self.per_beta_final < self.per_beta_initial:
+            raise ValueError(
+                f"per_beta_final ({self.per_beta_final}) must be >= per_beta_initial "
+                f"({self.per_beta_initial})"
+            )
+        return self
+
+    @property
+    def beta_anneal_steps(self) -> int:
+        """Steps over which PER beta anneals (falls back to the run length, then 100k)."""
+        return self.per_beta_anneal_steps or self.max_training_steps or 100_000

@@ -1,0 +1,22 @@
+"""Features, the policy-value network and the batched evaluator of AlphaTriangle."""
+
+from .device import resolve_device
+from .features import FeatureBatch, FeatureExtractor, FeatureSpec
+from .model import AlphaTriangleNet
+from .network import BatchEvaluation, CheckpointMismatchError, NeuralNetwork, StateDict
+from .value_support import ValueSupport, squash, unsquash
+
+__all__ = [
+    "AlphaTriangleNet",
+    "BatchEvaluation",
+    "CheckpointMismatchError",
+    "FeatureBatch",
+    "FeatureExtractor",
+    "FeatureSpec",
+    "NeuralNetwork",
+    "StateDict",
+    "ValueSupport",
+    "resolve_device",
+    "squash",
+    "unsquash",
+]
