@@ -1,0 +1,155 @@
+"""The search trees of B games, kept as arrays in the manner of DeepMind's mctx.
+
+Node i of tree b is row ``[b, i]``; per node and action, ``[b, i, a]``. The root is
+node 0. Nodes are appended in the order simulations create them. Game states live
+beside the arrays, one per expanded non-terminal node, because the engine is the
+only model of the game: expanding a child costs one engine copy of its parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from trianglengin import GameState
+
+ROOT_INDEX = 0
+"""Index of every tree's root node."""
+NO_PARENT = -1
+"""Parent of a root."""
+UNVISITED = -1
+"""Child index of an action that has not been expanded."""
+
+
+@dataclass(slots=True)
+class Tree:
+    """B search trees with room for N nodes each over A actions."""
+
+    node_visits: NDArray[np.int32]  # [B, N] simulations that passed through the node
+    node_value_sum: NDArray[np.float64]  # [B, N] sum of returns backed up from the node
+    node_network_value: NDArray[np.float32]  # [B, N] network value at expansion (0 if terminal)
+    node_reward: NDArray[np.float32]  # [B, N] reward on the edge into the node
+    node_terminal: NDArray[np.bool_]  # [B, N] the game ended on entering the node
+    parents: NDArray[np.int32]  # [B, N] parent index, NO_PARENT for roots and free rows
+    action_from_parent: NDArray[np.int32]  # [B, N] action on the edge into the node
+    children_index: NDArray[np.int32]  # [B, N, A] child node, UNVISITED if not expanded
+    children_prior: NDArray[np.float32]  # [B, N, A] prior policy, 0 on illegal actions
+    children_legal: NDArray[np.bool_]  # [B, N, A] legal actions of the node
+    children_visits: NDArray[np.int32]  # [B, N, A] visits of each edge
+    children_q_sum: NDArray[np.float64]  # [B, N, A] sum of discounted returns through each edge
+    num_nodes: NDArray[np.int32]  # [B] rows in use
+    q_min: NDArray[np.float64]  # [B] smallest Q-value seen in the tree (min-max normalisation)
+    q_max: NDArray[np.float64]  # [B] largest Q-value seen in the tree
+    states: list[list[GameState | None]]  # [B][N] engine state of each expanded node
+
+    @classmethod
+    def empty(cls, *, batch_size: int, num_nodes: int, num_actions: int) -> Tree:
+        b, n, a = batch_size, num_nodes, num_actions
+        tree = cls(
+            node_visits=np.zeros((b, n), np.int32),
+            node_value_sum=np.zeros((b, n), np.float64),
+            node_network_value=np.zeros((b, n), np.float32),
+            node_reward=np.zeros((b, n), np.float32),
+            node_terminal=np.zeros((b, n), np.bool_),
+            parents=np.full((b, n), NO_PARENT, np.int32),
+            action_from_parent=np.full((b, n), -1, np.int32),
+            children_index=np.full((b, n, a), UNVISITED, np.int32),
+            children_prior=np.zeros((b, n, a), np.float32),
+            children_legal=np.zeros((b, n, a), np.bool_),
+            children_visits=np.zeros((b, n, a), np.int32),
+            children_q_sum=np.zeros((b, n, a), np.float64),
+            num_nodes=np.zeros(b, np.int32),
+            q_min=np.full(b, np.inf),
+            q_max=np.full(b, -np.inf),
+            states=[[None] * n for _ in range(b)],
+        )
+        return tree
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.node_visits.shape[0])
+
+    @property
+    def capacity(self) -> int:
+        return int(self.node_visits.shape[1])
+
+    def clear(self, game: int) -> None:
+        """Forget tree `game` entirely (its root must be set again)."""
+        used = int(self.num_nodes[game])
+        self.node_visits[game, :used] = 0
+        self.node_value_sum[game, :used] = 0.0
+        self.node_network_value[game, :used] = 0.0
+        self.node_reward[game, :used] = 0.0
+        self.node_terminal[game, :used] = False
+        self.parents[game, :used] = NO_PARENT
+        self.action_from_parent[game, :used] = -1
+        self.children_index[game, :used] = UNVISITED
+        self.children_prior[game, :used] = 0.0
+        self.children_legal[game, :used] = False
+        self.children_visits[game, :used] = 0
+        self.children_q_sum[game, :used] = 0.0
+        self.num_nodes[game] = 0
+        self.q_min[game] = np.inf
+        self.q_max[game] = -np.inf
+        self.states[game] = [None] * self.capacity
+
+    def keep_subtree(self, game: int, new_root: int) -> None:
+        """Make `new_root` the root of tree `game`, keeping its subtree and dropping the rest.
+
+        Nodes are renumbered in breadth-first order, so the root is 0 again and every
+        kept statistic (visits, values, priors) carries over to the next move's search.
+        """
+        children = self.children_index[game]
+        order = [new_root]
+        cursor = 0
+        while cursor < len(order):
+            row = children[order[cursor]]
+            order.extend(int(c) for c in row[row != UNVISITED])
+            cursor += 1
+        old = np.asarray(order, dtype=np.int64)
+        kept = old.size
+        remap = np.full(self.capacity + 1, UNVISITED, np.int32)  # index -1 maps to UNVISITED
+        remap[old] = np.arange(kept, dtype=np.int32)
+        states = [self.states[game][i] for i in order]
+        node_arrays = (
+            self.node_visits,
+            self.node_value_sum,
+            self.node_network_value,
+            self.node_reward,
+            self.node_terminal,
+            self.action_from_parent,
+            self.children_prior,
+            self.children_legal,
+            self.children_visits,
+            self.children_q_sum,
+        )
+        for array in node_arrays:
+            moved = array[game, old].copy()
+            array[game].fill(0)
+            array[game, :kept] = moved
+        old_parents = self.parents[game, old]
+        self.parents[game].fill(NO_PARENT)
+        self.parents[game, :kept] = remap[old_parents]
+        self.parents[game, ROOT_INDEX] = NO_PARENT
+        self.action_from_parent[game, ROOT_INDEX] = -1
+        self.node_reward[game, ROOT_INDEX] = 0.0
+        old_children = self.children_index[game, old].copy()
+        self.children_index[game].fill(UNVISITED)
+        self.children_index[game, :kept] = remap[old_children]
+        self.num_nodes[game] = kept
+        self.states[game] = states + [None] * (self.capacity - kept)
+        # Q-values of the dropped siblings no longer bound the tree; rebuild the range.
+        visited = self.children_visits[game, :kept] > 0
+        if visited.any():
+            q = self.children_q_sum[game, :kept][visited] / self.children_visits[game, :kept][visited]
+            self.q_min[game], self.q_max[game] = float(q.min()), float(q.max())
+        else:
+            self.q_min[game], self.q_max[game] = np.inf, -np.inf
+
+    def root_value(self) -> NDArray[np.float64]:
+        """[B] mean return backed up through each root (its network value if unvisited)."""
+        visits = self.node_visits[:, ROOT_INDEX]
+        mean = self.node_value_sum[:, ROOT_INDEX] / np.maximum(visits, 1)
+        return np.where(visits > 0, mean, self.node_network_value[:, ROOT_INDEX])
