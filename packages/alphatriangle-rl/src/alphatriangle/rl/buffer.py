@@ -1,0 +1,238 @@
+"""ExperienceBuffer: fixed-capacity replay, uniform or prioritised (Schaul et al., 2016).
+
+Positions live in preallocated arrays written as a ring, so memory is fixed by the
+capacity from the first add on. With prioritised replay, position i is sampled with
+probability p_i^alpha / sum_j p_j^alpha and weighted by (N * P(i))^-beta, beta
+annealing from `per_beta_initial` to `per_beta_final` over the run. The whole state
+(arrays, priorities, write position, random generator) saves and restores exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alphatriangle.config import TrainConfig
+
+from .experience import ExperienceBatch
+from .sum_tree import SumTree
+
+_ARRAY_FIELDS = ("grid", "other", "policy_target", "value_target")
+
+
+@dataclass(frozen=True, slots=True)
+class SampledBatch:
+    """A training batch and where it came from."""
+
+    indices: NDArray[np.int64]  # [B] buffer slots, for priority updates
+    weights: NDArray[np.float32]  # [B] importance-sampling weights (all 1 when uniform)
+    experiences: ExperienceBatch
+
+
+class BufferStateError(ValueError):
+    """A saved buffer cannot be restored into this buffer."""
+
+
+class ExperienceBuffer:
+    """Ring buffer of training positions with optional prioritised sampling."""
+
+    def __init__(
+        self,
+        *,
+        capacity: int,
+        use_per: bool = False,
+        per_alpha: float = 0.6,
+        per_beta_initial: float = 0.4,
+        per_beta_final: float = 1.0,
+        per_beta_anneal_steps: int = 100_000,
+        per_epsilon: float = 1e-5,
+        seed: int = 0,
+    ) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        self.capacity = capacity
+        self.use_per = use_per
+        self.per_alpha = per_alpha
+        self.per_beta_initial = per_beta_initial
+        self.per_beta_final = per_beta_final
+        self.per_beta_anneal_steps = max(1, per_beta_anneal_steps)
+        self.per_epsilon = per_epsilon
+        self.rng = np.random.default_rng(seed)
+        self._arrays: dict[str, NDArray[Any]] | None = None
+        self._size = 0
+        self._next = 0
+        self._total_added = 0
+        self._max_priority = 1.0
+        self._priorities = SumTree(capacity) if use_per else None
+
+    @classmethod
+    def from_config(cls, config: TrainConfig, *, seed: int) -> ExperienceBuffer:
+        return cls(
+            capacity=config.buffer_capacity,
+            use_per=config.use_per,
+            per_alpha=config.per_alpha,
+            per_beta_initial=config.per_beta_initial,
+            per_beta_final=config.per_beta_final,
+            per_beta_anneal_steps=config.beta_anneal_steps,
+            per_epsilon=config.per_epsilon,
+            seed=seed,
+        )
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def total_added(self) -> int:
+        """Positions ever added, including overwritten ones."""
+        return self._total_added
+
+    def is_ready(self, min_size: int) -> bool:
+        return self._size >= min_size
+
+    # --- adding ---
+
+    def add(self, batch: ExperienceBatch) -> None:
+        """Append positions, overwriting the oldest once full; new ones get the top priority."""
+        count = len(batch)
+        if count == 0:
+            return
+        if count > self.capacity:
+            batch = batch.take(np.arange(count - self.capacity, count))
+            count = self.capacity
+        arrays = self._ensure_arrays(batch)
+        slots = (self._next + np.arange(count)) % self.capacity
+        for name in _ARRAY_FIELDS:
+            arrays[name][slots] = getattr(batch, name)
+        if self._priorities is not None:
+            self._priorities.set(slots, np.full(count, self._max_priority**self.per_alpha))
+        self._next = int((self._next + count) % self.capacity)
+        self._size = min(self.capacity, self._size + count)
+        self._total_added += count
+
+    def _ensure_arrays(self, batch: ExperienceBatch) -> dict[str, NDArray[Any]]:
+        if self._arrays is None:
+            self._arrays = {
+                name: np.zeros((self.capacity, *getattr(batch, name).shape[1:]), np.float32)
+                for name in _ARRAY_FIELDS
+            }
+        for name in _ARRAY_FIELDS:
+            expected = self._arrays[name].shape[1:]
+            got = getattr(batch, name).shape[1:]
+            if expected != got:
+                raise ValueError(
+                    f"experience field {name} has shape {got} per position, the buffer holds {expected}"
+                )
+        return self._arrays
+
+    # --- sampling ---
+
+    def beta(self, global_step: int) -> float:
+        fraction = min(1.0, max(0, global_step) / self.per_beta_anneal_steps)
+        return self.per_beta_initial + fraction * (self.per_beta_final - self.per_beta_initial)
+
+    def sample(self, batch_size: int, *, global_step: int = 0) -> SampledBatch:
+        """Draw `batch_size` positions (with replacement)."""
+        if self._size == 0 or self._arrays is None:
+            raise ValueError("cannot sample from an empty experience buffer")
+        if self._priorities is None:
+            indices = self.rng.integers(0, self._size, batch_size).astype(np.int64)
+            weights = np.ones(batch_size, np.float32)
+        else:
+            indices = self._priorities.sample(batch_size, self.rng)
+            empty = indices >= self._size
+            if empty.any():
+                indices[empty] = self.rng.integers(0, self._size, int(empty.sum()))
+            probabilities = self._priorities.get(indices) / self._priorities.total
+            raw = np.power(self._size * np.maximum(probabilities, 1e-12), -self.beta(global_step))
+            weights = (raw / raw.max()).astype(np.float32)
+        experiences = ExperienceBatch(**{name: self._arrays[name][indices] for name in _ARRAY_FIELDS})
+        return SampledBatch(indices=indices, weights=weights, experiences=experiences)
+
+    def update_priorities(self, indices: NDArray[np.int64], errors: NDArray[np.floating[Any]]) -> None:
+        """Set the priorities of sampled positions from their training errors."""
+        if self._priorities is None:
+            return
+        errors = np.asarray(errors, np.float64)
+        if errors.shape != np.shape(indices):
+            raise ValueError(f"got {errors.shape} errors for {np.shape(indices)} indices")
+        priorities = np.abs(np.nan_to_num(errors, nan=0.0, posinf=0.0)) + self.per_epsilon
+        self._max_priority = max(self._max_priority, float(priorities.max(initial=0.0)))
+        self._priorities.set(np.asarray(indices, np.int64), priorities**self.per_alpha)
+
+    # --- state ---
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly where this buffer is."""
+        state: dict[str, Any] = {
+            "capacity": self.capacity,
+            "use_per": self.use_per,
+            "size": self._size,
+            "next": self._next,
+            "total_added": self._total_added,
+            "max_priority": self._max_priority,
+            "rng_state": self.rng.bit_generator.state,
+        }
+        if self._arrays is not None:
+            state.update({name: self._arrays[name][: self._size].copy() for name in _ARRAY_FIELDS})
+        if self._priorities is not None:
+            state["priorities"] = self._priorities.get(np.arange(self._size)).copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if int(state["capacity"]) != self.capacity or bool(state["use_per"]) != self.use_per:
+            raise BufferStateError(
+                f"saved buffer has capacity {state['capacity']} and use_per={state['use_per']}; "
+                f"this buffer has capacity {self.capacity} and use_per={self.use_per}"
+            )
+        size = int(state["size"])
+        self._arrays = None
+        if size > 0:
+            batch = ExperienceBatch(**{name: np.asarray(state[name]) for name in _ARRAY_FIELDS})
+            arrays = self._ensure_arrays(batch)
+            for name in _ARRAY_FIELDS:
+                arrays[name][:size] = getattr(batch, name)
+        self._size = size
+        self._next = int(state["next"])
+        self._total_added = int(state["total_added"])
+        self._max_priority = float(state["max_priority"])
+        self.rng.bit_generator.state = state["rng_state"]
+        if self.use_per:
+            self._priorities = SumTree(self.capacity)
+            if size:
+                self._priorities.set(np.arange(size), np.asarray(state["priorities"], np.float64))
+
+    def save(self, path: Path | str) -> Path:
+        """Write the state to an `.npz` file atomically (beside, then rename); no pickles."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        state = self.state_dict()
+        arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+        scalars = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+        arrays["meta_json"] = np.frombuffer(json.dumps(scalars).encode(), dtype=np.uint8)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".npz", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **arrays)  # type: ignore[arg-type]
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return target
+
+    def load(self, path: Path | str) -> None:
+        """Restore a state written by `save`, refusing anything that is not plain arrays."""
+        source = Path(path)
+        try:
+            with np.load(source, allow_pickle=False) as data:
+                state: dict[str, Any] = json.loads(bytes(data["meta_json"]).decode())
+                state.update({k: data[k] for k in data.files if k != "meta_json"})
+        except (OSError, ValueError, KeyError) as error:
+            raise BufferStateError(f"buffer file {source} cannot be read: {error}") from error
+        self.load_state_dict(state)

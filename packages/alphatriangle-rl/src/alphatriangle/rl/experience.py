@@ -1,0 +1,76 @@
+"""Training positions as arrays: what self-play produces and the replay buffer stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True)
+class ExperienceBatch:
+    """N positions with their search targets."""
+
+    grid: NDArray[np.float32]  # [N, C, ROWS, COLS] feature planes
+    other: NDArray[np.float32]  # [N, F] scalar features
+    policy_target: NDArray[np.float32]  # [N, A] search policy
+    value_target: NDArray[np.float32]  # [N] discounted return target
+
+    def __post_init__(self) -> None:
+        sizes = {len(self.grid), len(self.other), len(self.policy_target), len(self.value_target)}
+        if len(sizes) != 1:
+            raise ValueError(
+                f"experience arrays disagree on their length: grid {len(self.grid)}, "
+                f"other {len(self.other)}, policy_target {len(self.policy_target)}, "
+                f"value_target {len(self.value_target)}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.value_target.shape[0])
+
+    def take(self, indices: NDArray[np.int64]) -> ExperienceBatch:
+        return ExperienceBatch(
+            grid=self.grid[indices],
+            other=self.other[indices],
+            policy_target=self.policy_target[indices],
+            value_target=self.value_target[indices],
+        )
+
+    @staticmethod
+    def concatenate(batches: Sequence[ExperienceBatch]) -> ExperienceBatch:
+        if not batches:
+            raise ValueError("cannot concatenate an empty list of experience batches")
+        return ExperienceBatch(
+            grid=np.concatenate([b.grid for b in batches]),
+            other=np.concatenate([b.other for b in batches]),
+            policy_target=np.concatenate([b.policy_target for b in batches]),
+            value_target=np.concatenate([b.value_target for b in batches]),
+        )
+
+
+def n_step_value_targets(
+    rewards: NDArray[np.float64],
+    search_values: NDArray[np.float64],
+    *,
+    discount: float,
+    n_step: int | None,
+    bootstrap_value: float,
+) -> NDArray[np.float32]:
+    """Value target of each of T positions of one game.
+
+    ``z_t = sum_{k<n} discount^k r_{t+k} + discount^n v_{t+n}``, where ``v`` is the
+    search value of a later position. Past the end of the game the bootstrap is
+    `bootstrap_value` (0 for a game that ended, the network's value for one cut off
+    by the length cap). `n_step=None` gives Monte Carlo returns.
+    """
+    length = rewards.shape[0]
+    horizon = length if n_step is None else n_step
+    extended = np.concatenate([search_values, [bootstrap_value]])
+    targets = np.zeros(length, np.float64)
+    for t in range(length):
+        end = min(t + horizon, length)
+        powers = discount ** np.arange(end - t)
+        targets[t] = float(np.dot(powers, rewards[t:end])) + discount ** (end - t) * extended[end]
+    return targets.astype(np.float32)

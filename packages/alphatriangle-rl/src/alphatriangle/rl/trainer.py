@@ -1,0 +1,140 @@
+"""Trainer: one optimiser step of the policy-value network on a replay batch.
+
+Loss per position (weighted by its importance-sampling weight):
+policy cross-entropy against the search policy over the legal moves, plus
+`value_loss_weight` times the cross-entropy of the categorical value against the
+two-hot target, minus `entropy_bonus_weight` times the policy's entropy. The
+per-position error |E[v] - z| feeds the buffer's priorities. AdamW, global-norm
+clipping, linear warm-up then cosine decay of the learning rate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch.optim.lr_scheduler import LambdaLR
+
+from alphatriangle.config import TrainConfig
+from alphatriangle.nn import NeuralNetwork
+
+from .buffer import SampledBatch
+
+
+@dataclass(frozen=True, slots=True)
+class TrainStepResult:
+    """Losses and diagnostics of one optimiser step."""
+
+    total_loss: float
+    policy_loss: float
+    value_loss: float
+    entropy: float
+    learning_rate: float
+    grad_norm: float
+    value_errors: NDArray[np.float32]  # [B] |predicted value - target|, for priorities
+
+    def as_metrics(self) -> dict[str, float]:
+        return {
+            "total_loss": self.total_loss,
+            "policy_loss": self.policy_loss,
+            "value_loss": self.value_loss,
+            "entropy": self.entropy,
+            "learning_rate": self.learning_rate,
+            "grad_norm": self.grad_norm,
+        }
+
+
+def learning_rate_factor(step: int, config: TrainConfig) -> float:
+    """Multiplier of the peak learning rate at `step`: warm-up, then cosine to `lr_min_factor`."""
+    if config.lr_warmup_steps and step < config.lr_warmup_steps:
+        return (step + 1) / config.lr_warmup_steps
+    if config.max_training_steps is None:
+        return 1.0
+    span = max(1, config.max_training_steps - config.lr_warmup_steps)
+    progress = min(1.0, (step - config.lr_warmup_steps) / span)
+    cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return config.lr_min_factor + (1.0 - config.lr_min_factor) * cosine
+
+
+class Trainer:
+    """Updates `network.model` in place on the network's device."""
+
+    def __init__(self, *, network: NeuralNetwork, config: TrainConfig) -> None:
+        self.network = network
+        self.config = config
+        self.device = network.device
+        self.optimizer = torch.optim.AdamW(
+            network.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        self.scheduler = LambdaLR(self.optimizer, lambda step: learning_rate_factor(step, config))
+        self.global_step = 0
+
+    def train_step(self, batch: SampledBatch) -> TrainStepResult:
+        """One optimiser step; returns the losses and the per-position value errors."""
+        model, support = self.network.model, self.network.value_support
+        experiences = batch.experiences
+        grid = torch.from_numpy(experiences.grid).to(self.device)
+        other = torch.from_numpy(experiences.other).to(self.device)
+        policy_target = torch.from_numpy(experiences.policy_target).to(self.device)
+        value_target = torch.from_numpy(experiences.value_target).to(self.device)
+        weights = torch.from_numpy(batch.weights).to(self.device)
+        num_slots = self.network.features.spec.num_slots
+        legal = grid[:, -num_slots:].flatten(1) > 0.5
+
+        model.train()
+        policy_logits, value_logits = model(grid, other)
+        masked_logits = policy_logits.masked_fill(~legal, -1e9)
+        log_policy = torch.log_softmax(masked_logits, dim=1)
+        policy_loss = -(policy_target * log_policy).sum(dim=1)
+        policy = log_policy.exp()
+        entropy = -(policy * log_policy.masked_fill(~legal, 0.0)).sum(dim=1)
+        value_log_probs = torch.log_softmax(value_logits, dim=1)
+        value_loss = -(support.two_hot(value_target) * value_log_probs).sum(dim=1)
+        per_position = (
+            policy_loss
+            + self.config.value_loss_weight * value_loss
+            - self.config.entropy_bonus_weight * entropy
+        )
+        loss = (weights * per_position).mean()
+
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config.gradient_clip_norm
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            model.parameters(), clip if clip is not None else float("inf")
+        )
+        learning_rate = self.optimizer.param_groups[0]["lr"]
+        self.optimizer.step()
+        self.scheduler.step()
+        self.global_step += 1
+        model.eval()
+
+        with torch.no_grad():
+            predicted = support.expected_value(value_logits.detach())
+            errors = (predicted - value_target).abs().cpu().numpy().astype(np.float32)
+        return TrainStepResult(
+            total_loss=float(loss.detach()),
+            policy_loss=float(policy_loss.detach().mean()),
+            value_loss=float(value_loss.detach().mean()),
+            entropy=float(entropy.detach().mean()),
+            learning_rate=float(learning_rate),
+            grad_norm=float(grad_norm),
+            value_errors=errors,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Optimiser, schedule and step: what resuming needs beside the weights."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "global_step": self.global_step,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.global_step = int(state["global_step"])
