@@ -34,7 +34,7 @@ class AlphaTriangleMCTSConfig(StrictConfig):
     mcts_batch_size: int = Field(default=256, ge=1)
     """Most leaves sent to the network in one call; larger rounds are split."""
     reuse_tree: bool = True
-    """Keep the chosen child's subtree for the next move (PUCT); the move then needs fewer new simulations."""
+    """Keep the chosen child's subtree for the next move (PUCT): fewer new simulations per move."""
     temperature: float = Field(default=1.0, ge=0.0)
     """Visit-count temperature for choosing moves (PUCT); 0 is greedy."""
     temperature_moves: int = Field(default=30, ge=0)

@@ -27,7 +27,7 @@ class ModelConfig(StrictConfig):
     value_atoms: int = Field(default=51, ge=3, le=1001)
     """Atoms of the categorical value support (MuZero-style, over transformed values)."""
     value_min: float = Field(default=-10.0, le=0.0)
-    """Smallest representable value (raw game-score units); the support spans [value_min, value_max]."""
+    """Smallest representable value (raw score units); the support spans [value_min, value_max]."""
     value_max: float = Field(default=1000.0, gt=0.0)
     """Largest representable value (raw game-score units). Targets beyond it are clipped."""
     activation: Literal["relu", "gelu", "silu"] = "relu"

@@ -10,7 +10,7 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_device(requested: str) -> torch.device:
-    """"auto" -> CUDA when available, else CPU; "cuda" without a GPU falls back to CPU with a warning."""
+    """`auto`: CUDA when available, else CPU; `cuda` without a GPU falls back to CPU, warning."""
     if requested not in ("auto", "cpu", "cuda") and not requested.startswith("cuda:"):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {requested!r}")
     if requested == "cpu":
@@ -18,5 +18,7 @@ def resolve_device(requested: str) -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda" if requested == "auto" else requested)
     if requested != "auto":
-        logger.warning("Device %r was requested but CUDA is not available; using the CPU.", requested)
+        logger.warning(
+            "Device %r was requested but CUDA is not available; using the CPU.", requested
+        )
     return torch.device("cpu")

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, action_dim
-from trianglengin import GameState
 
 BOARD_PLANES = 3
 """occupied, playable, points_up."""

@@ -38,7 +38,8 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         residual = self.second(self.activation(self.first(x)))
-        return self.activation(x + residual)
+        out: torch.Tensor = self.activation(x + residual)
+        return out
 
 
 class CellTransformer(nn.Module):
@@ -64,7 +65,8 @@ class CellTransformer(nn.Module):
         batch, channels, rows, cols = x.shape
         tokens = x.flatten(2).transpose(1, 2) + self.position
         tokens = self.encoder(tokens)
-        return tokens.transpose(1, 2).reshape(batch, channels, rows, cols)
+        out: torch.Tensor = tokens.transpose(1, 2).reshape(batch, channels, rows, cols)
+        return out
 
 
 class AlphaTriangleNet(nn.Module):

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from numpy.typing import NDArray
+from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, ModelConfig
-from trianglengin import GameState
 
 from .device import resolve_device
 from .features import FeatureBatch, FeatureExtractor
@@ -122,7 +122,7 @@ class NeuralNetwork:
         return target
 
     def load(self, path: Path | str) -> None:
-        """Load weights saved by `save`, with the weights-only loader (no code runs from the file)."""
+        """Load weights saved by `save` weights-only: no code runs from the file."""
         source = Path(path)
         if not source.is_file():
             raise FileNotFoundError(f"checkpoint {source} does not exist")

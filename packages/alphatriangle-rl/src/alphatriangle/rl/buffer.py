@@ -127,7 +127,8 @@ class ExperienceBuffer:
             got = getattr(batch, name).shape[1:]
             if expected != got:
                 raise ValueError(
-                    f"experience field {name} has shape {got} per position, the buffer holds {expected}"
+                    f"experience field {name} has shape {got} per position, "
+                    f"the buffer holds {expected}"
                 )
         return self._arrays
 
@@ -152,10 +153,14 @@ class ExperienceBuffer:
             probabilities = self._priorities.get(indices) / self._priorities.total
             raw = np.power(self._size * np.maximum(probabilities, 1e-12), -self.beta(global_step))
             weights = (raw / raw.max()).astype(np.float32)
-        experiences = ExperienceBatch(**{name: self._arrays[name][indices] for name in _ARRAY_FIELDS})
+        experiences = ExperienceBatch(
+            **{name: self._arrays[name][indices] for name in _ARRAY_FIELDS}
+        )
         return SampledBatch(indices=indices, weights=weights, experiences=experiences)
 
-    def update_priorities(self, indices: NDArray[np.int64], errors: NDArray[np.floating[Any]]) -> None:
+    def update_priorities(
+        self, indices: NDArray[np.int64], errors: NDArray[np.floating[Any]]
+    ) -> None:
         """Set the priorities of sampled positions from their training errors."""
         if self._priorities is None:
             return

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import NDArray
+from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import NeuralNetwork
-from trianglengin import GameState
 
 from .experience import ExperienceBatch, n_step_value_targets
 from .search import BatchedSearch
@@ -155,7 +155,9 @@ class SelfPlayWorker:
         features = self.network.features.extract(roots)
         temperature = np.array(
             [
-                self.mcts_config.temperature if game.moves < self.mcts_config.temperature_moves else 0.0
+                self.mcts_config.temperature
+                if game.moves < self.mcts_config.temperature_moves
+                else 0.0
                 for game in self._games
             ]
         )
@@ -177,7 +179,9 @@ class SelfPlayWorker:
                 self._games[slot] = self._start_game(slot)
         return finished
 
-    def _finish(self, game: _GameInProgress, final_state: GameState, truncated: bool) -> SelfPlayResult:
+    def _finish(
+        self, game: _GameInProgress, final_state: GameState, truncated: bool
+    ) -> SelfPlayResult:
         bootstrap = 0.0
         if truncated:
             bootstrap = float(self.network.evaluate_batch([final_state]).value[0])

@@ -102,7 +102,7 @@ class Trainer:
         loss = (weights * per_position).mean()
 
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         clip = self.config.gradient_clip_norm
         grad_norm = torch.nn.utils.clip_grad_norm_(
             model.parameters(), clip if clip is not None else float("inf")

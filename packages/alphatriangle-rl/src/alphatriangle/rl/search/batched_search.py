@@ -21,10 +21,10 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, action_dim
 from alphatriangle.nn import BatchEvaluation
-from trianglengin import GameState
 
 from . import gumbel
 from .puct import add_dirichlet_noise, puct_scores
@@ -184,9 +184,7 @@ class BatchedSearch:
         `add_noise` mixes Dirichlet noise into PUCT root priors and samples Gumbel
         noise at Gumbel roots; switch it off to evaluate.
         """
-        games = np.array(
-            [g for g in range(self.num_games) if self.has_root(g)], dtype=np.int64
-        )
+        games = np.array([g for g in range(self.num_games) if self.has_root(g)], dtype=np.int64)
         if active is not None:
             games = games[np.asarray(active, dtype=bool)[games]]
         self._expand_roots(games)
@@ -216,7 +214,8 @@ class BatchedSearch:
         if self._is_gumbel or not self.config.reuse_tree:
             return np.full(games.size, total, np.int64)
         already = self.tree.node_visits[games, ROOT_INDEX].astype(np.int64)
-        return np.maximum(1, total - already)
+        budget: NDArray[np.int64] = np.maximum(1, total - already)
+        return budget
 
     def _expand_roots(self, games: NDArray[np.int64]) -> None:
         tree = self.tree
@@ -279,7 +278,9 @@ class BatchedSearch:
             child = tree.children_index[g, node, actions].astype(np.int64)
             depth += 1
             stop_new = child == UNVISITED
-            stop_here = ~stop_new & (tree.node_terminal[g, np.maximum(child, 0)] | (depth >= self.config.max_depth))
+            stop_here = ~stop_new & (
+                tree.node_terminal[g, np.maximum(child, 0)] | (depth >= self.config.max_depth)
+            )
             done = stop_new | stop_here
             finished = walking[done]
             leaf_parents[finished] = node[done]
@@ -320,7 +321,8 @@ class BatchedSearch:
                 q_max=q_max,
                 cpuct=cfg.cpuct,
             )
-            return np.argmax(scores, axis=1).astype(np.int64)
+            chosen: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
+        return chosen
         shared = dict(
             prior=prior,
             visits=visits,
@@ -334,18 +336,23 @@ class BatchedSearch:
         at_root = node == ROOT_INDEX
         scores = np.empty(prior.shape, np.float64)
         if at_root.any():
-            root_part = {k: v[at_root] if isinstance(v, np.ndarray) else v for k, v in shared.items()}
+            root_part = {
+                k: v[at_root] if isinstance(v, np.ndarray) else v for k, v in shared.items()
+            }
             scores[at_root] = gumbel.root_scores(
                 gumbel_plus_logits=gumbel_root.gumbel_plus_logits[g[at_root]],
                 considered=gumbel_root.considered[g[at_root]],
                 required_visits=gumbel_root.visit_schedule[g[at_root], sim],
-                **root_part,  # type: ignore[arg-type]
+                **root_part,
             )
         inner = ~at_root
         if inner.any():
-            inner_part = {k: v[inner] if isinstance(v, np.ndarray) else v for k, v in shared.items()}
-            scores[inner] = gumbel.interior_scores(legal=legal[inner], **inner_part)  # type: ignore[arg-type]
-        return np.argmax(scores, axis=1).astype(np.int64)
+            inner_part = {
+                k: v[inner] if isinstance(v, np.ndarray) else v for k, v in shared.items()
+            }
+            scores[inner] = gumbel.interior_scores(legal=legal[inner], **inner_part)
+        picked: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
+        return picked
 
     def _expand(self, leaves: _Leaves) -> None:
         """Create the new leaves with one engine copy each; evaluate them in one call."""
@@ -353,6 +360,8 @@ class BatchedSearch:
         tree = self.tree
         values = np.zeros(leaves.games.size, np.float64)
         to_evaluate: list[int] = []
+        new_states: list[GameState] = []
+        copies = 0
         for i in range(leaves.games.size):
             g = int(leaves.games[i])
             existing = int(leaves.nodes[i])
@@ -364,6 +373,7 @@ class BatchedSearch:
             parent_state = tree.states[g][parent]
             assert parent_state is not None
             state = parent_state.copy()
+            copies += 1
             reward, done = state.step(action)
             new = int(tree.num_nodes[g])
             tree.num_nodes[g] = new + 1
@@ -376,13 +386,14 @@ class BatchedSearch:
             leaves.nodes[i] = new
             if not done:
                 to_evaluate.append(i)
-        self.stats.engine_copies += leaves.games.size - int((leaves.nodes == UNVISITED).sum())
+                new_states.append(state)
+        self.stats.engine_copies += copies
+        self.stats.engine_steps += copies
         self.stats.expand_seconds += time.perf_counter() - start
         if to_evaluate:
             index = np.asarray(to_evaluate)
             g_idx, n_idx = leaves.games[index], leaves.nodes[index]
-            states = [tree.states[int(g)][int(n)] for g, n in zip(g_idx, n_idx, strict=True)]
-            evaluation = self._evaluate(states)  # type: ignore[arg-type]
+            evaluation = self._evaluate(new_states)
             tree.children_prior[g_idx, n_idx] = evaluation.policy
             tree.children_legal[g_idx, n_idx] = evaluation.legal_mask
             tree.node_network_value[g_idx, n_idx] = evaluation.value
@@ -415,7 +426,8 @@ class BatchedSearch:
         start = time.perf_counter()
         chunk = self.config.mcts_batch_size
         parts = [
-            self.evaluator.evaluate_batch(states[i : i + chunk]) for i in range(0, len(states), chunk)
+            self.evaluator.evaluate_batch(states[i : i + chunk])
+            for i in range(0, len(states), chunk)
         ]
         self.stats.network_calls += len(parts)
         self.stats.states_evaluated += len(states)
@@ -456,11 +468,12 @@ class BatchedSearch:
                 final = gumbel.final_scores(
                     gumbel_plus_logits=gumbel_root.gumbel_plus_logits[games],
                     considered=gumbel_root.considered[games],
-                    **shared,  # type: ignore[arg-type]
+                    **shared,
                 )
                 action[games] = np.argmax(final, axis=1)
                 policy[games] = gumbel.improved_policy(
-                    legal=tree.children_legal[games, ROOT_INDEX], **shared  # type: ignore[arg-type]
+                    legal=tree.children_legal[games, ROOT_INDEX],
+                    **shared,
                 )
             else:
                 temps = np.broadcast_to(np.asarray(temperature, np.float64), (b,))

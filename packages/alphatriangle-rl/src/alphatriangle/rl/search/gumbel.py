@@ -55,7 +55,8 @@ def sigma(
 ) -> NDArray[np.float64]:
     """[B, A] monotone transform of normalised Q-values that grows with the visit budget."""
     max_visits = visits.max(axis=1, keepdims=True)
-    return (c_visit + max_visits) * c_scale * q_normalised
+    scaled: NDArray[np.float64] = (c_visit + max_visits) * c_scale * q_normalised
+    return scaled
 
 
 def masked_log(prior: NDArray[np.float32], legal: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -82,7 +83,8 @@ def improved_policy(
     )
     scores = scores - np.max(scores, axis=1, keepdims=True, initial=-np.inf, where=legal)
     weights = np.where(legal, np.exp(scores), 0.0)
-    return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-30)
+    policy: NDArray[np.float64] = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-30)
+    return policy
 
 
 def interior_scores(

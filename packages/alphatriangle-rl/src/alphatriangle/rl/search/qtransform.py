@@ -22,9 +22,7 @@ def normalise(
     return np.where(valid[:, None], np.clip(scaled, 0.0, 1.0), 0.5)
 
 
-def mean_q(
-    q_sum: NDArray[np.float64], visits: NDArray[np.int32]
-) -> NDArray[np.float64]:
+def mean_q(q_sum: NDArray[np.float64], visits: NDArray[np.int32]) -> NDArray[np.float64]:
     """[B, A] mean Q of each edge (0 where unvisited)."""
     return np.where(visits > 0, q_sum / np.maximum(visits, 1), 0.0)
 

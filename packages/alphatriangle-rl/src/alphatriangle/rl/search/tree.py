@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-
 from trianglengin import GameState
 
 ROOT_INDEX = 0
@@ -143,7 +142,10 @@ class Tree:
         # Q-values of the dropped siblings no longer bound the tree; rebuild the range.
         visited = self.children_visits[game, :kept] > 0
         if visited.any():
-            q = self.children_q_sum[game, :kept][visited] / self.children_visits[game, :kept][visited]
+            q = (
+                self.children_q_sum[game, :kept][visited]
+                / self.children_visits[game, :kept][visited]
+            )
             self.q_min[game], self.q_max[game] = float(q.min()), float(q.max())
         else:
             self.q_min[game], self.q_max[game] = np.inf, -np.inf

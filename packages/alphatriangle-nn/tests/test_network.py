@@ -1,0 +1,160 @@
+"""Features, the value representation, the evaluator and checkpoints, on two board sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from trianglengin import GameState
+
+from alphatriangle.config import EnvConfig, ModelConfig, action_dim
+from alphatriangle.nn import (
+    CheckpointMismatchError,
+    FeatureExtractor,
+    NeuralNetwork,
+    ValueSupport,
+    resolve_device,
+    squash,
+    unsquash,
+)
+
+SMALL_BOARD = EnvConfig(
+    ROWS=6,
+    COLS=9,
+    NUM_SHAPE_SLOTS=2,
+    PLAYABLE_RANGE_PER_ROW=[(1, 8), (0, 9), (0, 9), (0, 9), (0, 9), (1, 8)],
+)
+TINY = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16, value_atoms=21)
+BOARDS = pytest.mark.parametrize("env", [EnvConfig(), SMALL_BOARD], ids=["default", "6x9x2"])
+
+
+def played_states(env: EnvConfig, count: int) -> list[GameState]:
+    rng = np.random.default_rng(0)
+    states = []
+    for seed in range(count):
+        state = GameState(env, initial_seed=seed)
+        for _ in range(seed % 4):
+            if not state.is_over():
+                state.step(int(rng.choice(sorted(state.valid_actions()))))
+        states.append(state)
+    return states
+
+
+@BOARDS
+def test_features_follow_the_board(env: EnvConfig) -> None:
+    extractor = FeatureExtractor(env)
+    states = played_states(env, 5)
+    batch = extractor.extract(states)
+    slots = env.NUM_SHAPE_SLOTS
+    assert batch.grid.shape == (5, 3 + slots, env.ROWS, env.COLS)
+    assert batch.other.shape == (5, extractor.spec.other_dim)
+    rows, cols = np.indices((env.ROWS, env.COLS))
+    np.testing.assert_array_equal(
+        batch.grid[:, 2], np.broadcast_to((rows + cols) % 2 != 0, (5, env.ROWS, env.COLS))
+    )
+    mask = batch.legal_mask(slots)
+    for i, state in enumerate(states):
+        assert set(np.flatnonzero(mask[i]).tolist()) == state.valid_actions()
+        np.testing.assert_array_equal(batch.grid[i, 0], state.get_grid_data_np()["occupied"])
+        np.testing.assert_array_equal(batch.grid[i, 1], ~state.get_grid_data_np()["death"])
+        np.testing.assert_array_equal(extractor.legal_mask(state), mask[i])
+
+
+@BOARDS
+def test_evaluate_batch_masks_the_policy(env: EnvConfig) -> None:
+    network = NeuralNetwork(model_config=TINY, env_config=env, device="cpu", seed=0)
+    states = played_states(env, 6)
+    evaluation = network.evaluate_batch(states)
+    assert evaluation.policy.shape == (6, action_dim(env))
+    assert evaluation.value.shape == (6,)
+    assert np.all(np.isfinite(evaluation.value))
+    np.testing.assert_allclose(evaluation.policy.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(evaluation.policy[~evaluation.legal_mask] == 0.0)
+    assert np.all(evaluation.policy[evaluation.legal_mask] > 0.0)
+
+
+def test_untrained_value_starts_near_zero() -> None:
+    network = NeuralNetwork(
+        model_config=ModelConfig(), env_config=EnvConfig(), device="cpu", seed=1
+    )
+    values = network.evaluate_batch(played_states(EnvConfig(), 4)).value
+    assert np.all(np.abs(values) < 0.5)
+
+
+def test_value_support_does_not_saturate() -> None:
+    support = ValueSupport(ModelConfig(value_min=-10.0, value_max=1000.0, value_atoms=51))
+    raw = torch.tensor([0.0, 0.7, 12.0, 150.0, 640.0, 999.0, -4.0])
+    torch.testing.assert_close(unsquash(squash(raw)), raw, rtol=1e-4, atol=1e-3)
+    targets = support.two_hot(raw)
+    torch.testing.assert_close(targets.sum(dim=1), torch.ones(7))
+    # The expectation of a two-hot target in h-space is the squashed value itself.
+    torch.testing.assert_close(
+        (targets * support.atoms()).sum(dim=1), squash(raw), rtol=1e-4, atol=1e-4
+    )
+    # Logits that put all mass on a target decode to it, far beyond where tanh saturates.
+    decoded = support.expected_value(torch.log(targets.clamp_min(1e-12)))
+    torch.testing.assert_close(decoded, raw, rtol=1e-3, atol=1e-2)
+    clipped = support.two_hot(torch.tensor([5000.0]))
+    assert clipped[0, -1] == pytest.approx(1.0)
+
+
+def test_weights_move_between_networks(tmp_path: Path) -> None:
+    a = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=0)
+    b = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=1)
+    with torch.no_grad():
+        for parameter in a.model.parameters():
+            parameter.add_(0.05)
+    states = played_states(EnvConfig(), 3)
+    assert not np.allclose(a.evaluate_batch(states).policy, b.evaluate_batch(states).policy)
+    b.set_weights(a.get_weights())
+    np.testing.assert_allclose(
+        a.evaluate_batch(states).policy, b.evaluate_batch(states).policy, atol=1e-6
+    )
+    path = a.save(tmp_path / "checkpoints" / "model.pt")
+    c = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=2)
+    c.load(path)
+    np.testing.assert_allclose(
+        a.evaluate_batch(states).value, c.evaluate_batch(states).value, atol=1e-6
+    )
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]
+
+
+def test_a_checkpoint_for_another_board_is_refused_with_both_shapes(tmp_path: Path) -> None:
+    small = NeuralNetwork(model_config=TINY, env_config=SMALL_BOARD, device="cpu", seed=0)
+    path = small.save(tmp_path / "small.pt")
+    default = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=0)
+    with pytest.raises(
+        CheckpointMismatchError, match=r"has shape \(.*\), the network expects \(.*\)"
+    ):
+        default.load(path)
+    wider = NeuralNetwork(
+        model_config=TINY.with_updates(trunk_channels=16), env_config=SMALL_BOARD, device="cpu"
+    )
+    with pytest.raises(CheckpointMismatchError, match="16 trunk channels"):
+        wider.load(path)
+    with pytest.raises(FileNotFoundError, match=r"missing\.pt"):
+        default.load(tmp_path / "missing.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"\x00not a checkpoint")
+    with pytest.raises(CheckpointMismatchError, match=r"garbage\.pt"):
+        default.load(tmp_path / "garbage.pt")
+
+
+def test_transformer_variant_and_gpu_preset_build() -> None:
+    config = TINY.with_updates(num_transformer_layers=1, transformer_heads=2)
+    network = NeuralNetwork(model_config=config, env_config=SMALL_BOARD, device="cpu", seed=0)
+    evaluation = network.evaluate_batch(played_states(SMALL_BOARD, 2))
+    np.testing.assert_allclose(evaluation.policy.sum(axis=1), 1.0, atol=1e-5)
+    preset = ModelConfig.gpu_preset()
+    assert preset.trunk_channels > ModelConfig().trunk_channels
+    assert preset.num_transformer_layers > 0
+
+
+def test_device_choice_falls_back_to_the_cpu() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("cuda").type == expected
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match="'tpu'"):
+        resolve_device("tpu")

@@ -1,0 +1,182 @@
+"""The batched search: right moves, legal moves, spread visits, ends of games, reuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from trianglengin import GameState
+
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, action_dim
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, considered_visit_sequence
+
+
+def make_search(evaluator: object, games: int, **overrides: object) -> BatchedSearch:
+    return BatchedSearch(
+        evaluator=evaluator,  # type: ignore[arg-type]
+        env_config=EnvConfig(),
+        config=AlphaTriangleMCTSConfig().with_updates(**overrides),
+        num_games=games,
+        rng=np.random.default_rng(0),
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"algorithm": "puct", "max_simulations": 128, "dirichlet_epsilon": 0.0},
+        {"algorithm": "gumbel", "max_simulations": 64, "gumbel_max_considered_actions": 64},
+    ],
+    ids=["puct", "gumbel"],
+)
+def test_search_takes_the_line_clearing_move(
+    uniform_default: Any, line_clear: tuple[GameState, int], overrides: dict[str, object]
+) -> None:
+    search = make_search(uniform_default, 2, **overrides)
+    state, clearing_action = line_clear
+    search.set_root(0, state)
+    search.set_root(1, state.copy())
+    result = search.run(temperature=0.0, add_noise=True)
+    assert result.action.tolist() == [clearing_action, clearing_action]
+    transition = search.play(0, clearing_action)
+    assert transition.cleared_triangles > 0
+
+
+@pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
+def test_visit_counts_add_up_and_one_network_call_per_round(
+    uniform_default: Any, algorithm: str
+) -> None:
+    games, simulations = 4, 24
+    search = make_search(uniform_default, games, algorithm=algorithm, max_simulations=simulations)
+    for game in range(games):
+        search.set_root(game, GameState(EnvConfig(), initial_seed=game))
+    result = search.run()
+    assert result.visit_counts.sum(axis=1).tolist() == [simulations] * games
+    assert search.tree.node_visits[:, ROOT_INDEX].tolist() == [simulations] * games
+    # One call for the roots, then one per round holding every game's leaf.
+    assert uniform_default.calls == [games] + [games] * simulations
+    # Each expansion is exactly one engine copy; every node but the root was expanded.
+    assert search.stats.engine_copies == int((search.tree.num_nodes - 1).sum())
+
+
+@pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
+def test_never_an_illegal_move_over_many_positions(
+    tiny_network: NeuralNetwork, algorithm: str
+) -> None:
+    rng = np.random.default_rng(7)
+    search = make_search(tiny_network, 8, algorithm=algorithm, max_simulations=8)
+    states = [GameState(EnvConfig(), initial_seed=100 + i) for i in range(8)]
+    for game, state in enumerate(states):
+        search.set_root(game, state)
+    checked = 0
+    for _ in range(40):
+        result = search.run()
+        for game in range(8):
+            root = search.root_state(game)
+            action = int(result.action[game])
+            assert action in root.valid_actions()
+            checked += 1
+            # Play a random legal move half the time to reach varied positions.
+            if rng.random() < 0.5:
+                action = int(rng.choice(sorted(root.valid_actions())))
+            if search.play(game, action).done:
+                search.set_root(game, GameState(EnvConfig(), initial_seed=int(rng.integers(1e6))))
+    assert checked == 320
+
+
+def test_gumbel_policy_target_is_a_distribution_over_legal_moves(
+    tiny_network: NeuralNetwork,
+) -> None:
+    search = make_search(tiny_network, 3, algorithm="gumbel", max_simulations=16)
+    for game in range(3):
+        search.set_root(game, GameState(EnvConfig(), initial_seed=game))
+    result = search.run()
+    for game in range(3):
+        legal = np.zeros(action_dim(EnvConfig()), bool)
+        legal[list(search.root_state(game).valid_actions())] = True
+        target = result.policy_target[game]
+        assert target.sum() == pytest.approx(1.0, abs=1e-5)
+        assert np.all(target[~legal] == 0.0)
+        assert np.all(target[legal] > 0.0)
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "min_children"), [("puct", 10), ("gumbel", 16)], ids=["puct", "gumbel"]
+)
+def test_root_visits_spread_with_a_uniform_network(
+    uniform_default: Any, algorithm: str, min_children: int
+) -> None:
+    search = make_search(uniform_default, 1, algorithm=algorithm, max_simulations=64)
+    search.set_root(0, GameState(EnvConfig(), initial_seed=3))
+    result = search.run()
+    visited_children = int((result.visit_counts[0] > 0).sum())
+    assert visited_children >= min_children
+    # Simulations also went deeper than the root's children (the original's never did).
+    assert int(search.tree.num_nodes[0]) - 1 > visited_children
+
+
+def test_considered_visit_sequence_halves_the_candidates() -> None:
+    sequence = considered_visit_sequence(4, 16)
+    assert len(sequence) == 16
+    # Phase one: each of 4 actions twice (16 // (2 * 4) = 2 extra visits each) ...
+    assert sequence[:8] == (0, 0, 0, 0, 1, 1, 1, 1)
+    # ... then the best 2 keep being visited.
+    assert set(sequence[8:]) <= {2, 3, 4, 5}
+    assert considered_visit_sequence(1, 5) == (0, 1, 2, 3, 4)
+
+
+def _position_where_every_move_ends_the_game() -> GameState:
+    """Random play until a position whose every legal move ends the game."""
+    rng = np.random.default_rng(11)
+    for seed in range(200):
+        state = GameState(EnvConfig(), initial_seed=seed)
+        while not state.is_over():
+            actions = sorted(state.valid_actions())
+            if all(_ends(state, a) for a in actions):
+                return state
+            state.step(int(rng.choice(actions)))
+    raise AssertionError("no such position in 200 random games")
+
+
+def _ends(state: GameState, action: int) -> bool:
+    child = state.copy()
+    return child.step(action)[1]
+
+
+@pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
+def test_a_game_that_ends_inside_the_tree(uniform_default: Any, algorithm: str) -> None:
+    state = _position_where_every_move_ends_the_game()
+    legal = state.valid_actions()
+    search = make_search(uniform_default, 1, algorithm=algorithm, max_simulations=12)
+    search.set_root(0, state)
+    result = search.run()
+    tree = search.tree
+    children = tree.children_index[0, ROOT_INDEX]
+    expanded = children[children >= 0]
+    assert expanded.size >= 1
+    assert tree.node_terminal[0, expanded].all()
+    # Terminal children are created once; later visits stop at them without another copy.
+    assert search.stats.engine_copies == expanded.size
+    assert int(result.visit_counts[0].sum()) == 12
+    action = int(result.action[0])
+    assert action in legal
+    assert search.play(0, action).done
+
+
+def test_puct_reuses_the_chosen_subtree(uniform_default: Any) -> None:
+    search = make_search(uniform_default, 1, algorithm="puct", max_simulations=32)
+    search.set_root(0, GameState(EnvConfig(), initial_seed=5))
+    result = search.run(temperature=0.0)
+    action = int(result.action[0])
+    child = int(search.tree.children_index[0, ROOT_INDEX, action])
+    child_visits = int(search.tree.node_visits[0, child])
+    child_state = search.tree.states[0][child]
+    transition = search.play(0, action)
+    assert transition.state is child_state
+    assert int(search.tree.node_visits[0, ROOT_INDEX]) == child_visits
+    second = search.run(temperature=0.0)
+    # The move only runs the simulations the reused root lacks (at least one).
+    assert int(second.simulations[0]) == max(1, 32 - child_visits)
+    assert int(search.tree.node_visits[0, ROOT_INDEX]) == child_visits + int(second.simulations[0])
