@@ -64,4 +64,6 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy (strict) over every package."""
     sync(session, "--all-packages", "--group", "dev")
-    session.run("mypy", *(f"packages/{d}/src" for d in PACKAGES.values()), "noxfile.py")
+    session.run(
+        "mypy", *(f"packages/{d}/src" for d in PACKAGES.values()), "benchmarks", "noxfile.py"
+    )

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""The headless training pipeline of AlphaTriangle (setup, loop, workers, runner)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -322,8 +322,8 @@ class BatchedSearch:
                 cpuct=cfg.cpuct,
             )
             chosen: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
-        return chosen
-        shared = dict(
+            return chosen
+        shared: dict[str, Any] = dict(
             prior=prior,
             visits=visits,
             q_sum=q_sum,
@@ -336,7 +336,7 @@ class BatchedSearch:
         at_root = node == ROOT_INDEX
         scores = np.empty(prior.shape, np.float64)
         if at_root.any():
-            root_part = {
+            root_part: dict[str, Any] = {
                 k: v[at_root] if isinstance(v, np.ndarray) else v for k, v in shared.items()
             }
             scores[at_root] = gumbel.root_scores(
@@ -347,7 +347,7 @@ class BatchedSearch:
             )
         inner = ~at_root
         if inner.any():
-            inner_part = {
+            inner_part: dict[str, Any] = {
                 k: v[inner] if isinstance(v, np.ndarray) else v for k, v in shared.items()
             }
             scores[inner] = gumbel.interior_scores(legal=legal[inner], **inner_part)
