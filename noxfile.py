@@ -65,5 +65,9 @@ def typecheck(session: nox.Session) -> None:
     """mypy (strict) over every package."""
     sync(session, "--all-packages", "--group", "dev")
     session.run(
-        "mypy", *(f"packages/{d}/src" for d in PACKAGES.values()), "benchmarks", "noxfile.py"
+        "mypy",
+        *(f"packages/{d}/src" for d in PACKAGES.values()),
+        "apps/train",
+        "benchmarks",
+        "noxfile.py",
     )

@@ -23,8 +23,8 @@ class TrainConfig(StrictConfig):
     """Seed for every random number generator of the run."""
 
     # --- self-play ---
-    num_self_play_workers: int = Field(default=1, ge=1, le=1024)
-    """Self-play worker actors (upper bound: the pipeline lowers it to the cores it finds)."""
+    num_self_play_workers: int = Field(default=8, ge=1, le=1024)
+    """Self-play worker actors at most; the pipeline uses one per CPU, leaving the trainer one."""
     games_per_worker: int = Field(default=32, ge=1, le=4096)
     """Games a worker plays at once; their search leaves share one network call."""
     worker_torch_threads: int = Field(default=1, ge=1, le=256)
@@ -53,6 +53,18 @@ class TrainConfig(StrictConfig):
     """Training steps over which beta anneals (None: `max_training_steps`)."""
     per_epsilon: float = Field(default=1e-5, gt=0.0)
     """Added to every priority so no position is never sampled again."""
+
+    # --- persistence and statistics ---
+    checkpoint_save_freq_steps: int = Field(default=500, ge=1)
+    """Save a checkpoint (and the run state) every this many training steps, and at the end."""
+    buffer_save_freq_steps: int = Field(default=2_000, ge=1)
+    """Save the replay buffer every this many training steps, and at the end."""
+    stats_interval_seconds: float = Field(default=2.0, gt=0.0)
+    """How often buffered metric events are aggregated and written to MLflow and TensorBoard."""
+    progress_interval_seconds: float = Field(default=5.0, gt=0.0)
+    """How often the console progress line is printed."""
+    results_per_call_max_moves: int = Field(default=8, ge=1)
+    """Moves a worker plays per request, so results and new weights flow without long waits."""
 
     # --- optimisation ---
     batch_size: int = Field(default=128, ge=1)

@@ -133,13 +133,23 @@ class SelfPlayWorker:
     # --- playing ---
 
     def play(self, min_results: int = 1, max_moves: int | None = None) -> list[SelfPlayResult]:
-        """Play all games move by move until `min_results` games finish (or `max_moves` rounds)."""
+        """Play at least one move in every game, until `min_results` games have finished
+        or `max_moves` moves were played, whichever comes first."""
         finished: list[SelfPlayResult] = []
         rounds = 0
-        while len(finished) < min_results and (max_moves is None or rounds < max_moves):
+        while True:
             finished.extend(self._play_one_move())
             rounds += 1
-        return finished
+            if len(finished) >= min_results or (max_moves is not None and rounds >= max_moves):
+                return finished
+
+    def play_counted(
+        self, min_results: int = 1, max_moves: int | None = None
+    ) -> tuple[list[SelfPlayResult], int]:
+        """`play`, also returning how many moves (over all games) the call played."""
+        before = self.moves_played
+        results = self.play(min_results, max_moves)
+        return results, self.moves_played - before
 
     def _start_game(self, slot: int) -> _GameInProgress:
         seed = int(self.rng.integers(0, 2**31 - 1))

@@ -1,0 +1,175 @@
+"""The command line of `uv run apps/train`: arguments and config file into a run.
+
+Everything is validated before anything is created on disk; a bad argument or config
+value exits with status 2 and a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from alphatriangle.config import DATA_DIR_NAME, RunContext, default_run_name
+
+from .config_file import ConfigFileError, ConfigOverrides, read_config_file
+from .loop import RUN_STATE_FILE
+from .runner import run_training
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uv run apps/train",
+        description="Train an AlphaTriangle agent by self-play (headless).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--run-name",
+        default=None,
+        help="run directory and MLflow run name "
+        "(default: continue the newest unfinished run, else a new timestamped name)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed of every random generator")
+    parser.add_argument(
+        "--max-training-steps",
+        type=int,
+        default=None,
+        help="stop after this many training steps (default: from [train], 20000)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="self-play workers at most (default: one per CPU, one left for training)",
+    )
+    parser.add_argument(
+        "--games-per-worker",
+        type=int,
+        default=None,
+        help="games each worker plays at once (default: from [train], 32)",
+    )
+    parser.add_argument(
+        "--simulations",
+        type=int,
+        default=None,
+        help="search simulations per move (default: from [mcts], 16)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default=None,
+        help="trainer device (default: auto, falls back to the CPU)",
+    )
+    parser.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="continue the run from its latest checkpoint and buffer",
+    )
+    parser.add_argument(
+        "--load-checkpoint",
+        type=Path,
+        default=None,
+        help="start the network from this checkpoint (.pt weights or trieye .pkl)",
+    )
+    parser.add_argument(
+        "--ray-address", default=None, help="join this Ray cluster instead of starting one"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="console log level",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(DATA_DIR_NAME), help="root of all AlphaTriangle data"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML file with [model], [train], [mcts] and [env] overrides",
+    )
+    return parser
+
+
+def newest_unfinished_run(runs_dir: Path) -> str | None:
+    """Name of the most recently saved run that has not reached its step limit."""
+    candidates = []
+    for state_file in runs_dir.glob(f"*/{RUN_STATE_FILE}"):
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if (
+            not state.get("finished", False)
+            and (state_file.parent / "checkpoints" / "latest.pkl").is_file()
+        ):
+            candidates.append((state_file.stat().st_mtime, state_file.parent.name))
+    return max(candidates)[1] if candidates else None
+
+
+def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
+    for flag, section, key in (
+        ("max_training_steps", "train", "max_training_steps"),
+        ("workers", "train", "num_self_play_workers"),
+        ("games_per_worker", "train", "games_per_worker"),
+        ("device", "train", "device"),
+        ("simulations", "mcts", "max_simulations"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            overrides.set(section, key, value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        overrides = read_config_file(args.config) if args.config else ConfigOverrides()
+        _apply_arguments(args, overrides)
+        source = f"config file {args.config}" if args.config else "arguments"
+        configs = {
+            name: overrides.build(name, source) for name in ("env", "model", "train", "mcts")
+        }
+        if args.load_checkpoint is not None and not args.load_checkpoint.is_file():
+            raise ConfigFileError(f"--load-checkpoint: {args.load_checkpoint} does not exist")
+        data_root = args.data_dir.expanduser().resolve()
+        run_name = args.run_name
+        if run_name is None:
+            runs_dir = data_root / "AlphaTriangle" / "runs"
+            run_name = (
+                newest_unfinished_run(runs_dir) if args.resume else None
+            ) or default_run_name()
+        run_context = RunContext(
+            run_name=run_name,
+            seed=args.seed,
+            data_root=data_root,
+            resume=args.resume,
+            load_checkpoint=args.load_checkpoint,
+            ray_address=args.ray_address,
+        )
+    except ConfigFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValidationError as error:
+        fields = "; ".join(
+            f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')}: {e['msg']}"
+            for e in error.errors()
+        )
+        print(f"error: {fields}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run_training(
+        run_context,
+        env_config=configs["env"],
+        model_config=configs["model"],
+        train_config=configs["train"],
+        mcts_config=configs["mcts"],
+        log_level=args.log_level,
+    )

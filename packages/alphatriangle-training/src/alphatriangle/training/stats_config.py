@@ -1,0 +1,92 @@
+"""The metrics AlphaTriangle logs through trieye, and where trieye keeps its data.
+
+trieye's default MLflow store is a `file://` directory, which MLflow 3 refuses while
+trieye only logs the error and carries on (nothing reaches MLflow, silently; see
+shared/FACTS.md). `AlphaTrianglePersistence` points it at the SQLite database of the
+`RunContext` instead, with every path absolute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trieye import MetricConfig, PersistenceConfig, StatsConfig, TrieyeConfig
+
+from alphatriangle.config import RunContext
+
+EPISODE_EVENT = "episode_end"
+STEP_EVENT = "step_completed"
+SIMULATIONS_EVENT = "simulations"
+
+
+class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
+    """trieye persistence rooted at the run context's absolute data root, tracking to SQLite."""
+
+    @property
+    def MLFLOW_TRACKING_URI(self) -> str:  # noqa: N802 (trieye's name)
+        database = Path(self.ROOT_DATA_DIR) / self.APP_NAME / "mlflow.db"
+        return f"sqlite:///{database.as_posix()}"
+
+
+def _each_step(name: str, aggregation: str = "mean", **extra: object) -> MetricConfig:
+    return MetricConfig(name=name, aggregation=aggregation, log_frequency_steps=1, **extra)
+
+
+def alphatriangle_metrics() -> list[MetricConfig]:
+    """Losses, learning rate, buffer, episodes, throughput and weight updates."""
+    episode = {"raw_event_name": EPISODE_EVENT}
+    return [
+        _each_step("Loss/total"),
+        _each_step("Loss/policy"),
+        _each_step("Loss/value"),
+        _each_step("Loss/entropy"),
+        _each_step("Train/grad_norm"),
+        _each_step("LearningRate", "latest"),
+        _each_step("PER/beta", "latest"),
+        _each_step("Buffer/size", "latest"),
+        _each_step("Progress/weight_updates", "latest"),
+        _each_step("Progress/episodes_played", "latest"),
+        _each_step("Progress/total_simulations", "latest"),
+        _each_step("System/num_workers", "latest"),
+        _each_step("Episode/score", context_key="score", **episode),
+        _each_step("Episode/length", context_key="length", **episode),
+        _each_step("Episode/triangles_cleared", context_key="triangles_cleared", **episode),
+        _each_step("Rate/moves_per_sec", "latest"),
+        MetricConfig(
+            name="Rate/steps_per_sec",
+            aggregation="rate",
+            rate_numerator_event=STEP_EVENT,
+            log_frequency_steps=1,
+        ),
+        MetricConfig(
+            name="Rate/simulations_per_sec",
+            aggregation="rate",
+            rate_numerator_event=SIMULATIONS_EVENT,
+            log_frequency_steps=1,
+        ),
+    ]
+
+
+def build_trieye_config(
+    run_context: RunContext,
+    *,
+    stats_interval_seconds: float,
+    load_checkpoint: Path | None,
+    load_buffer: Path | None,
+) -> TrieyeConfig:
+    """trieye's config for this run: our names, absolute paths, explicit resume only."""
+    persistence = AlphaTrianglePersistence(
+        ROOT_DATA_DIR=str(run_context.data_root),
+        AUTO_RESUME_LATEST=False,
+        LOAD_CHECKPOINT_PATH=str(load_checkpoint) if load_checkpoint else None,
+        LOAD_BUFFER_PATH=str(load_buffer) if load_buffer else None,
+        SAVE_BUFFER=True,
+    )
+    return TrieyeConfig(
+        app_name=run_context.app_name,
+        run_name=run_context.run_name,
+        persistence=persistence,
+        stats=StatsConfig(
+            processing_interval_seconds=stats_interval_seconds, metrics=alphatriangle_metrics()
+        ),
+    )
