@@ -53,6 +53,13 @@ for _short, _distribution in PACKAGES.items():
 
 
 @nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Cross-package tests: the train app run as a user runs it, with resume."""
+    sync(session, "--all-packages", "--group", "dev")
+    session.run("pytest", "tests", *PYTEST_ARGS, *session.posargs, env=TEST_ENV)
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole workspace."""
     sync(session, "--only-group", "dev")
