@@ -18,28 +18,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 REPO = Path(__file__).resolve().parents[1]
-TINY_TOML = """
-[model]
-trunk_channels = 8
-num_residual_blocks = 1
-value_hidden_dim = 16
-
-[train]
-games_per_worker = 8
-min_buffer_size_to_train = 48
-batch_size = 16
-buffer_capacity = 2000
-checkpoint_save_freq_steps = 10
-buffer_save_freq_steps = 10
-stats_interval_seconds = 0.3
-progress_interval_seconds = 1.0
-worker_update_freq_steps = 5
-max_episode_length = 40
-
-[mcts]
-max_simulations = 4
-gumbel_max_considered_actions = 4
-"""
+# The training package's tiny settings: a few seconds per run on 2 cores.
+TINY_TOML = (REPO / "packages" / "alphatriangle-training" / "tests" / "tiny.toml").read_text()
 
 
 def train(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,5 +1,6 @@
 """Features, the policy-value network and the batched evaluator of AlphaTriangle."""
 
+from .atomic_file import write_atomically
 from .device import resolve_device
 from .features import FeatureBatch, FeatureExtractor, FeatureSpec
 from .model import AlphaTriangleNet
@@ -19,4 +20,5 @@ __all__ = [
     "resolve_device",
     "squash",
     "unsquash",
+    "write_atomically",
 ]

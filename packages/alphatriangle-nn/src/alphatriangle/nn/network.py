@@ -7,8 +7,6 @@ for the whole batch.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, ModelConfig
 
+from .atomic_file import write_atomically
 from .device import resolve_device
 from .features import FeatureBatch, FeatureExtractor
 from .model import AlphaTriangleNet
@@ -109,17 +108,8 @@ class NeuralNetwork:
 
     def save(self, path: Path | str) -> Path:
         """Write the weights atomically (beside, then rename) with torch's safe format."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(self.get_weights(), handle)
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return target
+        weights = self.get_weights()
+        return write_atomically(path, lambda handle: torch.save(weights, handle))
 
     def load(self, path: Path | str) -> None:
         """Load weights saved by `save` weights-only: no code runs from the file."""

@@ -10,8 +10,6 @@ annealing from `per_beta_initial` to `per_beta_final` over the run. The whole st
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alphatriangle.config import TrainConfig
+from alphatriangle.nn import write_atomically
 
 from .experience import ExperienceBatch
 from .sum_tree import SumTree
@@ -215,21 +214,11 @@ class ExperienceBuffer:
 
     def save(self, path: Path | str) -> Path:
         """Write the state to an `.npz` file atomically (beside, then rename); no pickles."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
         state = self.state_dict()
         arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
         scalars = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
         arrays["meta_json"] = np.frombuffer(json.dumps(scalars).encode(), dtype=np.uint8)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".npz", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)  # type: ignore[arg-type]
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return target
+        return write_atomically(path, lambda handle: np.savez(handle, **arrays))  # type: ignore[arg-type]
 
     def load(self, path: Path | str) -> None:
         """Restore a state written by `save`, refusing anything that is not plain arrays."""
