@@ -97,7 +97,7 @@ def test_run_context_paths_are_absolute_under_the_start_directory(
     assert not (tmp_path / ".alphatriangle_data").exists()
 
 
-def test_default_run_names_are_safe_and_distinct_per_second() -> None:
+def test_default_run_names_are_safe() -> None:
     name = RunContext().run_name
     assert name.startswith("run_")
     RunContext(run_name=name)

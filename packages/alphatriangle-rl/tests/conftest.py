@@ -80,8 +80,3 @@ def small_board() -> EnvConfig:
 @pytest.fixture
 def tiny_model() -> ModelConfig:
     return TINY_MODEL
-
-
-@pytest.fixture
-def uniform_evaluator_for() -> type[UniformEvaluator]:
-    return UniformEvaluator

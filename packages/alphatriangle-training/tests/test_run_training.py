@@ -13,18 +13,22 @@ from alphatriangle.training import run_training
 from alphatriangle.training.config_file import read_config_file
 
 
+def tiny_configs(tiny_config: Path, **train: object) -> dict[str, object]:
+    """The model, train and search configs of tiny.toml, with `train` overrides."""
+    overrides = read_config_file(tiny_config)
+    for key, value in train.items():
+        overrides.set("train", key, value)
+    return {
+        f"{name}_config": overrides.build(name, str(tiny_config))
+        for name in ("model", "train", "mcts")
+    }
+
+
 def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     tmp_path: Path, tiny_config: Path
 ) -> None:
-    overrides = read_config_file(tiny_config)
-    overrides.set("train", "max_training_steps", 12)
     context = RunContext(run_name="inproc", seed=1, data_root=tmp_path / "data")
-    exit_code = run_training(
-        context,
-        model_config=overrides.build("model", "test"),
-        train_config=overrides.build("train", "test"),
-        mcts_config=overrides.build("mcts", "test"),
-    )
+    exit_code = run_training(context, **tiny_configs(tiny_config, max_training_steps=12))
     assert exit_code == 0
     assert not ray.is_initialized()
     assert (context.checkpoints_dir / "latest.pkl").is_file()
@@ -55,16 +59,10 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
 def test_setup_failure_still_shuts_down_ray_and_actors(tmp_path: Path, tiny_config: Path) -> None:
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
-    overrides = read_config_file(tiny_config)
     context = RunContext(
         run_name="broken", data_root=tmp_path / "data", load_checkpoint=broken, resume=False
     )
-    exit_code = run_training(
-        context,
-        model_config=overrides.build("model", "test"),
-        train_config=overrides.build("train", "test"),
-        mcts_config=overrides.build("mcts", "test"),
-    )
+    exit_code = run_training(context, **tiny_configs(tiny_config))
     assert exit_code == 1
     assert not ray.is_initialized()
     log = (context.logs_dir / "broken_driver.log").read_text()

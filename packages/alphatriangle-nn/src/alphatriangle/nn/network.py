@@ -77,10 +77,13 @@ class NeuralNetwork:
         return self.evaluate_features(self.features.extract(states))
 
     def evaluate_features(self, features: FeatureBatch) -> BatchEvaluation:
-        """As `evaluate_batch`, for features already built."""
+        """As `evaluate_batch`, for features already built.
+
+        The model stays in eval mode between training steps (`Trainer.train_step` puts
+        it back), so batch norm uses its running statistics here without a mode switch
+        on this hot path.
+        """
         legal = features.legal_mask(self.features.spec.num_slots)
-        was_training = self.model.training
-        self.model.eval()
         with torch.inference_mode():
             grid = torch.from_numpy(features.grid).to(self.device)
             other = torch.from_numpy(features.other).to(self.device)
@@ -89,8 +92,6 @@ class NeuralNetwork:
             policy_logits = policy_logits.float().masked_fill(~legal_t, float("-inf"))
             policy = torch.softmax(policy_logits, dim=1).nan_to_num_(0.0)
             value = self.value_support.expected_value(value_logits)
-        if was_training:
-            self.model.train()
         return BatchEvaluation(
             policy=policy.cpu().numpy(), value=value.cpu().numpy(), legal_mask=legal
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from alphatriangle.config import (
@@ -38,4 +38,3 @@ class TrainingComponents:
     total_simulations: int = 0
     resumed_from_step: int | None = None
     owned_ray: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)

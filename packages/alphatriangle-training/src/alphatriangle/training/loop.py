@@ -48,9 +48,7 @@ class TrainingLoop:
         spec = FeatureSpec.from_env(components.env_config)
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
-        self.helpers = LoopHelpers(
-            max_steps=self.train_config.max_training_steps, start_step=self.global_step
-        )
+        self.helpers = LoopHelpers(max_steps=self.train_config.max_training_steps)
         self.worker_manager = WorkerManager(
             num_workers=components.num_workers,
             env_config=components.env_config,
@@ -58,8 +56,6 @@ class TrainingLoop:
             mcts_config=components.mcts_config,
             train_config=self.train_config,
             seed=components.run_context.seed + self.global_step,
-            trieye_actor_name=components.trieye_actor_name,
-            run_base_dir=str(components.run_context.run_dir),
             num_gpus_per_worker=components.worker_num_gpus,
         )
 

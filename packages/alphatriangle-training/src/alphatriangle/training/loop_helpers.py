@@ -38,7 +38,6 @@ class LoopHelpers:
     """Keeps the recent figures the progress line shows."""
 
     max_steps: int | None
-    start_step: int = 0
     started: float = field(default_factory=time.monotonic)
     recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     last_losses: dict[str, float] = field(default_factory=dict)

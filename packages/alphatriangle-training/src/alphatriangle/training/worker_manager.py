@@ -35,13 +35,9 @@ class WorkerManager:
         mcts_config: AlphaTriangleMCTSConfig,
         train_config: TrainConfig,
         seed: int,
-        trieye_actor_name: str,
-        run_base_dir: str,
         num_gpus_per_worker: float = 0.0,
     ) -> None:
         self.num_workers = num_workers
-        self.trieye_actor_name = trieye_actor_name
-        self.run_base_dir = run_base_dir
         self._worker_kwargs = dict(
             env_config=env_config,
             model_config=model_config,

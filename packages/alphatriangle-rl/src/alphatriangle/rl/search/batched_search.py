@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -189,9 +189,8 @@ class BatchedSearch:
             games = games[np.asarray(active, dtype=bool)[games]]
         self._expand_roots(games)
         budget = self._simulation_budget(games)
-        noise_on = add_noise
-        gumbel_root = self._prepare_gumbel(games, noise_on) if self._is_gumbel else None
-        if not self._is_gumbel and noise_on:
+        gumbel_root = self._prepare_gumbel(games, add_noise) if self._is_gumbel else None
+        if not self._is_gumbel and add_noise:
             self._noise_roots(games)
         simulations = np.zeros(self.num_games, np.int32)
         for sim in range(int(budget.max(initial=0))):
@@ -208,6 +207,11 @@ class BatchedSearch:
     @property
     def _is_gumbel(self) -> bool:
         return self.config.algorithm == "gumbel"
+
+    @property
+    def _sigma_scale(self) -> dict[str, float]:
+        """c_visit and c_scale of the Gumbel sigma transform, as keyword arguments."""
+        return {"c_visit": self.config.gumbel_c_visit, "c_scale": self.config.gumbel_c_scale}
 
     def _simulation_budget(self, games: NDArray[np.int64]) -> NDArray[np.int64]:
         total = self.config.max_simulations
@@ -299,60 +303,33 @@ class BatchedSearch:
         gumbel_root: _GumbelRoot | None,
     ) -> NDArray[np.int64]:
         tree, cfg = self.tree, self.config
-        prior = tree.children_prior[g, node]
-        legal = tree.children_legal[g, node]
-        visits = tree.children_visits[g, node]
-        q_sum = tree.children_q_sum[g, node]
-        q_min, q_max = tree.q_min[g], tree.q_max[g]
+        stats = tree.child_stats(g, node)
         if gumbel_root is None:
             parent_visits = tree.node_visits[g, node]
             parent_value = np.where(
                 parent_visits > 0,
                 tree.node_value_sum[g, node] / np.maximum(parent_visits, 1),
-                tree.node_network_value[g, node],
+                stats.network_value,
             )
-            scores = puct_scores(
-                prior=prior,
-                legal=legal,
-                visits=visits,
-                q_sum=q_sum,
-                parent_value=parent_value,
-                q_min=q_min,
-                q_max=q_max,
-                cpuct=cfg.cpuct,
-            )
-            chosen: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
-            return chosen
-        shared: dict[str, Any] = dict(
-            prior=prior,
-            visits=visits,
-            q_sum=q_sum,
-            network_value=tree.node_network_value[g, node],
-            q_min=q_min,
-            q_max=q_max,
-            c_visit=cfg.gumbel_c_visit,
-            c_scale=cfg.gumbel_c_scale,
-        )
-        at_root = node == ROOT_INDEX
-        scores = np.empty(prior.shape, np.float64)
-        if at_root.any():
-            root_part: dict[str, Any] = {
-                k: v[at_root] if isinstance(v, np.ndarray) else v for k, v in shared.items()
-            }
-            scores[at_root] = gumbel.root_scores(
-                gumbel_plus_logits=gumbel_root.gumbel_plus_logits[g[at_root]],
-                considered=gumbel_root.considered[g[at_root]],
-                required_visits=gumbel_root.visit_schedule[g[at_root], sim],
-                **root_part,
-            )
-        inner = ~at_root
-        if inner.any():
-            inner_part: dict[str, Any] = {
-                k: v[inner] if isinstance(v, np.ndarray) else v for k, v in shared.items()
-            }
-            scores[inner] = gumbel.interior_scores(legal=legal[inner], **inner_part)
-        picked: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
-        return picked
+            scores = puct_scores(stats, parent_value=parent_value, cpuct=cfg.cpuct)
+        else:
+            scale = self._sigma_scale
+            at_root = node == ROOT_INDEX
+            scores = np.empty(stats.prior.shape, np.float64)
+            if at_root.any():
+                root_games = g[at_root]
+                scores[at_root] = gumbel.root_scores(
+                    stats.rows(at_root),
+                    gumbel_plus_logits=gumbel_root.gumbel_plus_logits[root_games],
+                    considered=gumbel_root.considered[root_games],
+                    required_visits=gumbel_root.visit_schedule[root_games, sim],
+                    **scale,
+                )
+            inner = ~at_root
+            if inner.any():
+                scores[inner] = gumbel.interior_scores(stats.rows(inner), **scale)
+        chosen: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
+        return chosen
 
     def _expand(self, leaves: _Leaves) -> None:
         """Create the new leaves with one engine copy each; evaluate them in one call."""
@@ -455,26 +432,16 @@ class BatchedSearch:
         policy = np.zeros((b, a), np.float32)
         if games.size:
             if gumbel_root is not None:
-                shared = dict(
-                    prior=tree.children_prior[games, ROOT_INDEX],
-                    visits=visits[games],
-                    q_sum=tree.children_q_sum[games, ROOT_INDEX],
-                    network_value=tree.node_network_value[games, ROOT_INDEX],
-                    q_min=tree.q_min[games],
-                    q_max=tree.q_max[games],
-                    c_visit=self.config.gumbel_c_visit,
-                    c_scale=self.config.gumbel_c_scale,
-                )
+                stats = tree.child_stats(games, np.full_like(games, ROOT_INDEX))
+                scale = self._sigma_scale
                 final = gumbel.final_scores(
+                    stats,
                     gumbel_plus_logits=gumbel_root.gumbel_plus_logits[games],
                     considered=gumbel_root.considered[games],
-                    **shared,
+                    **scale,
                 )
                 action[games] = np.argmax(final, axis=1)
-                policy[games] = gumbel.improved_policy(
-                    legal=tree.children_legal[games, ROOT_INDEX],
-                    **shared,
-                )
+                policy[games] = gumbel.improved_policy(stats, **scale)
             else:
                 temps = np.broadcast_to(np.asarray(temperature, np.float64), (b,))
                 for g in games:

@@ -20,7 +20,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from .qtransform import completed_q, mean_q, normalise
+from .qtransform import ChildStats
 
 
 @cache
@@ -64,108 +64,65 @@ def masked_log(prior: NDArray[np.float32], legal: NDArray[np.bool_]) -> NDArray[
     return np.where(legal, np.log(np.maximum(prior, 1e-30)), -np.inf)
 
 
-def improved_policy(
-    *,
-    prior: NDArray[np.float32],
-    legal: NDArray[np.bool_],
-    visits: NDArray[np.int32],
-    q_sum: NDArray[np.float64],
-    network_value: NDArray[np.float32],
-    q_min: NDArray[np.float64],
-    q_max: NDArray[np.float64],
-    c_visit: float,
-    c_scale: float,
-) -> NDArray[np.float64]:
-    """[B, A] softmax(logits + sigma(completed_q)): the policy target, 0 on illegal actions."""
-    q = completed_q(network_value, prior, mean_q(q_sum, visits), visits)
-    scores = masked_log(prior, legal) + sigma(
-        normalise(q, q_min, q_max), visits, c_visit=c_visit, c_scale=c_scale
+def _sigma_of_completed_q(stats: ChildStats, c_visit: float, c_scale: float) -> NDArray[np.float64]:
+    return sigma(
+        stats.normalise(stats.completed_q()), stats.visits, c_visit=c_visit, c_scale=c_scale
     )
+
+
+def improved_policy(stats: ChildStats, *, c_visit: float, c_scale: float) -> NDArray[np.float64]:
+    """[B, A] softmax(logits + sigma(completed_q)): the policy target, 0 on illegal actions."""
+    legal = stats.legal
+    scores = masked_log(stats.prior, legal) + _sigma_of_completed_q(stats, c_visit, c_scale)
     scores = scores - np.max(scores, axis=1, keepdims=True, initial=-np.inf, where=legal)
     weights = np.where(legal, np.exp(scores), 0.0)
     policy: NDArray[np.float64] = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-30)
     return policy
 
 
-def interior_scores(
-    *,
-    prior: NDArray[np.float32],
-    legal: NDArray[np.bool_],
-    visits: NDArray[np.int32],
-    q_sum: NDArray[np.float64],
-    network_value: NDArray[np.float32],
-    q_min: NDArray[np.float64],
-    q_max: NDArray[np.float64],
-    c_visit: float,
-    c_scale: float,
-) -> NDArray[np.float64]:
+def interior_scores(stats: ChildStats, *, c_visit: float, c_scale: float) -> NDArray[np.float64]:
     """[B, A] pi'(a) - N(a) / (1 + sum N): the deterministic non-root selection rule."""
-    policy = improved_policy(
-        prior=prior,
-        legal=legal,
-        visits=visits,
-        q_sum=q_sum,
-        network_value=network_value,
-        q_min=q_min,
-        q_max=q_max,
-        c_visit=c_visit,
-        c_scale=c_scale,
+    policy = improved_policy(stats, c_visit=c_visit, c_scale=c_scale)
+    total = stats.visits.sum(axis=1, keepdims=True)
+    scores: NDArray[np.float64] = np.where(
+        stats.legal, policy - stats.visits / (1.0 + total), -np.inf
     )
-    total = visits.sum(axis=1, keepdims=True)
-    return np.where(legal, policy - visits / (1.0 + total), -np.inf)
+    return scores
 
 
 def root_scores(
+    stats: ChildStats,
     *,
     gumbel_plus_logits: NDArray[np.float64],
     considered: NDArray[np.bool_],
     required_visits: NDArray[np.int64],
-    prior: NDArray[np.float32],
-    visits: NDArray[np.int32],
-    q_sum: NDArray[np.float64],
-    network_value: NDArray[np.float32],
-    q_min: NDArray[np.float64],
-    q_max: NDArray[np.float64],
     c_visit: float,
     c_scale: float,
 ) -> NDArray[np.float64]:
     """[B, A] score of each considered root action whose visits equal the phase's count."""
-    q = completed_q(network_value, prior, mean_q(q_sum, visits), visits)
-    score = gumbel_plus_logits + sigma(
-        normalise(q, q_min, q_max), visits, c_visit=c_visit, c_scale=c_scale
-    )
-    eligible = considered & (visits == required_visits[:, None])
+    score = gumbel_plus_logits + _sigma_of_completed_q(stats, c_visit, c_scale)
+    eligible = considered & (stats.visits == required_visits[:, None])
     # Should rounding leave no action at the required count, fall back to all considered.
     eligible = np.where(eligible.any(axis=1, keepdims=True), eligible, considered)
-    return np.where(eligible, score, -np.inf)
+    scores: NDArray[np.float64] = np.where(eligible, score, -np.inf)
+    return scores
 
 
 def final_scores(
+    stats: ChildStats,
     *,
     gumbel_plus_logits: NDArray[np.float64],
     considered: NDArray[np.bool_],
-    prior: NDArray[np.float32],
-    visits: NDArray[np.int32],
-    q_sum: NDArray[np.float64],
-    network_value: NDArray[np.float32],
-    q_min: NDArray[np.float64],
-    q_max: NDArray[np.float64],
     c_visit: float,
     c_scale: float,
 ) -> NDArray[np.float64]:
     """[B, A] score of the most-visited considered actions; the argmax is the move to play."""
-    most = np.max(np.where(considered, visits, -1), axis=1, keepdims=True)
-    required = most[:, 0].astype(np.int64)
+    most_visits = np.max(np.where(considered, stats.visits, -1), axis=1).astype(np.int64)
     return root_scores(
+        stats,
         gumbel_plus_logits=gumbel_plus_logits,
         considered=considered,
-        required_visits=required,
-        prior=prior,
-        visits=visits,
-        q_sum=q_sum,
-        network_value=network_value,
-        q_min=q_min,
-        q_max=q_max,
+        required_visits=most_visits,
         c_visit=c_visit,
         c_scale=c_scale,
     )

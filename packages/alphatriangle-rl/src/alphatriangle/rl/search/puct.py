@@ -11,26 +11,18 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .qtransform import mean_q, normalise
+from .qtransform import ChildStats
 
 
 def puct_scores(
-    *,
-    prior: NDArray[np.float32],
-    legal: NDArray[np.bool_],
-    visits: NDArray[np.int32],
-    q_sum: NDArray[np.float64],
-    parent_value: NDArray[np.float64],
-    q_min: NDArray[np.float64],
-    q_max: NDArray[np.float64],
-    cpuct: float,
+    stats: ChildStats, *, parent_value: NDArray[np.float64], cpuct: float
 ) -> NDArray[np.float64]:
     """[B, A] PUCT scores for B nodes; illegal actions score -inf."""
-    q = np.where(visits > 0, mean_q(q_sum, visits), parent_value[:, None])
-    parent_visits = visits.sum(axis=1, keepdims=True)
-    exploration = cpuct * prior * np.sqrt(np.maximum(parent_visits, 1)) / (1.0 + visits)
-    scores = normalise(q, q_min, q_max) + exploration
-    return np.where(legal, scores, -np.inf)
+    q = np.where(stats.visits > 0, stats.mean_q(), parent_value[:, None])
+    parent_visits = stats.visits.sum(axis=1, keepdims=True)
+    exploration = cpuct * stats.prior * np.sqrt(np.maximum(parent_visits, 1)) / (1.0 + stats.visits)
+    scores: NDArray[np.float64] = np.where(stats.legal, stats.normalise(q) + exploration, -np.inf)
+    return scores
 
 
 def add_dirichlet_noise(

@@ -7,52 +7,74 @@ are normalised to [0, 1] by the smallest and largest Q seen in the tree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 
-def normalise(
-    q: NDArray[np.float64], q_min: NDArray[np.float64], q_max: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """[B, A] raw Q with per-tree [B] bounds -> [B, A] in [0, 1] (0.5 while the range is empty)."""
-    span = q_max - q_min
-    valid = np.isfinite(span) & (span > 1e-12)
-    safe_span = np.where(valid, span, 1.0)
-    scaled = (q - np.where(valid, q_min, 0.0)[:, None]) / safe_span[:, None]
-    return np.where(valid[:, None], np.clip(scaled, 0.0, 1.0), 0.5)
+@dataclass(frozen=True, slots=True)
+class ChildStats:
+    """What a selection rule needs about the children of B nodes, gathered once per step."""
 
+    prior: NDArray[np.float32]  # [B, A] prior policy, 0 on illegal actions
+    legal: NDArray[np.bool_]  # [B, A] legal actions
+    visits: NDArray[np.int32]  # [B, A] visits of each edge
+    q_sum: NDArray[np.float64]  # [B, A] sum of discounted returns through each edge
+    network_value: NDArray[np.float32]  # [B] network value of each node
+    q_min: NDArray[np.float64]  # [B] smallest Q seen in each node's tree
+    q_max: NDArray[np.float64]  # [B] largest Q seen in each node's tree
 
-def mean_q(q_sum: NDArray[np.float64], visits: NDArray[np.int32]) -> NDArray[np.float64]:
-    """[B, A] mean Q of each edge (0 where unvisited)."""
-    return np.where(visits > 0, q_sum / np.maximum(visits, 1), 0.0)
+    def rows(self, mask: NDArray[np.bool_]) -> ChildStats:
+        """The statistics of the nodes selected by `mask` [B]."""
+        return ChildStats(
+            prior=self.prior[mask],
+            legal=self.legal[mask],
+            visits=self.visits[mask],
+            q_sum=self.q_sum[mask],
+            network_value=self.network_value[mask],
+            q_min=self.q_min[mask],
+            q_max=self.q_max[mask],
+        )
 
+    def mean_q(self) -> NDArray[np.float64]:
+        """[B, A] mean Q of each edge (0 where unvisited)."""
+        mean: NDArray[np.float64] = np.where(
+            self.visits > 0, self.q_sum / np.maximum(self.visits, 1), 0.0
+        )
+        return mean
 
-def mixed_value(
-    network_value: NDArray[np.float32],
-    prior: NDArray[np.float32],
-    q: NDArray[np.float64],
-    visits: NDArray[np.int32],
-) -> NDArray[np.float64]:
-    """[B] v_mix of Gumbel AlphaZero (Danihelka et al., 2022, eq. 33).
+    def normalise(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
+        """[B, A] raw Q -> [0, 1] by each tree's range (0.5 while the range is empty)."""
+        span = self.q_max - self.q_min
+        valid = np.isfinite(span) & (span > 1e-12)
+        safe_span = np.where(valid, span, 1.0)
+        scaled = (q - np.where(valid, self.q_min, 0.0)[:, None]) / safe_span[:, None]
+        normalised: NDArray[np.float64] = np.where(valid[:, None], np.clip(scaled, 0.0, 1.0), 0.5)
+        return normalised
 
-    Interpolates the network's value with the prior-weighted mean Q of the visited
-    children; it stands in for the Q of unvisited children.
-    """
-    total_visits = visits.sum(axis=1)
-    visited = visits > 0
-    visited_prior = np.where(visited, prior, 0.0).sum(axis=1)
-    weighted_q = np.where(visited, prior * q, 0.0).sum(axis=1)
-    policy_q = weighted_q / np.maximum(visited_prior, 1e-12)
-    mixed = (network_value + total_visits * policy_q) / (1.0 + total_visits)
-    return np.where(visited_prior > 0, mixed, network_value.astype(np.float64))
+    def mixed_value(self) -> NDArray[np.float64]:
+        """[B] v_mix of Gumbel AlphaZero (Danihelka et al., 2022, eq. 33).
 
+        Interpolates the network's value with the prior-weighted mean Q of the visited
+        children; it stands in for the Q of unvisited children.
+        """
+        q = self.mean_q()
+        total_visits = self.visits.sum(axis=1)
+        visited = self.visits > 0
+        visited_prior = np.where(visited, self.prior, 0.0).sum(axis=1)
+        policy_q = np.where(visited, self.prior * q, 0.0).sum(axis=1) / np.maximum(
+            visited_prior, 1e-12
+        )
+        mixed = (self.network_value + total_visits * policy_q) / (1.0 + total_visits)
+        value: NDArray[np.float64] = np.where(
+            visited_prior > 0, mixed, self.network_value.astype(np.float64)
+        )
+        return value
 
-def completed_q(
-    network_value: NDArray[np.float32],
-    prior: NDArray[np.float32],
-    q: NDArray[np.float64],
-    visits: NDArray[np.int32],
-) -> NDArray[np.float64]:
-    """[B, A] Q of visited children, v_mix for the others."""
-    fill = mixed_value(network_value, prior, q, visits)
-    return np.where(visits > 0, q, fill[:, None])
+    def completed_q(self) -> NDArray[np.float64]:
+        """[B, A] Q of visited children, v_mix for the others."""
+        completed: NDArray[np.float64] = np.where(
+            self.visits > 0, self.mean_q(), self.mixed_value()[:, None]
+        )
+        return completed

@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from trianglengin import GameState
 
+from .qtransform import ChildStats
+
 ROOT_INDEX = 0
 """Index of every tree's root node."""
 NO_PARENT = -1
@@ -46,7 +48,7 @@ class Tree:
     @classmethod
     def empty(cls, *, batch_size: int, num_nodes: int, num_actions: int) -> Tree:
         b, n, a = batch_size, num_nodes, num_actions
-        tree = cls(
+        return cls(
             node_visits=np.zeros((b, n), np.int32),
             node_value_sum=np.zeros((b, n), np.float64),
             node_network_value=np.zeros((b, n), np.float32),
@@ -64,7 +66,6 @@ class Tree:
             q_max=np.full(b, -np.inf),
             states=[[None] * n for _ in range(b)],
         )
-        return tree
 
     @property
     def batch_size(self) -> int:
@@ -149,6 +150,18 @@ class Tree:
             self.q_min[game], self.q_max[game] = float(q.min()), float(q.max())
         else:
             self.q_min[game], self.q_max[game] = np.inf, -np.inf
+
+    def child_stats(self, games: NDArray[np.int64], nodes: NDArray[np.int64]) -> ChildStats:
+        """The children of node `nodes[i]` of tree `games[i]`, for a selection rule."""
+        return ChildStats(
+            prior=self.children_prior[games, nodes],
+            legal=self.children_legal[games, nodes],
+            visits=self.children_visits[games, nodes],
+            q_sum=self.children_q_sum[games, nodes],
+            network_value=self.node_network_value[games, nodes],
+            q_min=self.q_min[games],
+            q_max=self.q_max[games],
+        )
 
     def root_value(self) -> NDArray[np.float64]:
         """[B] mean return backed up through each root (its network value if unvisited)."""
