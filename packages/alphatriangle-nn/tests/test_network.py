@@ -119,6 +119,11 @@ def test_weights_move_between_networks(tmp_path: Path) -> None:
         a.evaluate_batch(states).value, c.evaluate_batch(states).value, atol=1e-6
     )
     assert [p.name for p in path.parent.iterdir()] == ["model.pt"]
+    rebuilt = NeuralNetwork.from_checkpoint(path, device="cpu")
+    assert rebuilt.model_config == TINY
+    np.testing.assert_allclose(
+        a.evaluate_batch(states).policy, rebuilt.evaluate_batch(states).policy, atol=1e-6
+    )
 
 
 def test_a_checkpoint_for_another_board_is_refused_with_both_shapes(tmp_path: Path) -> None:
@@ -126,9 +131,15 @@ def test_a_checkpoint_for_another_board_is_refused_with_both_shapes(tmp_path: Pa
     path = small.save(tmp_path / "small.pt")
     default = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=0)
     with pytest.raises(
-        CheckpointMismatchError, match=r"has shape \(.*\), the network expects \(.*\)"
+        CheckpointMismatchError, match=r"board of 6x9 with 2 shape slots.*board of 8x15 with 3"
     ):
         default.load(path)
+    weights_only = tmp_path / "weights_only.pt"
+    torch.save({"model_state": small.get_weights()}, weights_only)
+    with pytest.raises(
+        CheckpointMismatchError, match=r"has shape \(.*\), the network expects \(.*\)"
+    ):
+        default.load(weights_only)
     wider = NeuralNetwork(
         model_config=TINY.with_updates(trunk_channels=16), env_config=SMALL_BOARD, device="cpu"
     )

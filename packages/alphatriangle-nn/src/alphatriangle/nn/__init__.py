@@ -4,7 +4,14 @@ from .atomic_file import write_atomically
 from .device import resolve_device
 from .features import FeatureBatch, FeatureExtractor, FeatureSpec
 from .model import AlphaTriangleNet
-from .network import BatchEvaluation, CheckpointMismatchError, NeuralNetwork, StateDict
+from .network import (
+    BatchEvaluation,
+    CheckpointMismatchError,
+    NeuralNetwork,
+    StateDict,
+    describe_board,
+    read_checkpoint,
+)
 from .value_support import ValueSupport, squash, unsquash
 
 __all__ = [
@@ -17,6 +24,8 @@ __all__ = [
     "NeuralNetwork",
     "StateDict",
     "ValueSupport",
+    "describe_board",
+    "read_checkpoint",
     "resolve_device",
     "squash",
     "unsquash",

@@ -102,30 +102,65 @@ class NeuralNetwork:
         """A CPU copy of the weights, ready to broadcast to workers."""
         return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
-    def set_weights(self, weights: Mapping[str, torch.Tensor]) -> None:
+    def set_weights(
+        self, weights: Mapping[str, torch.Tensor], *, source: str = "the given weights"
+    ) -> None:
         """Load weights from `get_weights` of a network with the same shape."""
-        self._check_fits(weights, source="the given weights")
+        self._check_fits(weights, source=source)
         self.model.load_state_dict(dict(weights))
 
-    def save(self, path: Path | str) -> Path:
-        """Write the weights atomically (beside, then rename) with torch's safe format."""
-        weights = self.get_weights()
-        return write_atomically(path, lambda handle: torch.save(weights, handle))
+    def save(self, path: Path | str, extra: Mapping[str, object] | None = None) -> Path:
+        """Write a self-describing checkpoint atomically (beside, then rename).
+
+        The file holds the weights under `model_state` and the model and board
+        configs as JSON text, so `from_checkpoint` can rebuild the network without
+        being told its shape. `extra` entries (optimizer state, counters) ride along;
+        they must be tensors or plain Python values so the weights-only loader
+        reads them back.
+        """
+        payload: dict[str, object] = dict(extra or {})
+        payload.update(
+            model_state=self.get_weights(),
+            model_config=self.model_config.model_dump_json(),
+            env_config=self.env_config.model_dump_json(),
+        )
+        return write_atomically(path, lambda handle: torch.save(payload, handle))
 
     def load(self, path: Path | str) -> None:
-        """Load weights saved by `save` weights-only: no code runs from the file."""
-        source = Path(path)
-        if not source.is_file():
-            raise FileNotFoundError(f"checkpoint {source} does not exist")
+        """Load the weights of a checkpoint written by `save`; no code runs from the file.
+
+        A checkpoint recorded for another board is refused before its tensors are
+        compared, with both boards named, because that is the mistake users make.
+        """
+        payload = read_checkpoint(path)
+        recorded = payload.get("env_config")
+        if isinstance(recorded, str):
+            theirs = EnvConfig.model_validate_json(recorded)
+            if board_shape(theirs) != board_shape(self.env_config):
+                raise CheckpointMismatchError(
+                    f"checkpoint {path} is for a board of {describe_board(theirs)}; "
+                    f"this network is for a board of {describe_board(self.env_config)}"
+                )
+        weights = payload["model_state"]
+        assert isinstance(weights, dict)
+        self.set_weights(weights, source=f"checkpoint {path}")
+
+    @classmethod
+    def from_checkpoint(cls, path: Path | str, *, device: str = "auto") -> NeuralNetwork:
+        """A network of the shape the checkpoint records, holding its weights."""
+        payload = read_checkpoint(path)
         try:
-            weights = torch.load(source, map_location="cpu", weights_only=True)
-        except Exception as error:
+            model_config = ModelConfig.model_validate_json(str(payload["model_config"]))
+            env_config = EnvConfig.model_validate_json(str(payload["env_config"]))
+        except (KeyError, ValueError) as error:
             raise CheckpointMismatchError(
-                f"checkpoint {source} cannot be read as network weights: {error}"
+                f"checkpoint {path} does not record its model and board configs: {error}"
             ) from error
-        if not isinstance(weights, dict):
-            raise CheckpointMismatchError(f"checkpoint {source} does not hold a state dict")
-        self.set_weights(weights)
+        network = cls(model_config=model_config, env_config=env_config, device=device)
+        weights = payload["model_state"]
+        assert isinstance(weights, dict)
+        network.set_weights(weights, source=f"checkpoint {path}")
+        return network
 
     def _check_fits(self, weights: Mapping[str, torch.Tensor], *, source: str) -> None:
         expected = self.model.state_dict()
@@ -133,15 +168,45 @@ class NeuralNetwork:
         unexpected = sorted(set(weights) - set(expected))
         if missing or unexpected:
             raise CheckpointMismatchError(
-                f"{source} do not fit this network: missing {missing[:5]}, "
+                f"{source} does not fit this network: missing {missing[:5]}, "
                 f"unexpected {unexpected[:5]}"
             )
         for name, tensor in expected.items():
             if tuple(weights[name].shape) != tuple(tensor.shape):
                 raise CheckpointMismatchError(
-                    f"{source} do not fit this network: {name} has shape "
+                    f"{source} does not fit this network: {name} has shape "
                     f"{tuple(weights[name].shape)}, the network expects {tuple(tensor.shape)} "
-                    f"(board {self.env_config.ROWS}x{self.env_config.COLS} with "
-                    f"{self.env_config.NUM_SHAPE_SLOTS} slots, "
+                    f"(board of {describe_board(self.env_config)}, "
                     f"{self.model_config.trunk_channels} trunk channels)"
                 )
+
+
+def read_checkpoint(path: Path | str) -> dict[str, object]:
+    """The payload of a checkpoint written by `NeuralNetwork.save`, read weights-only.
+
+    Raises FileNotFoundError for a missing file and CheckpointMismatchError, naming
+    the file, for one that is truncated, corrupt or not a checkpoint.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"checkpoint {source} does not exist")
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointMismatchError(
+            f"checkpoint {source} cannot be read (truncated, corrupt or not a checkpoint): {error}"
+        ) from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("model_state"), dict):
+        raise CheckpointMismatchError(f"checkpoint {source} does not hold a model_state dict")
+    return payload
+
+
+def board_shape(env_config: EnvConfig) -> tuple[int, int, int, tuple[tuple[int, int], ...]]:
+    """What a network's tensor shapes depend on: rows, columns, slots, playable ranges."""
+    ranges = tuple((int(a), int(b)) for a, b in env_config.PLAYABLE_RANGE_PER_ROW)
+    return env_config.ROWS, env_config.COLS, env_config.NUM_SHAPE_SLOTS, ranges
+
+
+def describe_board(env_config: EnvConfig) -> str:
+    """'8x15 with 3 shape slots': how error messages name a board."""
+    return f"{env_config.ROWS}x{env_config.COLS} with {env_config.NUM_SHAPE_SLOTS} shape slots"
