@@ -180,3 +180,28 @@ def test_puct_reuses_the_chosen_subtree(uniform_default: Any) -> None:
     # The move only runs the simulations the reused root lacks (at least one).
     assert int(second.simulations[0]) == max(1, 32 - child_visits)
     assert int(search.tree.node_visits[0, ROOT_INDEX]) == child_visits + int(second.simulations[0])
+
+
+def test_gumbel_next_root_keeps_its_leaf_evaluation(uniform_default: Any) -> None:
+    games, simulations = 3, 8
+    search = make_search(uniform_default, games, algorithm="gumbel", max_simulations=simulations)
+    for game in range(games):
+        search.set_root(game, GameState(EnvConfig(), initial_seed=game))
+    result = search.run(add_noise=False)
+    chosen = [int(a) for a in result.action]
+    child_legal = [
+        search.tree.children_legal[g, search.tree.children_index[g, ROOT_INDEX, chosen[g]]].copy()
+        for g in range(games)
+    ]
+    for game in range(games):
+        search.play(game, chosen[game])
+    for game in range(games):
+        np.testing.assert_array_equal(
+            search.tree.children_legal[game, ROOT_INDEX], child_legal[game]
+        )
+        assert search.tree.num_nodes[game] == 1
+    uniform_default.calls.clear()
+    search.run(add_noise=False)
+    # No call for the roots: the first call already holds the first round's leaves.
+    assert uniform_default.calls == [games] * simulations
+    assert search.stats.release_seconds > 0.0

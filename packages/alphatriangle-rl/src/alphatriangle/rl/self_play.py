@@ -161,8 +161,10 @@ class SelfPlayWorker:
         return _GameInProgress(seed=seed, started=time.perf_counter())
 
     def _play_one_move(self) -> list[SelfPlayResult]:
-        roots = [self.search.root_state(g) for g in range(self.num_games)]
-        features = self.network.features.extract(roots)
+        # No name keeps the roots alive: the search frees each old root when it moves on.
+        features = self.network.features.extract(
+            [self.search.root_state(g) for g in range(self.num_games)]
+        )
         temperature = np.array(
             [
                 self.mcts_config.temperature

@@ -50,6 +50,8 @@ class SearchStats:
     expand_seconds: float = 0.0
     evaluate_seconds: float = 0.0
     backward_seconds: float = 0.0
+    release_seconds: float = 0.0
+    """Dropping the engine states of discarded nodes: the C++ destructor is not free."""
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.__slots__}
@@ -140,13 +142,15 @@ class BatchedSearch:
         """Play `action` at the root of `game` and move the root to the resulting state.
 
         A child the search already expanded becomes the new root with its subtree
-        (under PUCT with `reuse_tree`), and its stored state is reused, so playing
-        costs no engine call. Otherwise the root's own state is stepped in place.
+        (under PUCT with `reuse_tree`), or alone but with its network evaluation
+        (under Gumbel), and its stored state is reused, so playing costs no engine call
+        and no second network call. Otherwise the root's own state is stepped in place.
         """
         tree = self.tree
         root_state = self.root_state(game)
         if not tree.children_legal[game, ROOT_INDEX, action]:
             raise ValueError(f"action {action} is not legal at the root of game slot {game}")
+        start = time.perf_counter()
         child = int(tree.children_index[game, ROOT_INDEX, action])
         if child != UNVISITED:
             state = tree.states[game][child]
@@ -157,9 +161,7 @@ class BatchedSearch:
             if reuse:
                 tree.keep_subtree(game, child)
             else:
-                tree.clear(game)
-                tree.states[game][ROOT_INDEX] = state
-                tree.num_nodes[game] = 1
+                tree.restart_from(game, child)
         else:
             reward, done = root_state.step(action)
             self.stats.engine_steps += 1
@@ -167,6 +169,7 @@ class BatchedSearch:
             tree.clear(game)
             tree.states[game][ROOT_INDEX] = state
             tree.num_nodes[game] = 1
+        self.stats.release_seconds += time.perf_counter() - start
         return Transition(reward, done, state.get_last_cleared_triangles(), state)
 
     # --- search ---

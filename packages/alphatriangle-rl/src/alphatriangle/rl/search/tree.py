@@ -95,6 +95,23 @@ class Tree:
         self.q_max[game] = -np.inf
         self.states[game] = [None] * self.capacity
 
+    def restart_from(self, game: int, node: int) -> None:
+        """Make `node` the only node of tree `game`, keeping its state and its evaluation.
+
+        The network already scored the node when it was a leaf; carrying its prior,
+        legal mask and value over saves the next search a network call for its root.
+        """
+        state = self.states[game][node]
+        prior = self.children_prior[game, node].copy()
+        legal = self.children_legal[game, node].copy()
+        value = self.node_network_value[game, node]
+        self.clear(game)
+        self.states[game][ROOT_INDEX] = state
+        self.num_nodes[game] = 1
+        self.children_prior[game, ROOT_INDEX] = prior
+        self.children_legal[game, ROOT_INDEX] = legal
+        self.node_network_value[game, ROOT_INDEX] = value
+
     def keep_subtree(self, game: int, new_root: int) -> None:
         """Make `new_root` the root of tree `game`, keeping its subtree and dropping the rest.
 
