@@ -1,148 +1,421 @@
-"""Self-play throughput on this machine: prints figures, asserts nothing.
+"""Self-play and training throughput on this machine: prints figures, asserts nothing.
 
-    uv run python benchmarks/selfplay.py [--seconds 20] [--games 32] [--threads 1]
+    uv run python benchmarks/selfplay.py [--seconds 10] [--repeats 3] [--workers 2]
 
-Reports, for the default network and search settings:
-- network-only states/s at the batch size self-play uses (features excluded);
-- self-play moves/s and simulations/s for one worker;
-- the share of self-play time in the network forward pass, in feature building,
-  in the engine (copies and steps) and in the search's own bookkeeping.
-Each figure is the median of `--repeats` measurements.
+Figures (each the median of `--repeats` measurements), printed as a table and as JSON:
+
+1. network-only states/s of the default network at the batch self-play uses
+   (`games_per_worker`), on the worker's torch threads, features excluded;
+2. the engine's cost of one expansion (copy, step, free) and the simulations/s
+   it alone would allow; one worker's self-play moves/s and simulations/s, and
+   the share of its time in the network forward pass, feature building, the
+   engine (copy, step, freeing discarded states) and the search's bookkeeping;
+3. W workers on W cores as Ray actors (no trainer running), as a multiple of one
+   worker measured the same way;
+4. trainer samples/s at the default batch (sampling, the step, priority updates)
+   against a bare torch forward, backward and optimiser step of the same model;
+5. the same search with a network of the original AlphaTriangle's size (3.1 M
+   parameters, see `original_network.py`) at the original's 64 PUCT simulations,
+   with how far the root visits spread.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
 import numpy as np
+import ray
 import torch
+from original_network import OriginalSizeEvaluator
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import FeatureExtractor, NeuralNetwork
-from alphatriangle.rl import SelfPlayWorker
+from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, SelfPlayWorker, Trainer
+from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch
+
+ORIGINAL_SIMULATIONS = 64
+ORIGINAL_SIMULATIONS_PER_S = 515.0
+"""The original's self-play on this machine kind with its defaults (shared/FACTS.md)."""
 
 
-def network_states_per_second(network: NeuralNetwork, batch: int, seconds: float) -> float:
-    states = [GameState(network.env_config, initial_seed=i) for i in range(batch)]
-    features = network.features.extract(states)
-    grid = torch.from_numpy(features.grid)
-    other = torch.from_numpy(features.other)
+def median_of(repeats: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(repeats))
+
+
+def start_states(env: EnvConfig, count: int) -> list[GameState]:
+    return [GameState(env, initial_seed=i) for i in range(count)]
+
+
+# --- 1. the network alone ---
+
+
+def network_states_per_second(
+    model: torch.nn.Module, env: EnvConfig, batch: int, seconds: float
+) -> float:
+    features = FeatureExtractor(env).extract(start_states(env, batch))
+    grid, other = torch.from_numpy(features.grid), torch.from_numpy(features.other)
     with torch.inference_mode():
         for _ in range(3):
-            network.model(grid, other)
+            model(grid, other)
         count, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            network.model(grid, other)
+            model(grid, other)
             count += 1
     return batch * count / (time.perf_counter() - start)
 
 
 def feature_seconds_per_state(env: EnvConfig, batch: int) -> float:
     extractor = FeatureExtractor(env)
-    states = [GameState(env, initial_seed=i) for i in range(batch)]
+    states = start_states(env, batch)
     start = time.perf_counter()
     for _ in range(20):
         extractor.extract(states)
     return (time.perf_counter() - start) / (20 * batch)
 
 
-def self_play_run(games: int, threads: int, seconds: float, sims: int) -> dict[str, float]:
-    train = TrainConfig(games_per_worker=games, worker_torch_threads=threads)
-    worker = SelfPlayWorker(
-        worker_id=0,
+def engine_microseconds(env: EnvConfig, count: int = 500) -> dict[str, float]:
+    """What one expansion costs the engine: copy the parent, step it, later free it."""
+    parent = GameState(env, initial_seed=0)
+    action = min(parent.valid_actions())
+    start = time.perf_counter()
+    copies = [parent.copy() for _ in range(count)]
+    copied = time.perf_counter()
+    for state in copies:
+        state.step(action)
+    stepped = time.perf_counter()
+    del copies
+    freed = time.perf_counter()
+    return {
+        "copy_us": (copied - start) / count * 1e6,
+        "step_us": (stepped - copied) / count * 1e6,
+        "free_us": (freed - stepped) / count * 1e6,
+    }
+
+
+# --- 2. one worker ---
+
+
+def make_worker(games: int, threads: int, worker_id: int = 0) -> SelfPlayWorker:
+    return SelfPlayWorker(
+        worker_id=worker_id,
         env_config=EnvConfig(),
         model_config=ModelConfig(),
-        mcts_config=AlphaTriangleMCTSConfig(max_simulations=sims),
-        train_config=train,
-        seed=0,
+        mcts_config=AlphaTriangleMCTSConfig(),
+        train_config=TrainConfig(games_per_worker=games, worker_torch_threads=threads),
+        seed=worker_id,
     )
+
+
+def play_for(worker: SelfPlayWorker, seconds: float) -> dict[str, float]:
+    """Play whole moves for about `seconds`; the worker's counters over that time."""
     worker.play(min_results=0, max_moves=1)  # warm-up
-    before = worker.stats()
+    before, moves_before = worker.stats(), worker.moves_played
     start = time.perf_counter()
-    moves_before = worker.moves_played
     while time.perf_counter() - start < seconds:
         worker.play(min_results=0, max_moves=1)
     elapsed = time.perf_counter() - start
     after = worker.stats()
-    delta = {k: after[k] - before[k] for k in after}
-    return {
-        "seconds": elapsed,
-        "moves_per_s": (worker.moves_played - moves_before) / elapsed,
-        "simulations_per_s": delta["simulations"] / elapsed,
-        "states_evaluated": delta["states_evaluated"],
-        "evaluate_s": delta["evaluate_seconds"],
-        "engine_s": delta["expand_seconds"],
-        "search_s": delta["select_seconds"] + delta["backward_seconds"],
-        "engine_copies_per_simulation": delta["engine_copies"] / max(delta["simulations"], 1),
+    delta = {key: after[key] - before[key] for key in after}
+    delta["seconds"] = elapsed
+    delta["moves"] = worker.moves_played - moves_before
+    return delta
+
+
+def one_worker_figures(
+    args: argparse.Namespace, network_rate: float, feature_cost: float
+) -> dict[str, Any]:
+    runs = [
+        play_for(make_worker(args.games, args.threads), args.seconds) for _ in range(args.repeats)
+    ]
+    median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    total = median["seconds"]
+    shares = {
+        "network forward": median["states_evaluated"] / network_rate / total,
+        "features": median["states_evaluated"] * feature_cost / total,
+        "engine (copy, step, free)": (median["expand_seconds"] + median["release_seconds"]) / total,
+        "search bookkeeping": (median["select_seconds"] + median["backward_seconds"]) / total,
     }
+    shares["other (evaluator glue, worker)"] = max(0.0, 1.0 - sum(shares.values()))
+    simulations_per_s = median["simulations"] / total
+    return {
+        "moves_per_s": median["moves"] / total,
+        "simulations_per_s": simulations_per_s,
+        "simulations_over_network_rate": simulations_per_s / network_rate,
+        "engine_copies_per_simulation": median["engine_copies"] / max(median["simulations"], 1),
+        "network_calls_per_move": median["network_calls"] / max(median["moves"], 1),
+        "time_shares": shares,
+    }
+
+
+# --- 3. W workers ---
+
+
+def worker_scaling(args: argparse.Namespace) -> dict[str, float]:
+    """Moves/s of 1 and of W workers, each a Ray actor playing for `--seconds`."""
+    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+    try:
+        rates = {
+            count: statistics.median(_actors_moves_per_s(count, args) for _ in range(args.repeats))
+            for count in (1, args.workers)
+        }
+    finally:
+        ray.shutdown()
+    return {
+        "one_worker_moves_per_s": rates[1],
+        "w_workers_moves_per_s": rates[args.workers],
+        "speedup": rates[args.workers] / rates[1],
+    }
+
+
+def _actors_moves_per_s(count: int, args: argparse.Namespace) -> float:
+    remote: Any = ray.remote(num_cpus=1)(_TimedWorker)
+    actors = [remote.remote(args.games, args.threads, i) for i in range(count)]
+    moves: list[float] = ray.get([a.moves_in.remote(args.seconds) for a in actors])
+    for actor in actors:
+        ray.kill(actor)
+    return float(sum(moves)) / args.seconds
+
+
+class _TimedWorker:
+    """A worker that plays for a wall-clock span once warm (a Ray actor body)."""
+
+    def __init__(self, games: int, threads: int, worker_id: int) -> None:
+        self.worker = make_worker(games, threads, worker_id)
+
+    def moves_in(self, seconds: float) -> float:
+        run = play_for(self.worker, seconds)
+        return float(run["moves"] * seconds / run["seconds"])
+
+
+# --- 4. the trainer ---
+
+
+def filled_buffer(env: EnvConfig, config: TrainConfig, size: int) -> ExperienceBuffer:
+    """A buffer of real positions (random play) with valid random targets."""
+    rng = np.random.default_rng(0)
+    extractor = FeatureExtractor(env)
+    states: list[GameState] = []
+    seed = 0
+    while len(states) < size:
+        state = GameState(env, initial_seed=seed)
+        seed += 1
+        while not state.is_over() and len(states) < size:
+            states.append(state.copy())
+            state.step(int(rng.choice(sorted(state.valid_actions()))))
+    features = extractor.extract(states)
+    legal = features.legal_mask(extractor.spec.num_slots)
+    policy = rng.random(legal.shape).astype(np.float32) * legal
+    policy /= np.maximum(policy.sum(axis=1, keepdims=True), 1e-9)
+    buffer = ExperienceBuffer.from_config(config, seed=0)
+    buffer.add(
+        ExperienceBatch(
+            grid=features.grid,
+            other=features.other,
+            policy_target=policy,
+            value_target=rng.uniform(0, 30, size).astype(np.float32),
+        )
+    )
+    return buffer
+
+
+def trainer_figures(args: argparse.Namespace) -> dict[str, float]:
+    env, config = EnvConfig(), TrainConfig()
+    buffer = filled_buffer(env, config, 2 * config.batch_size)
+    network = NeuralNetwork(model_config=ModelConfig(), env_config=env, device="cpu", seed=0)
+    trainer = Trainer(network=network, config=config)
+
+    def trainer_rate() -> float:
+        return _steps_per_second(args.seconds / 2, lambda: _loop_step(trainer, buffer, config))
+
+    batch = buffer.sample(config.batch_size)
+    grid = torch.from_numpy(batch.experiences.grid)
+    other = torch.from_numpy(batch.experiences.other)
+    policy_target = torch.from_numpy(batch.experiences.policy_target)
+    value_atoms = torch.randint(0, ModelConfig().value_atoms, (config.batch_size,))
+    model = network.model
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+
+    def bare_step() -> None:
+        model.train()
+        policy_logits, value_logits = model(grid, other)
+        loss = -(policy_target * torch.log_softmax(policy_logits, 1)).sum(1).mean()
+        loss = loss + torch.nn.functional.cross_entropy(value_logits, value_atoms)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+
+    def bare_rate() -> float:
+        return _steps_per_second(args.seconds / 2, bare_step)
+
+    trainer_steps = median_of(args.repeats, trainer_rate)
+    bare_steps = median_of(args.repeats, bare_rate)
+    return {
+        "batch": config.batch_size,
+        "trainer_samples_per_s": trainer_steps * config.batch_size,
+        "bare_torch_samples_per_s": bare_steps * config.batch_size,
+        "trainer_over_bare": trainer_steps / bare_steps,
+    }
+
+
+def _loop_step(trainer: Trainer, buffer: ExperienceBuffer, config: TrainConfig) -> None:
+    batch = buffer.sample(config.batch_size, global_step=trainer.global_step)
+    outcome = trainer.train_step(batch)
+    buffer.update_priorities(batch.indices, outcome.value_errors)
+
+
+def _steps_per_second(seconds: float, step: Callable[[], None]) -> float:
+    for _ in range(3):
+        step()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+# --- 5. the original's network size ---
+
+
+def original_size_figures(args: argparse.Namespace) -> dict[str, float]:
+    env = EnvConfig()
+    evaluator = OriginalSizeEvaluator(env)
+    network_rate = median_of(
+        args.repeats,
+        lambda: network_states_per_second(evaluator.model, env, args.games, args.seconds / 3),
+    )
+    config = AlphaTriangleMCTSConfig(algorithm="puct", max_simulations=ORIGINAL_SIMULATIONS)
+    search = BatchedSearch(
+        evaluator=evaluator,
+        env_config=env,
+        config=config,
+        num_games=args.games,
+        rng=np.random.default_rng(0),
+    )
+    states = start_states(env, args.games)
+    for game, state in enumerate(states):
+        search.set_root(game, state)
+    visited_children: list[float] = []
+    top_share: list[float] = []
+    depths: list[float] = []
+    start = time.perf_counter()
+    simulations = 0
+    while time.perf_counter() - start < args.seconds:
+        result = search.run(temperature=1.0, add_noise=True)
+        simulations += int(result.simulations.sum())
+        visits = result.visit_counts.astype(np.float64)
+        visited_children.append(float((visits > 0).sum(axis=1).mean()))
+        top_share.append(float((visits.max(axis=1) / np.maximum(visits.sum(axis=1), 1)).mean()))
+        depths.append(_mean_node_depth(search))
+        for game in range(args.games):
+            transition = search.play(game, int(result.action[game]))
+            if transition.done:
+                search.set_root(game, GameState(env, initial_seed=10_000 + game + simulations))
+    elapsed = time.perf_counter() - start
+    rate = simulations / elapsed
+    return {
+        "parameters": evaluator.parameters,
+        "network_states_per_s": network_rate,
+        "simulations_per_s": rate,
+        "over_original_515": rate / ORIGINAL_SIMULATIONS_PER_S,
+        "root_children_visited": statistics.mean(visited_children),
+        "most_visited_child_share": statistics.mean(top_share),
+        "mean_node_depth": statistics.mean(depths),
+    }
+
+
+def _mean_node_depth(search: BatchedSearch) -> float:
+    """Mean depth of the nodes below the roots (1 = every simulation stopped at a child)."""
+    tree, depths = search.tree, []
+    for game in range(search.num_games):
+        for node in range(1, int(tree.num_nodes[game])):
+            depth, current = 0, node
+            while current != ROOT_INDEX:
+                current = int(tree.parents[game, current])
+                depth += 1
+            depths.append(depth)
+    return float(statistics.mean(depths)) if depths else 0.0
+
+
+# --- report ---
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=15.0, help="length of each measurement")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     parser.add_argument("--repeats", type=int, default=3, help="measurements per figure")
-    parser.add_argument(
-        "--games", type=int, default=TrainConfig().games_per_worker, help="games per worker"
-    )
+    parser.add_argument("--games", type=int, default=TrainConfig().games_per_worker)
     parser.add_argument("--threads", type=int, default=TrainConfig().worker_torch_threads)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
-        "--simulations", type=int, default=AlphaTriangleMCTSConfig().max_simulations
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["scaling", "trainer", "original"],
+        help="sections to leave out",
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     env = EnvConfig()
     network = NeuralNetwork(model_config=ModelConfig(), env_config=env, device="cpu", seed=0)
-    params = sum(p.numel() for p in network.model.parameters())
-    net_rates = [
-        network_states_per_second(network, args.games, args.seconds / 3)
-        for _ in range(args.repeats)
-    ]
-    net_rate = statistics.median(net_rates)
-    feature_cost = statistics.median(
-        feature_seconds_per_state(env, args.games) for _ in range(args.repeats)
+    network_rate = median_of(
+        args.repeats,
+        lambda: network_states_per_second(network.model, env, args.games, args.seconds / 3),
     )
-    runs = [
-        self_play_run(args.games, args.threads, args.seconds, args.simulations)
-        for _ in range(args.repeats)
-    ]
-    median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    forward_s = median["states_evaluated"] / net_rate
-    features_s = median["states_evaluated"] * feature_cost
-    total = median["seconds"]
-    shares = {
-        "network forward": forward_s / total,
-        "features": features_s / total,
-        "engine (copy + step)": median["engine_s"] / total,
-        "search bookkeeping": median["search_s"] / total,
+    feature_cost = median_of(args.repeats, lambda: feature_seconds_per_state(env, args.games))
+    engine_runs = [engine_microseconds(env) for _ in range(args.repeats)]
+    engine = {key: statistics.median(run[key] for run in engine_runs) for key in engine_runs[0]}
+    engine["ceiling_simulations_per_s"] = 1e6 / sum(engine.values())
+    figures: dict[str, Any] = {
+        "network": {
+            "parameters": sum(p.numel() for p in network.model.parameters()),
+            "batch": args.games,
+            "torch_threads": args.threads,
+            "states_per_s": network_rate,
+        },
+        "engine": engine,
+        "one_worker": one_worker_figures(args, network_rate, feature_cost),
     }
-    shares["other (evaluator glue, worker)"] = max(0.0, 1.0 - sum(shares.values()))
-    figures = {
-        "network_params": params,
-        "batch": args.games,
-        "torch_threads": args.threads,
-        "simulations_per_move": args.simulations,
-        "network_states_per_s": round(net_rate),
-        "selfplay_moves_per_s": round(median["moves_per_s"], 1),
-        "selfplay_simulations_per_s": round(median["simulations_per_s"]),
-        "simulations_over_network_rate": round(median["simulations_per_s"] / net_rate, 3),
-        "engine_copies_per_simulation": round(median["engine_copies_per_simulation"], 3),
-        "share_outside_network": round(1.0 - shares["network forward"], 3),
-        "time_shares": {k: round(v, 3) for k, v in shares.items()},
-    }
-    print(f"{'figure':40s} value")
-    for key, value in figures.items():
-        if key != "time_shares":
-            print(f"{key:40s} {value}")
-    for key, value in shares.items():
-        print(f"  share of self-play time: {key:28s} {value:6.1%}")
-    print(json.dumps(figures))
-    np.set_printoptions()
+    if "scaling" not in args.skip:
+        figures["workers"] = {"count": args.workers, **worker_scaling(args)}
+    if "trainer" not in args.skip:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) - 1))
+        figures["trainer"] = trainer_figures(args)
+    if "original" not in args.skip:
+        torch.set_num_threads(os.cpu_count() or 1)
+        figures["original_size_network"] = original_size_figures(args)
+    _print_table(figures)
+    print(json.dumps(_rounded(figures)))
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, float):
+        return round(value, 3)
+    return value
+
+
+def _print_table(figures: dict[str, Any]) -> None:
+    print(f"{'section':24s} {'figure':40s} value")
+    for section, values in figures.items():
+        for key, value in values.items():
+            if isinstance(value, dict):
+                for name, share in value.items():
+                    print(f"{section:24s} {'share: ' + name:40s} {share:7.1%}")
+            else:
+                shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+                print(f"{section:24s} {key:40s} {shown}")
 
 
 if __name__ == "__main__":
