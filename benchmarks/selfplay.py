@@ -182,7 +182,7 @@ def _actors_moves_per_s(count: int, args: argparse.Namespace) -> float:
     moves: list[float] = ray.get([a.moves_in.remote(args.seconds) for a in actors])
     for actor in actors:
         ray.kill(actor)
-    return float(sum(moves)) / args.seconds
+    return float(sum(moves) / args.seconds)
 
 
 class _TimedWorker:
