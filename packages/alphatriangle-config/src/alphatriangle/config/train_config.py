@@ -29,6 +29,10 @@ class TrainConfig(StrictConfig):
     """Games a worker plays at once; their search leaves share one network call."""
     worker_torch_threads: int = Field(default=1, ge=1, le=256)
     """torch intra-op threads per worker, so workers do not fight over cores."""
+    trainer_torch_threads: int | None = Field(default=None, ge=1, le=256)
+    """torch intra-op threads of the trainer (None: the CPUs the workers leave, at least 1).
+
+    A trainer on every core steals the workers' cores and self-play stalls while it trains."""
     max_episode_length: int = Field(default=500, ge=1)
     """Moves after which a game is cut off (its value target then bootstraps)."""
     worker_update_freq_steps: int = Field(default=20, ge=1)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import ray
+import torch
 
 from alphatriangle.config import (
     AlphaTriangleMCTSConfig,
@@ -40,6 +41,9 @@ def init_ray(run_context: RunContext) -> bool:
     re-create for them in a temporary directory (shared/FACTS.md).
     """
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    # Ray starts its workers at niceness 15 below the driver; the trainer in the driver
+    # would then starve self-play of its cores. Workers and trainer get equal priority.
+    os.environ.setdefault("RAY_worker_niceness", "0")
     if ray.is_initialized():
         return False
     if run_context.ray_address:
@@ -60,6 +64,16 @@ def detect_workers(train_config: TrainConfig) -> tuple[int, float]:
         worker_gpus = min(1.0, gpus / (workers + 1))
     logger.info("Ray sees %d CPU(s) and %g GPU(s): %d self-play worker(s).", cpus, gpus, workers)
     return workers, worker_gpus
+
+
+def set_trainer_threads(train_config: TrainConfig, num_workers: int) -> int:
+    """Give the trainer the cores the workers leave (or `trainer_torch_threads`); returns it."""
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    spare = int(resources.get("CPU", 1)) - num_workers
+    threads = train_config.trainer_torch_threads or max(1, spare)
+    torch.set_num_threads(threads)
+    logger.info("The trainer uses %d torch thread(s).", threads)
+    return threads
 
 
 def prepare_mlflow_experiment(run_context: RunContext) -> str:
@@ -107,6 +121,7 @@ def setup_training_components(
     try:
         owned_ray = init_ray(run_context)
         num_workers, worker_gpus = detect_workers(train_config)
+        set_trainer_threads(train_config, num_workers)
         prepare_mlflow_experiment(run_context)
         load_checkpoint, load_buffer = _resume_paths(run_context)
         trieye_config = build_trieye_config(

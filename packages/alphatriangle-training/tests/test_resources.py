@@ -1,0 +1,36 @@
+"""Cores: self-play workers run at the driver's priority and the trainer keeps to the cores left."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import ray
+import torch
+
+from alphatriangle.config import RunContext, TrainConfig
+from alphatriangle.training.setup import detect_workers, init_ray, set_trainer_threads
+
+
+@ray.remote
+def worker_niceness() -> int:
+    return os.nice(0)
+
+
+def test_workers_are_not_niced_and_the_trainer_takes_the_spare_cores(tmp_path: Path) -> None:
+    threads_before = torch.get_num_threads()
+    started = init_ray(RunContext(run_name="cores", data_root=tmp_path))
+    try:
+        assert started
+        assert ray.get(worker_niceness.remote(), timeout=60) == os.nice(0)
+        config = TrainConfig()
+        workers, _ = detect_workers(config)
+        cpus = int(ray.cluster_resources()["CPU"])
+        assert set_trainer_threads(config, workers) == max(1, cpus - workers)
+        assert torch.get_num_threads() == max(1, cpus - workers)
+        pinned = config.with_updates(trainer_torch_threads=3)
+        assert set_trainer_threads(pinned, workers) == 3
+        assert torch.get_num_threads() == 3
+    finally:
+        ray.shutdown()
+        torch.set_num_threads(threads_before)
