@@ -34,6 +34,7 @@ from alphatriangle.rl.evaluation import (
     PlayerSummary,
     evaluate,
     evaluation_seeds,
+    torch_threads,
 )
 
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
@@ -129,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--device", choices=["auto", "cpu", "cuda"], default="cpu", help="device of the networks"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads; evaluation batches are small, and more threads contend for cores",
+    )
     return parser
 
 
@@ -139,6 +146,7 @@ def _check_counts(args: argparse.Namespace) -> None:
         ("--render", args.render, 0),
         ("--simulations", args.simulations, 1),
         ("--max-moves", args.max_moves, 1),
+        ("--threads", args.threads, 1),
     ):
         if value is not None and value < least:
             raise EvalInputError(f"{flag} must be at least {least}, got {value}")
@@ -207,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Playing {len(seeds)} games per player on seeds {seeds[0]}..{seeds[-1]}, "
         f"board {env.ROWS}x{env.COLS} with {env.NUM_SHAPE_SLOTS} shape slots"
     )
-    summaries = evaluate(players, seeds, env, max_moves=args.max_moves, record_games=args.render)
+    with torch_threads(args.threads):
+        summaries = evaluate(
+            players, seeds, env, max_moves=args.max_moves, record_games=args.render
+        )
     _write_outputs(args, out, seeds, env, mcts, summaries, curves, console)
     return 0
 

@@ -10,6 +10,7 @@ from .evaluate import (
     evaluate_network,
     evaluation_seeds,
     play_player,
+    torch_threads,
 )
 from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
 from .records import Frame, GameRecord, GameTracker, ShapeView
@@ -35,4 +36,5 @@ __all__ = [
     "evaluate_network",
     "evaluation_seeds",
     "play_player",
+    "torch_threads",
 ]
