@@ -17,9 +17,9 @@ from alphatriangle.rl.evaluation import PlayerSummary
 def summary_table(summaries: Sequence[PlayerSummary], title: str) -> Table:
     """One row per player, the same seeds for all: scores, length, clears, time per move."""
     table = Table(title=title)
-    table.add_column("player", style="bold", no_wrap=True)
+    table.add_column("player", style="bold", overflow="fold")
     for column in ("games", "mean", "median", "p10", "p90", "best", "length", "cleared", "ms/move"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)
     for s in summaries:
         table.add_row(
             s.name,
