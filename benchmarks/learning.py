@@ -6,11 +6,12 @@ budget, then play the result against the three baselines on the same seeds.
 
 Training is `apps/train` with its defaults, started as a subprocess with a step limit
 it will not reach (`--max-training-steps 1000000000`, `--no-resume`), and stopped by
-SIGINT (as Ctrl-C would) once the budget is spent: it then saves its checkpoint and
-exits 130. The run's `runs/<name>/checkpoints/latest.pt` (the checkpoint contract) is
-then evaluated by `apps/eval` against random, greedy and mobility on the same
-evaluation seeds, with the run's learning curve from MLflow. The table is printed and
-every file is written to `<data-dir>/AlphaTriangle/eval/learning_<name>/`.
+SIGINT (as Ctrl-C would) once the budget is spent (the budget includes Ray's start-up,
+about a minute on the loaded 2-core machine): it then saves its checkpoint and exits
+130. The run's `runs/<name>/checkpoints/latest.pt` (the checkpoint contract) is then
+evaluated by `apps/eval` against random, greedy and mobility on the same evaluation
+seeds, with the run's learning curve from MLflow. The table is printed and every file
+is written to `<data-dir>/AlphaTriangle/eval/learning_<name>/`.
 """
 
 from __future__ import annotations

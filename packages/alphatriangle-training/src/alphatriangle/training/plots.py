@@ -24,9 +24,10 @@ from .player_specs import EvalInputError
 EVAL_SCORE_METRIC = "Eval/mean_score"
 """Logged by the training loop's periodic evaluation."""
 EPISODE_SCORE_METRIC = "Episode/score"
-"""Logged once per self-play game (see stats_config.py)."""
+"""Self-play game scores, logged as their mean per training step (see stats_config.py)."""
 ROLLING_WINDOW = 50
-"""Self-play games averaged into one point of the learning curve."""
+"""Logged self-play points averaged into one point of the learning curve."""
+BASELINE_COLORS = ("tab:gray", "tab:green", "tab:purple", "tab:brown", "tab:olive")
 
 
 def plot_scores(summaries: Sequence[PlayerSummary], path: Path, title: str) -> Path:
@@ -121,7 +122,7 @@ def plot_learning_curve(
         ax.axhline(
             baseline.mean_score,
             linestyle="--",
-            color=f"C{(i + 3) % 10}",
+            color=BASELINE_COLORS[i % len(BASELINE_COLORS)],
             label=f"{baseline.name} (mean on the evaluation seeds)",
         )
     if not (curve.episode_scores or curve.eval_scores):
