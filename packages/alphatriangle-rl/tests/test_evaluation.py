@@ -22,6 +22,7 @@ from alphatriangle.rl.evaluation import (
     SearchPlayer,
     evaluate,
     evaluate_network,
+    evaluate_weights,
     evaluation_seeds,
     torch_threads,
 )
@@ -140,6 +141,17 @@ def test_evaluate_network_gives_the_eval_metrics(
     assert metrics["Eval/median_score"] == pytest.approx(np.median(searched.scores))
     assert {"Eval/mean_length", "Eval/triangles_cleared", "Eval/seconds_per_move"} <= set(metrics)
     assert searched.as_dict()["per_game"][0]["seed"] == seeds[0]  # type: ignore[index]
+
+
+def test_evaluate_weights_plays_as_the_network_does(
+    small_board: EnvConfig, small_network: NeuralNetwork, tiny_model: ModelConfig
+) -> None:
+    seeds = evaluation_seeds(2)
+    direct = evaluate_network(small_network, small_board, SEARCH, seeds, simulations=2)
+    copied = evaluate_weights(
+        small_network.get_weights(), tiny_model, small_board, SEARCH, seeds, simulations=2
+    )
+    assert [outcome(r) for r in copied.games] == [outcome(r) for r in direct.games]
 
 
 def test_evaluate_network_runs_on_the_threads_asked_and_restores_them(

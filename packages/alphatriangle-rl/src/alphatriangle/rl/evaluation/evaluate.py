@@ -12,7 +12,7 @@ gives the `Eval/*` metrics.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,7 +20,8 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
+from alphatriangle.nn import NeuralNetwork
 
 from ..search import Evaluator
 from ..self_play import SELF_PLAY_SEED_END
@@ -225,3 +226,36 @@ def evaluate_network(
         )
     with torch_threads(threads):
         return play_player(player, seeds, env_config, max_moves=max_moves)
+
+
+def evaluate_weights(
+    weights: Mapping[str, torch.Tensor],
+    model_config: ModelConfig,
+    env_config: EnvConfig,
+    mcts_config: AlphaTriangleMCTSConfig,
+    seeds: Sequence[int],
+    *,
+    simulations: int | None = None,
+    max_moves: int | None = None,
+    batch_games: int = DEFAULT_BATCH_GAMES,
+    threads: int | None = 1,
+) -> PlayerSummary:
+    """`evaluate_network` on a fresh CPU network holding `weights` (from `get_weights`).
+
+    For evaluating away from the trainer, e.g. as a Ray task
+    (`ray.remote(evaluate_weights).remote(ray_weights_ref, ...)`): only plain configs and
+    CPU tensors cross the process boundary, and the trainer's network is never touched.
+    """
+    with torch_threads(threads):
+        network = NeuralNetwork(model_config=model_config, env_config=env_config, device="cpu")
+        network.set_weights(weights)
+    return evaluate_network(
+        network,
+        env_config,
+        mcts_config,
+        seeds,
+        simulations=simulations,
+        max_moves=max_moves,
+        batch_games=batch_games,
+        threads=threads,
+    )
