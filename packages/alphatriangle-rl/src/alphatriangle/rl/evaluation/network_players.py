@@ -14,6 +14,7 @@ import numpy as np
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.nn.network import board_shape, describe_board
 
 from ..search import BatchedSearch, Evaluator
 from .records import GameRecord, GameTracker
@@ -23,12 +24,12 @@ DEFAULT_BATCH_GAMES = 32
 
 
 def _check_board(evaluator: Evaluator, env_config: EnvConfig) -> None:
+    """A network plays only the board shape it was built for (rewards may differ)."""
     own = getattr(evaluator, "env_config", None)
-    if isinstance(own, EnvConfig) and own.model_dump() != env_config.model_dump():
+    if isinstance(own, EnvConfig) and board_shape(own) != board_shape(env_config):
         raise ValueError(
-            f"the network was built for board {own.ROWS}x{own.COLS} with "
-            f"{own.NUM_SHAPE_SLOTS} shape slots but is asked to play "
-            f"{env_config.ROWS}x{env_config.COLS} with {env_config.NUM_SHAPE_SLOTS}"
+            f"the network was built for a board of {describe_board(own)} but is asked to "
+            f"play a board of {describe_board(env_config)}"
         )
 
 
