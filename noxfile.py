@@ -54,7 +54,7 @@ for _short, _distribution in PACKAGES.items():
 
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
-    """Cross-package tests: the train app run as a user runs it, with resume."""
+    """Cross-package tests: the train and eval apps run as a user runs them, with resume."""
     sync(session, "--all-packages", "--group", "dev")
     session.run("pytest", "tests", *PYTEST_ARGS, *session.posargs, env=TEST_ENV)
 
@@ -75,6 +75,7 @@ def typecheck(session: nox.Session) -> None:
         "mypy",
         *(f"packages/{d}/src" for d in PACKAGES.values()),
         "apps/train",
+        "apps/eval",
         "benchmarks",
         "noxfile.py",
     )

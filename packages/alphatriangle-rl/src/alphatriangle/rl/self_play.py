@@ -26,6 +26,9 @@ from .search import BatchedSearch
 
 logger = logging.getLogger(__name__)
 
+SELF_PLAY_SEED_END = 2**31 - 1
+"""Self-play game seeds are drawn from [0, SELF_PLAY_SEED_END); evaluation uses seeds above."""
+
 
 @dataclass(frozen=True, slots=True)
 class SelfPlayResult:
@@ -152,10 +155,10 @@ class SelfPlayWorker:
         return results, self.moves_played - before
 
     def _start_game(self, slot: int) -> _GameInProgress:
-        seed = int(self.rng.integers(0, 2**31 - 1))
+        seed = int(self.rng.integers(0, SELF_PLAY_SEED_END))
         state = GameState(self.env_config, initial_seed=seed)
         while state.is_over():  # a board too small for any shape: draw another game
-            seed = int(self.rng.integers(0, 2**31 - 1))
+            seed = int(self.rng.integers(0, SELF_PLAY_SEED_END))
             state = GameState(self.env_config, initial_seed=seed)
         self.search.set_root(slot, state)
         return _GameInProgress(seed=seed, started=time.perf_counter())

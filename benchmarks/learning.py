@@ -1,0 +1,132 @@
+"""Does the default run learn? Figures, not a test: train from scratch for a wall-clock
+budget, then play the result against the three baselines on the same seeds.
+
+    uv run python benchmarks/learning.py [--minutes 60] [--games 100] [--simulations K]
+    uv run python benchmarks/learning.py --skip-training --run-name NAME   # evaluate only
+
+Training is `apps/train` with its defaults, started as a subprocess with a step limit
+it will not reach (`--max-training-steps 1000000000`, `--no-resume`), and stopped by
+SIGINT (as Ctrl-C would) once the budget is spent (the budget includes Ray's start-up,
+about a minute on the loaded 2-core machine): it then saves its checkpoint and exits
+130. The run's `runs/<name>/checkpoints/latest.pt` (the checkpoint contract) is then
+evaluated by `apps/eval` against random, greedy and mobility on the same evaluation
+seeds, with the run's learning curve from MLflow. The table is printed and every file
+is written to `<data-dir>/AlphaTriangle/eval/learning_<name>/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from alphatriangle.config import APP_NAME, DATA_DIR_NAME
+from alphatriangle.training.evaluation_cli import main as evaluate_main
+
+REPO = Path(__file__).resolve().parents[1]
+SHUTDOWN_GRACE_SECONDS = 300.0
+"""Time the interrupted run gets to save its checkpoint and stop Ray."""
+
+
+def train_for(minutes: float, run_name: str, data_dir: Path, extra: list[str]) -> int:
+    """`apps/train` with the defaults for `minutes` of wall clock, then SIGINT; its exit code."""
+    log_path = data_dir / APP_NAME / f"learning_{run_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        str(REPO / "apps" / "train"),
+        *("--run-name", run_name, "--no-resume", "--max-training-steps", "1000000000"),
+        *("--data-dir", str(data_dir)),
+        *extra,
+    ]
+    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    print(f"Training run {run_name} for {minutes:g} min; its output goes to {log_path}")
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        deadline = time.monotonic() + minutes * 60
+        try:
+            while process.poll() is None and time.monotonic() < deadline:
+                time.sleep(1.0)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)  # the run saves, then exits 130
+                try:
+                    process.wait(timeout=SHUTDOWN_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    return int(process.returncode)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--minutes", type=float, default=60.0, help="training budget")
+    parser.add_argument("--run-name", default=None, help="default: learning_<timestamp>")
+    parser.add_argument("--data-dir", type=Path, default=Path(DATA_DIR_NAME))
+    parser.add_argument("--games", type=int, default=100, help="evaluation games per player")
+    parser.add_argument(
+        "--simulations", type=int, default=None, help="search simulations of the agent"
+    )
+    parser.add_argument(
+        "--skip-training", action="store_true", help="only evaluate the run's latest checkpoint"
+    )
+    parser.add_argument(
+        "--train-arg",
+        action="append",
+        default=[],
+        help="extra argument for apps/train (repeatable), e.g. --train-arg=--config=x.toml",
+    )
+    args = parser.parse_args()
+    data_dir = args.data_dir.expanduser().resolve()
+    run_name = args.run_name or datetime.now().strftime("learning_%Y%m%d_%H%M%S")
+    app_dir = data_dir / APP_NAME
+    started = time.monotonic()
+    if not args.skip_training:
+        code = train_for(args.minutes, run_name, data_dir, args.train_arg)
+        print(f"Training stopped with exit code {code} after {time.monotonic() - started:.0f} s")
+        state_file = app_dir / "runs" / run_name / "run_state.json"
+        if state_file.is_file():
+            print(f"Run state: {json.loads(state_file.read_text())}")
+    checkpoint = app_dir / "runs" / run_name / "checkpoints" / "latest.pt"
+    if not checkpoint.is_file():
+        print(f"No checkpoint at {checkpoint}: the run saved none to evaluate.", file=sys.stderr)
+        return 1
+    out = app_dir / "eval" / f"learning_{run_name}"
+    eval_args = [
+        *("--player", f"run:{run_name}:latest"),
+        *("--player", "mobility", "--player", "greedy", "--player", "random"),
+        *("--games", str(args.games), "--data-dir", str(data_dir), "--out", str(out)),
+    ]
+    if args.simulations is not None:
+        eval_args += ["--simulations", str(args.simulations)]
+    if (app_dir / "mlflow.db").is_file():
+        eval_args += ["--run", run_name]
+    else:
+        print(f"No MLflow store at {app_dir / 'mlflow.db'}: no learning curve.", file=sys.stderr)
+    code = evaluate_main(eval_args)
+    if code != 0:
+        return code
+    results = json.loads((out / "results.json").read_text())
+    means = {p["name"]: p["mean_score"] for p in results["players"]}
+    agent = next(name for name in means if name.startswith("run:"))
+    print(
+        f"Agent {agent}: mean {means[agent]:.2f} against mobility {means['mobility']:.2f} "
+        f"({means[agent] - means['mobility']:+.2f})"
+    )
+    curve = out / f"learning_curve_{run_name}.png"
+    print(f"Learning curve: {curve if curve.is_file() else 'none (no MLflow metrics)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Network players: the search guided by a network, or the network's raw policy alone.
+
+Both play many games at once, as `SelfPlayWorker` does, so each search round or
+policy step is one `evaluate_batch` call over every game in flight; a finished
+game's slot takes the next seed. Evaluation is deterministic: no Dirichlet or
+Gumbel noise, greedy move choice (temperature 0), and ties go to the lowest action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from trianglengin import GameState
+
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.nn.network import board_shape, describe_board
+
+from ..search import BatchedSearch, Evaluator
+from .records import GameRecord, GameTracker
+
+DEFAULT_BATCH_GAMES = 32
+"""Games played at once by a network player: one network call evaluates this many leaves."""
+
+
+def _check_board(evaluator: Evaluator, env_config: EnvConfig) -> None:
+    """A network plays only the board shape it was built for (rewards may differ)."""
+    own = getattr(evaluator, "env_config", None)
+    if isinstance(own, EnvConfig) and board_shape(own) != board_shape(env_config):
+        raise ValueError(
+            f"the network was built for a board of {describe_board(own)} but is asked to "
+            f"play a board of {describe_board(env_config)}"
+        )
+
+
+class SearchPlayer:
+    """Plays with `BatchedSearch` at `simulations` per move, noise off, greedy choice."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        mcts_config: AlphaTriangleMCTSConfig,
+        *,
+        simulations: int | None = None,
+        batch_games: int = DEFAULT_BATCH_GAMES,
+        name: str = "search",
+    ) -> None:
+        if batch_games < 1:
+            raise ValueError(f"batch_games must be at least 1, got {batch_games}")
+        updates: dict[str, object] = {"gumbel_scale": 0.0, "dirichlet_epsilon": 0.0}
+        if simulations is not None:
+            updates["max_simulations"] = simulations
+        self.evaluator = evaluator
+        self.mcts_config = mcts_config.with_updates(**updates)
+        self.batch_games = batch_games
+        self.name = name
+
+    def play(
+        self,
+        env_config: EnvConfig,
+        seeds: Sequence[int],
+        *,
+        max_moves: int | None = None,
+        record_games: int = 0,
+    ) -> list[GameRecord]:
+        _check_board(self.evaluator, env_config)
+        slots = max(1, min(self.batch_games, len(seeds)))
+        search = BatchedSearch(
+            evaluator=self.evaluator,
+            env_config=env_config,
+            config=self.mcts_config,
+            num_games=slots,
+            rng=np.random.default_rng(0),  # unused with noise off and temperature 0
+        )
+        records: dict[int, GameRecord] = {}
+        trackers: list[GameTracker | None] = [None] * slots
+        index_of = [0] * slots
+        queue = list(enumerate(seeds))
+
+        def refill(slot: int) -> None:
+            trackers[slot] = None
+            while queue:
+                index, seed = queue.pop(0)
+                state = GameState(env_config, initial_seed=int(seed))
+                tracker = GameTracker(seed=int(seed), record=index < record_games)
+                if state.is_over() or max_moves == 0:
+                    records[index] = tracker.finish(state, truncated=not state.is_over())
+                    continue
+                search.set_root(slot, state)
+                trackers[slot] = tracker
+                index_of[slot] = index
+                return
+
+        for slot in range(slots):
+            refill(slot)
+        while any(t is not None for t in trackers):
+            active = np.array([t is not None for t in trackers])
+            result = search.run(active=active, temperature=0.0, add_noise=False)
+            for slot, tracker in enumerate(trackers):
+                if tracker is None:
+                    continue
+                action = int(result.action[slot])
+                tracker.before_move(search.root_state(slot), action)
+                transition = search.play(slot, action)
+                tracker.after_move(transition.state)
+                truncated = (
+                    not transition.done and max_moves is not None and tracker.length >= max_moves
+                )
+                if transition.done or truncated:
+                    records[index_of[slot]] = tracker.finish(transition.state, truncated=truncated)
+                    refill(slot)
+        return [records[i] for i in range(len(seeds))]
+
+
+class PolicyPlayer:
+    """Plays the most probable legal move of the network's policy: no search at all."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        *,
+        batch_games: int = DEFAULT_BATCH_GAMES,
+        name: str = "policy",
+    ) -> None:
+        if batch_games < 1:
+            raise ValueError(f"batch_games must be at least 1, got {batch_games}")
+        self.evaluator = evaluator
+        self.batch_games = batch_games
+        self.name = name
+
+    def play(
+        self,
+        env_config: EnvConfig,
+        seeds: Sequence[int],
+        *,
+        max_moves: int | None = None,
+        record_games: int = 0,
+    ) -> list[GameRecord]:
+        _check_board(self.evaluator, env_config)
+        records: list[GameRecord] = []
+        for start in range(0, len(seeds), self.batch_games):
+            chunk = list(enumerate(seeds))[start : start + self.batch_games]
+            states = [GameState(env_config, initial_seed=int(seed)) for _, seed in chunk]
+            trackers = [
+                GameTracker(seed=int(seed), record=index < record_games) for index, seed in chunk
+            ]
+            playing = [i for i, s in enumerate(states) if not s.is_over()]
+            while playing:
+                if max_moves is not None:
+                    playing = [i for i in playing if trackers[i].length < max_moves]
+                    if not playing:
+                        break
+                evaluation = self.evaluator.evaluate_batch([states[i] for i in playing])
+                still = []
+                for row, i in enumerate(playing):
+                    action = int(np.argmax(evaluation.policy[row]))
+                    if not evaluation.legal_mask[row, action]:  # all-zero policy row
+                        action = int(np.flatnonzero(evaluation.legal_mask[row])[0])
+                    trackers[i].before_move(states[i], action)
+                    _, done = states[i].step(action)
+                    trackers[i].after_move(states[i])
+                    if not done:
+                        still.append(i)
+                playing = still
+            records.extend(
+                tracker.finish(state, truncated=not state.is_over())
+                for tracker, state in zip(trackers, states, strict=True)
+            )
+        return records

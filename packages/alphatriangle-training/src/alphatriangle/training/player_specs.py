@@ -1,0 +1,110 @@
+"""`--player` specifications of `uv run apps/eval` turned into players.
+
+    random | greedy | mobility      a baseline (alphatriangle.rl.evaluation)
+    ckpt:PATH                       the network of a checkpoint file
+    run:NAME[:latest|:best]         <data>/AlphaTriangle/runs/NAME/checkpoints/latest.pt
+                                    (or best.pt)
+
+A network plays with its search at `simulations` per move, or by its raw policy.
+Every input error (unknown name, missing or unreadable checkpoint, a checkpoint for
+another board or network shape) is an `EvalInputError` whose message names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, RunContext
+from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn.network import CheckpointMismatchError, board_shape, describe_board
+from alphatriangle.rl.evaluation import BASELINES, Player, PolicyPlayer, SearchPlayer
+
+CHECKPOINT_KINDS = ("latest", "best")
+
+
+class EvalInputError(ValueError):
+    """Bad input to the evaluation app: the message names the argument or file."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerSpec:
+    """A parsed `--player` value."""
+
+    text: str
+    baseline: str | None = None
+    checkpoint: Path | None = None
+    run_name: str | None = None
+
+
+def parse_spec(text: str, data_root: Path) -> PlayerSpec:
+    """The player `text` names; unknown names are errors that list the valid forms."""
+    if text in BASELINES:
+        return PlayerSpec(text, baseline=text)
+    if text.startswith("ckpt:") and len(text) > len("ckpt:"):
+        return PlayerSpec(text, checkpoint=Path(text[len("ckpt:") :]).expanduser().resolve())
+    if text.startswith("run:"):
+        parts = text.split(":")
+        if len(parts) in (2, 3) and parts[1]:
+            kind = parts[2] if len(parts) == 3 else "latest"
+            if kind not in CHECKPOINT_KINDS:
+                raise EvalInputError(
+                    f"--player {text}: checkpoint {kind!r} of a run must be 'latest' or 'best'"
+                )
+            try:
+                run_dir = RunContext(run_name=parts[1], data_root=data_root).run_dir
+            except ValueError:
+                raise EvalInputError(f"--player {text}: {parts[1]!r} is not a run name") from None
+            return PlayerSpec(
+                text, checkpoint=run_dir / "checkpoints" / f"{kind}.pt", run_name=parts[1]
+            )
+    raise EvalInputError(
+        f"unknown player {text!r}: use one of {', '.join(BASELINES)}, ckpt:PATH or "
+        "run:NAME[:latest|:best]"
+    )
+
+
+def load_network(spec: PlayerSpec, device: str) -> NeuralNetwork:
+    """The network of a checkpoint player, rebuilt from the shape its file records."""
+    assert spec.checkpoint is not None
+    try:
+        return NeuralNetwork.from_checkpoint(spec.checkpoint, device=device)
+    except FileNotFoundError:
+        hint = f" (run {spec.run_name} has no such checkpoint yet)" if spec.run_name else ""
+        raise EvalInputError(
+            f"--player {spec.text}: checkpoint {spec.checkpoint} does not exist{hint}"
+        ) from None
+    except CheckpointMismatchError as error:
+        raise EvalInputError(f"--player {spec.text}: {error}") from None
+
+
+def check_board(spec: PlayerSpec, network: NeuralNetwork, env_config: EnvConfig) -> None:
+    """Refuse a checkpoint for another board than the one being evaluated, naming both."""
+    if board_shape(network.env_config) != board_shape(env_config):
+        raise EvalInputError(
+            f"--player {spec.text}: checkpoint {spec.checkpoint} is for a board of "
+            f"{describe_board(network.env_config)}, but the evaluation plays a board of "
+            f"{describe_board(env_config)}"
+        )
+
+
+def build_player(
+    spec: PlayerSpec,
+    network: NeuralNetwork | None,
+    *,
+    mcts_config: AlphaTriangleMCTSConfig,
+    raw_policy: bool,
+    batch_games: int,
+) -> Player:
+    """The player for `spec` (its network already loaded for checkpoint players)."""
+    if spec.baseline is not None:
+        return BASELINES[spec.baseline]()
+    assert network is not None
+    if raw_policy:
+        return PolicyPlayer(network, batch_games=batch_games, name=f"{spec.text} (policy)")
+    return SearchPlayer(
+        network,
+        mcts_config,
+        batch_games=batch_games,
+        name=f"{spec.text} (search {mcts_config.max_simulations})",
+    )
