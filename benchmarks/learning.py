@@ -4,9 +4,10 @@ budget, then play the result against the three baselines on the same seeds.
     uv run python benchmarks/learning.py [--minutes 60] [--games 100] [--simulations K]
     uv run python benchmarks/learning.py --skip-training --run-name NAME   # evaluate only
 
-Training is `apps/train` with its defaults, started as a subprocess with a step limit
-it will not reach (`--max-training-steps 1000000000`, `--no-resume`), and stopped by
-SIGINT (as Ctrl-C would) once the budget is spent (the budget includes Ray's start-up,
+Training is `apps/train` with its defaults (`--no-resume`; its default step limit and
+learning-rate schedule unless `--train-arg` changes them), started as a subprocess and
+stopped by SIGINT (as Ctrl-C would) once the budget is spent, if it has not reached its
+step limit before (the budget includes Ray's start-up,
 about a minute on the loaded 2-core machine): it then saves its checkpoint and exits
 130. The run's `runs/<name>/checkpoints/latest.pt` (the checkpoint contract) is then
 evaluated by `apps/eval` against random, greedy and mobility on the same evaluation
@@ -41,7 +42,7 @@ def train_for(minutes: float, run_name: str, data_dir: Path, extra: list[str]) -
     command = [
         sys.executable,
         str(REPO / "apps" / "train"),
-        *("--run-name", run_name, "--no-resume", "--max-training-steps", "1000000000"),
+        *("--run-name", run_name, "--no-resume"),
         *("--data-dir", str(data_dir)),
         *extra,
     ]

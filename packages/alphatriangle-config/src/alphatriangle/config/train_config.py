@@ -70,6 +70,14 @@ class TrainConfig(StrictConfig):
     results_per_call_max_moves: int = Field(default=8, ge=1)
     """Moves a worker plays per request, so results and new weights flow without long waits."""
 
+    # --- evaluation during training ---
+    eval_interval_steps: int = Field(default=500, ge=0)
+    """Evaluate the trainer's weights every this many training steps (0: never)."""
+    eval_games: int = Field(default=16, ge=1, le=1024)
+    """Games per evaluation, on fixed seeds self-play never uses, with noise off."""
+    eval_max_moves: int | None = Field(default=300, ge=1)
+    """Moves after which an evaluation game is cut off, so one evaluation's cost is bounded."""
+
     # --- optimisation ---
     batch_size: int = Field(default=128, ge=1)
     """Positions per training step."""

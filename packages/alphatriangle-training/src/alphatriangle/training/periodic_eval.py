@@ -1,0 +1,112 @@
+"""PeriodicEvaluation: the trainer's weights play fixed seeds every K steps, off the hot path.
+
+Each evaluation is a Ray task holding a copy of the weights, so self-play and training
+go on while it plays; the loop polls for the result without waiting. One evaluation
+runs at a time: if the previous one is still playing when the next is due, that one
+is skipped rather than queued, so evaluation can never pile up behind a slow machine.
+The task asks Ray for no CPU; it shares the trainer's core for the few seconds it takes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import ray
+
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.nn import StateDict
+from alphatriangle.rl.evaluation import PlayerSummary, evaluate_weights, evaluation_seeds
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationOutcome:
+    """A finished evaluation of the weights of `step`."""
+
+    step: int
+    summary: PlayerSummary
+    weights: StateDict
+    is_best: bool
+
+
+class PeriodicEvaluation:
+    """Starts an evaluation every `eval_interval_steps` and reports each as it finishes."""
+
+    def __init__(
+        self,
+        *,
+        train_config: TrainConfig,
+        env_config: EnvConfig,
+        model_config: ModelConfig,
+        mcts_config: AlphaTriangleMCTSConfig,
+        best_mean_score: float | None = None,
+    ) -> None:
+        self.interval = train_config.eval_interval_steps
+        self.max_moves = train_config.eval_max_moves
+        self.seeds = evaluation_seeds(train_config.eval_games)
+        self.env_config = env_config
+        self.model_config = model_config
+        self.mcts_config = mcts_config
+        self.best_mean_score = best_mean_score
+        self.skipped = 0
+        self._pending: tuple[int, StateDict, Any] | None = None
+        self._task: Any = ray.remote(num_cpus=0, max_retries=0)(evaluate_weights)
+
+    @property
+    def enabled(self) -> bool:
+        return self.interval > 0
+
+    def maybe_start(self, step: int, weights: StateDict) -> bool:
+        """Start evaluating `weights` if `step` is due; True if an evaluation started."""
+        if not self.enabled or step <= 0 or step % self.interval != 0:
+            return False
+        if self._pending is not None:
+            self.skipped += 1
+            logger.info("Evaluation of step %d skipped: the previous one is still playing.", step)
+            return False
+        ref = self._task.remote(
+            weights,
+            self.model_config,
+            self.env_config,
+            self.mcts_config,
+            self.seeds,
+            max_moves=self.max_moves,
+            threads=1,
+        )
+        self._pending = (step, weights, ref)
+        return True
+
+    def poll(self, timeout: float = 0.0) -> EvaluationOutcome | None:
+        """The finished evaluation, if one finished (waiting up to `timeout` seconds)."""
+        if self._pending is None:
+            return None
+        step, weights, ref = self._pending
+        ready, _ = ray.wait([ref], timeout=timeout)
+        if not ready:
+            return None
+        self._pending = None
+        try:
+            summary: PlayerSummary = ray.get(ref)
+        except Exception:
+            logger.exception("Evaluation of step %d failed; training goes on.", step)
+            return None
+        is_best = self.best_mean_score is None or summary.mean_score > self.best_mean_score
+        if is_best:
+            self.best_mean_score = summary.mean_score
+        logger.info(
+            "Evaluation of step %d: mean score %.2f over %d games%s.",
+            step,
+            summary.mean_score,
+            len(summary.games),
+            " (best so far)" if is_best else "",
+        )
+        return EvaluationOutcome(step=step, summary=summary, weights=weights, is_best=is_best)
+
+    def cancel(self) -> None:
+        """Drop an unfinished evaluation (the run is stopping)."""
+        if self._pending is not None:
+            ray.cancel(self._pending[2], force=True)
+            self._pending = None
