@@ -64,7 +64,9 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     assert client.get_metric_history(run.info.run_id, "Buffer/size")
 
 
-def test_a_bad_load_checkpoint_exits_2_before_starting_anything(tmp_path: Path, tiny_config: Path) -> None:
+def test_a_bad_load_checkpoint_exits_2_before_starting_anything(
+    tmp_path: Path, tiny_config: Path
+) -> None:
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
     context = RunContext(

@@ -229,7 +229,8 @@ class ExperienceBuffer:
         """Restore a state written by `save`, refusing anything that is not plain arrays."""
         source = Path(path)
         try:
-            with np.load(source, allow_pickle=False) as data:
+            # Opened here so a truncated file is closed even when np.load fails on it.
+            with source.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
                 state: dict[str, Any] = json.loads(bytes(data["meta_json"]).decode())
                 state.update({k: data[k] for k in data.files if k != "meta_json"})
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:

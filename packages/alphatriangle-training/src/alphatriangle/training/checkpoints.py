@@ -209,20 +209,15 @@ class CheckpointStore:
             "start afresh with --no-resume (which overwrites this run) or another --run-name"
         )
 
-    def load_buffer(self, buffer: ExperienceBuffer, *, at_most_step: int) -> Path | None:
-        """Fill `buffer` from the newest readable step buffer not newer than `at_most_step`.
+    def load_buffer(self, buffer: ExperienceBuffer) -> Path | None:
+        """Fill `buffer` from the newest readable step buffer; the file used, or None if none.
 
-        Returns the file used, or None when there is no buffer file for that step or
-        earlier. Raises ResumeError when such files exist but none can be read.
+        The newest readable one is taken even when it is newer than the checkpoint
+        (after a checkpoint fallback): it holds the most self-play, which is what is
+        expensive to redo. Raises ResumeError when buffer files exist but none can be
+        read, or one is readable but was saved with another capacity or replay mode.
         """
-        candidates = [(s, p) for s, p in self.step_buffers() if s <= at_most_step]
-        skipped = [p for s, p in self.step_buffers() if s > at_most_step]
-        for path in skipped:
-            logger.warning(
-                "Ignoring buffer %s: it is newer than the checkpoint of step %d.",
-                path,
-                at_most_step,
-            )
+        candidates = self.step_buffers()
         for index, (step, path) in enumerate(candidates):
             try:
                 buffer.load(path)

@@ -164,11 +164,9 @@ def restore_run(
             f"checkpoint {loaded.path} is inconsistent: step {loaded.step}, "
             f"optimizer at step {trainer.global_step}"
         )
-    buffer_file = store.load_buffer(buffer, at_most_step=loaded.step)
+    buffer_file = store.load_buffer(buffer)
     if buffer_file is None:
-        logger.warning(
-            "No saved replay buffer up to step %d: the buffer starts empty.", loaded.step
-        )
+        logger.warning("No saved replay buffer: the buffer starts empty.")
     restore_rng_state(payload.get("rng"), buffer)
     saved_run_id = payload.get("mlflow_run_id")
     if payload.get("run_name") != run_name:

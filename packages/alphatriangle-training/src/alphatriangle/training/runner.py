@@ -142,11 +142,11 @@ def run_training(
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        _cleanup(components, loop, owned_ray)
+        shutdown_run(components, loop, owned_ray)
         remove_logging_handlers()
 
 
-def _cleanup(components: object, loop: TrainingLoop | None, owned_ray: bool) -> None:
+def shutdown_run(components: object, loop: TrainingLoop | None, owned_ray: bool) -> None:
     """Stop workers, flush and shut down the stats actor, and shut Ray down if we started it."""
     if loop is not None:
         loop.worker_manager.stop()
