@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import ray
 from mlflow.tracking import MlflowClient
@@ -11,25 +12,13 @@ from mlflow.tracking import MlflowClient
 from alphatriangle.config import RunContext
 from alphatriangle.nn import read_checkpoint
 from alphatriangle.training import run_training
-from alphatriangle.training.config_file import read_config_file
-
-
-def tiny_configs(tiny_config: Path, **train: object) -> dict[str, object]:
-    """The model, train and search configs of tiny.toml, with `train` overrides."""
-    overrides = read_config_file(tiny_config)
-    for key, value in train.items():
-        overrides.set("train", key, value)
-    return {
-        f"{name}_config": overrides.build(name, str(tiny_config))
-        for name in ("model", "train", "mcts")
-    }
 
 
 def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
-    tmp_path: Path, tiny_config: Path
+    tmp_path: Path, tiny_configs: Any
 ) -> None:
     context = RunContext(run_name="inproc", seed=1, data_root=tmp_path / "data")
-    exit_code = run_training(context, **tiny_configs(tiny_config, max_training_steps=12))
+    exit_code = run_training(context, **tiny_configs(max_training_steps=12))
     assert exit_code == 0
     assert not ray.is_initialized()
     checkpoints = sorted(p.name for p in context.checkpoints_dir.iterdir())
@@ -65,14 +54,14 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
 
 
 def test_a_bad_load_checkpoint_exits_2_before_starting_anything(
-    tmp_path: Path, tiny_config: Path
+    tmp_path: Path, tiny_configs: Any
 ) -> None:
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
     context = RunContext(
         run_name="broken", data_root=tmp_path / "data", load_checkpoint=broken, resume=False
     )
-    exit_code = run_training(context, **tiny_configs(tiny_config))
+    exit_code = run_training(context, **tiny_configs())
     assert exit_code == 2  # a bad --load-checkpoint is bad input
     assert not ray.is_initialized()
     log = (context.logs_dir / "broken_driver.log").read_text()

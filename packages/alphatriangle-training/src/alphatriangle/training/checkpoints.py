@@ -6,6 +6,8 @@ Layout, under `runs/<run>/`:
     checkpoints/latest.pt          copy of the newest step file
     checkpoints/best.pt            copy of the step file `mark_best` was given
     buffers/buffer_step_00001000.npz   one per buffer save, the newest `keep` kept
+    */superseded_<time>/, */replaced_<time>/   files set aside, never deleted, by a
+                                   fallback resume or a --no-resume start
 
 Checkpoints are `NeuralNetwork.save` files (weights, model and board configs) whose
 extras hold the optimizer, schedule, counters and random-number-generator states as
@@ -25,6 +27,7 @@ import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from alphatriangle.nn import (
@@ -175,6 +178,34 @@ class CheckpointStore:
                 path.unlink()
             except OSError:
                 logger.warning("Could not delete the old file %s.", path, exc_info=True)
+
+    def set_aside(self, label: str, *, newer_than: int | None = None) -> list[Path]:
+        """Move files into `<dir>/<label>_<time>/` instead of deleting them; the moved paths.
+
+        With `newer_than`, only step files past that step (a timeline a fallback
+        resume abandoned, or a run restarted with --no-resume); else every file.
+        """
+        stamp = f"{label}_{datetime.now().strftime('%Y%m%d_%H%M%S_%f')}"
+        moved: list[Path] = []
+        for directory, numbered in (
+            (self.checkpoints_dir, self.step_checkpoints()),
+            (self.buffers_dir, self.step_buffers()),
+        ):
+            if newer_than is None:
+                paths = (
+                    [p for p in directory.glob("*") if p.is_file()] if directory.is_dir() else []
+                )
+            else:
+                paths = [p for step, p in numbered if step > newer_than]
+            if not paths:
+                continue
+            aside = directory / stamp
+            aside.mkdir()
+            for path in paths:
+                path.rename(aside / path.name)
+                moved.append(aside / path.name)
+            logger.warning("Moved %d file(s) of %s to %s.", len(paths), directory, aside)
+        return moved
 
     # --- reading ---
 

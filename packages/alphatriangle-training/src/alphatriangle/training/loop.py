@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 import numpy as np
-import ray
 from trieye import RawMetricEvent
 
 from alphatriangle.nn import FeatureSpec, write_atomically
@@ -30,6 +29,7 @@ from .checkpoints import CheckpointSaveError
 from .components import TrainingComponents
 from .loop_helpers import LoopHelpers, validate_result
 from .resume import training_extras
+from .stats_actor import StatsSender
 from .stats_config import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
 from .worker_manager import WorkerManager
 
@@ -69,7 +69,7 @@ class TrainingLoop:
         self._buffer_step: int | None = None
         self._bad_in_row = 0
         self._nan_plan = nan_injection_plan(os.environ.get(NAN_INJECTION_ENV))
-        self._events: list[RawMetricEvent] = []
+        self._stats = StatsSender(components.trieye_actor)
         spec = FeatureSpec.from_env(components.env_config)
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
@@ -169,7 +169,7 @@ class TrainingLoop:
         self.counters.episodes_played += 1
         self.counters.total_simulations += result.simulations
         self.helpers.record_episode(result)
-        self._events.append(
+        self._stats.add(
             RawMetricEvent(
                 name=EPISODE_EVENT,
                 value=result.score,
@@ -253,27 +253,18 @@ class TrainingLoop:
     # --- metrics and saving ---
 
     def _event(self, name: str, value: float) -> None:
-        self._events.append(RawMetricEvent(name=name, value=value, global_step=self.global_step))
+        self._stats.add(RawMetricEvent(name=name, value=value, global_step=self.global_step))
 
     def _flush_events(self, force: bool = False) -> None:
-        """Send buffered events to the stats actor; a dead or restarting actor costs only them.
-
-        Ray restarts the actor (see `start_stats_actor`); calls made while it is down
-        fail inside Ray and are not waited on, so training never stops for metrics.
-        """
-        actor = self.components.trieye_actor
+        """Hand buffered events to the stats actor (see StatsSender: restarts lose none)."""
         self._event("Progress/episodes_played", self.counters.episodes_played)
         self._event("Progress/total_simulations", self.counters.total_simulations)
-        events, self._events = self._events, []
-        try:
-            if events:
-                actor.log_batch_events.remote(events)
-            if force:
-                ray.get(actor.force_process_and_log.remote(self.global_step), timeout=120)
-            else:
-                actor.process_and_log.remote(self.global_step)
-        except Exception as error:
-            logger.warning("Metrics could not reach the stats actor: %s", error)
+        self._event("System/worker_restarts", self.counters.worker_restarts)
+        self._event("Train/skipped_updates", self.counters.skipped_updates)
+        if force:
+            self._stats.flush_and_wait(self.global_step)
+        else:
+            self._stats.flush(self.global_step)
 
     def save(self, *, save_buffer: bool) -> None:
         """Write the checkpoint (and buffer) of this step, then the run's state file.

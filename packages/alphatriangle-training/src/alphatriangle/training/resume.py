@@ -168,6 +168,9 @@ def restore_run(
     if buffer_file is None:
         logger.warning("No saved replay buffer: the buffer starts empty.")
     restore_rng_state(payload.get("rng"), buffer)
+    # Files past the resumed step belong to a timeline that is now abandoned (they
+    # were unreadable, or the buffer's content lives on in this run): out of the way.
+    store.set_aside("superseded", newer_than=loaded.step)
     saved_run_id = payload.get("mlflow_run_id")
     if payload.get("run_name") != run_name:
         saved_run_id = None  # a copied checkpoint: this run keeps its own MLflow run

@@ -31,6 +31,7 @@ from .checkpoints import ResumeError
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
 from .setup import setup_training_components
+from .stats_actor import call_stats_actor
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def shutdown_run(components: object, loop: TrainingLoop | None, owned_ray: bool)
     actor = getattr(components, "trieye_actor", None)
     if actor is not None and ray.is_initialized():
         try:
-            ray.get(actor.shutdown.remote(), timeout=120)
+            call_stats_actor(actor, "shutdown")
         except Exception:
             logger.warning("The stats actor did not shut down cleanly.", exc_info=True)
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
 from typing import Any
 
 import ray
@@ -136,23 +135,6 @@ def start_stats_actor(
     return actor, name
 
 
-def _set_aside_old_files(store: CheckpointStore) -> None:
-    """A fresh start over a run's files moves them aside rather than deleting or mixing them."""
-    if not (store.has_saved_state() or store.step_buffers()):
-        return
-    stamp = datetime.now().strftime("replaced_%Y%m%d_%H%M%S")
-    for directory in (store.checkpoints_dir, store.buffers_dir):
-        files = [p for p in directory.glob("*") if p.is_file()] if directory.is_dir() else []
-        if files:
-            aside = directory / stamp
-            aside.mkdir()
-            for path in files:
-                path.rename(aside / path.name)
-            logger.warning(
-                "Starting afresh: moved the earlier files of %s to %s.", directory, aside
-            )
-
-
 def setup_training_components(
     run_context: RunContext,
     *,
@@ -267,7 +249,8 @@ def _restore(
                 run_context.load_checkpoint,
             )
         return resumed
-    _set_aside_old_files(store)
+    if store.has_saved_state() or store.step_buffers():
+        store.set_aside("replaced")  # a fresh start neither deletes nor mixes with them
     explicit = run_context.load_checkpoint
     if explicit is not None:
         try:
