@@ -56,6 +56,7 @@ class StopSignals:
     def __init__(self) -> None:
         self.received: signal.Signals | None = None
         self.loop: TrainingLoop | None = None
+        self._active = False
 
     def handle(self, signum: int, _frame: FrameType | None) -> None:
         received = signal.Signals(signum)
@@ -80,11 +81,20 @@ class StopSignals:
         previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {
             s: signal.signal(s, self.handle) for s in _EXIT_FOR_SIGNAL
         }
+        self._active = True
         try:
             yield
         finally:
+            self._active = False
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+
+    def reinstall(self) -> None:
+        """Take the signals back after `ray.init`, whose core worker installs its own
+        SIGTERM handler (it aborts the process with a stack trace, exit 134)."""
+        if self._active and threading.current_thread() is threading.main_thread():
+            for signum in _EXIT_FOR_SIGNAL:
+                signal.signal(signum, self.handle)
 
 
 def run_training(
@@ -116,6 +126,7 @@ def run_training(
                 logger.error("Cannot resume run %s: %s", run_context.run_name, error)
                 print(f"error: {error}", file=sys.stderr)
                 return EXIT_BAD_INPUT
+            signals.reinstall()
             if components is None:
                 return EXIT_FAILED
             if components.resumed_from_step is not None:
