@@ -93,6 +93,8 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     assert metric_history(context, "System/worker_restarts")[-1][1] >= 1
     loss_steps = [step for step, _ in metric_history(context, "Loss/total")]
     assert loss_steps[-1] == 30  # the restarted stats actor logs into the same MLflow run
+    # trieye rewrites configs.json when it restarts; the run's configs are sent again.
+    assert json.loads(context.configs_path.read_text())["train"]["min_buffer_size_to_train"] == 200
 
     # The newest checkpoint (both names) and buffer are truncated: resume falls back.
     store = components.store

@@ -41,6 +41,8 @@ class TrainingComponents:
     num_workers: int
     """Self-play workers to start (from the config, capped by the CPUs found)."""
     worker_num_gpus: float = 0.0
+    run_config: dict[str, Any] = field(default_factory=dict)
+    """Every config of the run as JSON-ready dicts (what `configs.json` holds)."""
     counters: RunCounters = field(default_factory=RunCounters)
     """Totals to continue from (zero for a fresh run)."""
     resumed_from_step: int | None = None

@@ -69,7 +69,7 @@ class TrainingLoop:
         self._buffer_step: int | None = None
         self._bad_in_row = 0
         self._nan_plan = nan_injection_plan(os.environ.get(NAN_INJECTION_ENV))
-        self._stats = StatsSender(components.trieye_actor)
+        self._stats = StatsSender(components.trieye_actor, components.run_config)
         spec = FeatureSpec.from_env(components.env_config)
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim

@@ -202,12 +202,8 @@ def setup_training_components(
             "mcts": mcts_config,
             "run": run_context,
         }
-        ray.get(
-            actor.save_run_config.remote(
-                {k: v.model_dump(mode="json") for k, v in configs.items()}
-            ),
-            timeout=120,
-        )
+        components.run_config = {k: v.model_dump(mode="json") for k, v in configs.items()}
+        ray.get(actor.save_run_config.remote(components.run_config), timeout=120)
         log_configs_to_mlflow(
             tracking_uri=run_context.mlflow_tracking_uri, run_id=mlflow_run_id, configs=configs
         )

@@ -4,7 +4,9 @@ Ray restarts a dead TrieyeActor (see `setup.start_stats_actor`), but while it is
 restarting, calls fail at once (ActorUnavailableError) instead of waiting. So the
 calls whose answer we need retry until it is back, and `StatsSender` keeps every
 batch of events until the actor has taken it, sending failed batches again with
-the next flush: training never waits for metrics, and a restart loses none.
+the next flush: training never waits for metrics, and a restart loses none. A
+restarted trieye rewrites `configs.json` with its own settings, so after a restart
+the run's configs are sent again.
 """
 
 from __future__ import annotations
@@ -40,10 +42,13 @@ def call_stats_actor(actor: Any, method: str, *args: Any, timeout: float = 120.0
 class StatsSender:
     """Buffers events, ships them without waiting, and re-sends what the actor missed."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Any, run_config: dict[str, Any] | None = None) -> None:
         self.actor = actor
+        self.run_config = run_config
         self._queued: deque[RawMetricEvent] = deque(maxlen=MAX_HELD_EVENTS)
+        # (reference, events it carries; empty for other calls) of calls not yet answered
         self._in_flight: list[tuple[ray.ObjectRef[Any], list[RawMetricEvent]]] = []
+        self._actor_was_down = False
 
     def add(self, event: RawMetricEvent) -> None:
         self._queued.append(event)
@@ -54,9 +59,12 @@ class StatsSender:
         events = list(self._queued)
         self._queued.clear()
         try:
+            if self._actor_was_down and self.run_config is not None:
+                self._actor_was_down = False
+                self._in_flight.append((self.actor.save_run_config.remote(self.run_config), []))
             if events:
                 self._in_flight.append((self.actor.log_batch_events.remote(events), events))
-            self.actor.process_and_log.remote(global_step)
+            self._in_flight.append((self.actor.process_and_log.remote(global_step), []))
         except Exception as error:
             logger.warning("Metrics could not reach the stats actor: %s", error)
             self._queued.extend(events)
@@ -66,6 +74,9 @@ class StatsSender:
         try:
             call_stats_actor(self.actor, "get_mlflow_run_id", timeout=timeout)
             self._settle(timeout=timeout)
+            if self._actor_was_down and self.run_config is not None:
+                call_stats_actor(self.actor, "save_run_config", self.run_config, timeout=timeout)
+                self._actor_was_down = False
             events = list(self._queued)
             self._queued.clear()
             if events:
@@ -86,6 +97,7 @@ class StatsSender:
             try:
                 ray.get(ref)
             except RayActorError:
+                self._actor_was_down = True
                 self._queued.extendleft(reversed(events))
             except Exception as error:
                 logger.warning("The stats actor refused %d events: %s", len(events), error)
