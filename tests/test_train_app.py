@@ -1,36 +1,113 @@
 """`uv run apps/train` as a user starts it: in a fresh directory, as a subprocess.
 
-One run reaches its step limit; a second run of the same name resumes at the saved
-step with the saved buffer; a `--no-resume` run starts from zero; bad input exits 2
-and leaves nothing behind.
+One run reaches its step limit; the next runs of the same name resume at the saved
+step with the saved buffer and optimizer, and are stopped by SIGINT (exit 130) and
+SIGTERM (exit 143) after saving; a `--no-resume` run starts from zero; bad input
+exits 2 and leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+
+from alphatriangle.nn import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 # The training package's tiny settings: a few seconds per run on 2 cores.
 TINY_TOML = (REPO / "packages" / "alphatriangle-training" / "tests" / "tiny.toml").read_text()
 
 
-def train(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`uv run apps/train ARGS` from `workdir`, in this test's environment."""
+def train_command(*args: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `uv run apps/train ARGS` in this test's venv."""
     uv = shutil.which("uv")
     assert uv is not None, "uv must be on PATH (the README's prerequisite)"
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": sys.prefix}
     command = [uv, "run", "--frozen", "--project", str(REPO), str(REPO / "apps" / "train"), *args]
+    return command, env
+
+
+def train(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`uv run apps/train ARGS` from `workdir`, to its end."""
+    command, env = train_command(*args)
     return subprocess.run(
         command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600
     )
+
+
+class RunningTrain:
+    """`uv run apps/train ARGS` in the background, its output collected line by line."""
+
+    def __init__(self, workdir: Path, *args: str) -> None:
+        command, env = train_command(*args)
+        self.process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 300.0) -> re.Match[str]:
+        """The first output line matching `pattern`; fails if the run ends or time runs out."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                match = regex.search(line)
+                if match:
+                    return match
+            assert self.process.poll() is None, f"ended early:\n{self.output}"
+            time.sleep(0.2)
+        self.process.kill()
+        raise AssertionError(f"no line matching {pattern!r} in time:\n{self.output}")
+
+    def wait_for_step(self, at_least: int, timeout: float = 300.0) -> None:
+        """Until a progress line shows training step `at_least` or later."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            steps = [int(m) for line in list(self.lines) for m in re.findall(r"step (\d+)/", line)]
+            if steps and max(steps) >= at_least:
+                return
+            assert self.process.poll() is None, f"ended early:\n{self.output}"
+            time.sleep(0.2)
+        self.process.kill()
+        raise AssertionError(f"step {at_least} not reached in time:\n{self.output}")
+
+    def finish(self, timeout: float = 300.0) -> int:
+        try:
+            code = self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        self._reader.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return code
 
 
 def run_state(workdir: Path, name: str) -> dict[str, object]:
@@ -39,7 +116,14 @@ def run_state(workdir: Path, name: str) -> dict[str, object]:
     return state
 
 
-def test_train_resume_and_start_fresh(tmp_path: Path) -> None:
+def adam_step(checkpoint: dict[str, object]) -> int:
+    """How many updates the optimizer's moments have seen (AdamW's per-parameter step)."""
+    trainer = checkpoint["trainer"]
+    assert isinstance(trainer, dict)
+    return int(trainer["optimizer"]["state"][0]["step"].item())
+
+
+def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
     (tmp_path / "tiny.toml").write_text(TINY_TOML)
     base = ["--config", "tiny.toml", "--run-name", "e2e", "--seed", "3"]
 
@@ -47,30 +131,60 @@ def test_train_resume_and_start_fresh(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stdout + first.stderr
     app_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle"
     run_dir = app_dir / "runs" / "e2e"
-    assert (run_dir / "checkpoints" / "latest.pkl").is_file()
-    assert (run_dir / "buffers" / "buffer.pkl").is_file()
+    assert (run_dir / "checkpoints" / "latest.pt").is_file()
+    assert (run_dir / "buffers" / "buffer_step_00000020.npz").is_file()
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert json.loads((run_dir / "configs.json").read_text())["train"]["batch_size"] == 16
     first_state = run_state(tmp_path, "e2e")
     assert first_state["global_step"] == 20
     assert "step 20/20" in first.stdout + first.stderr
 
-    second = train(tmp_path, *base, "--max-training-steps", "30")
-    output = second.stdout + second.stderr
-    assert second.returncode == 0, output
-    assert f"Resuming run e2e at step 20 with {first_state['buffer_size']} positions" in output
-    assert run_state(tmp_path, "e2e")["global_step"] == 30
+    # Ctrl-C (twice: the second lands while it saves), then resume and SIGTERM.
+    longer = [*base, "--max-training-steps", "5000"]
+    second = RunningTrain(tmp_path, *longer)
+    second.wait_for(f"Resuming run e2e at step 20 with {first_state['buffer_size']} positions")
+    second.wait_for_step(23)
+    second.process.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    second.process.send_signal(signal.SIGINT)
+    assert second.finish() == 130, second.output
+    assert "SIGINT received" in second.output
+    saved = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    step = saved["global_step"]
+    assert isinstance(step, int)
+    assert step >= 23
+    assert adam_step(saved) == step
+    state = run_state(tmp_path, "e2e")
+    assert state["global_step"] == step
+    assert not [p for p in run_dir.rglob(".*") if p.is_file()]  # no half-written file
+
+    third = RunningTrain(tmp_path, *longer)
+    third.wait_for(f"Resuming run e2e at step {step} with {state['buffer_size']} positions")
+    third.wait_for_step(step + 3)
+    third.process.send_signal(signal.SIGTERM)
+    assert third.finish() == 143, third.output
+    assert "SIGTERM received" in third.output
+    resumed = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    new_step = resumed["global_step"]
+    assert isinstance(new_step, int)
+    assert new_step > step
+    # Moments and schedule continued from the saved optimizer, not from a fresh one.
+    assert adam_step(resumed) == new_step
+    assert resumed["trainer"]["scheduler"]["last_epoch"] == new_step  # type: ignore[index]
+    counters = resumed["counters"]
+    assert isinstance(counters, dict)
+    assert counters["episodes_played"] >= state["episodes_played"]
 
     client = MlflowClient(tracking_uri=f"sqlite:///{app_dir / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("AlphaTriangle")
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
-    assert {r.info.run_name for r in runs} == {"e2e"}
+    assert [r.info.run_name for r in runs] == ["e2e"]  # every resume logs into the same run
     loss_steps = sorted(
-        m.step for r in runs for m in client.get_metric_history(r.info.run_id, "Loss/total")
+        m.step for m in client.get_metric_history(runs[0].info.run_id, "Loss/total")
     )
-    assert loss_steps[0] <= 20 < loss_steps[-1] == 30
-    assert any(client.get_metric_history(r.info.run_id, "Episode/score") for r in runs)
+    assert loss_steps[0] <= 20 < step < loss_steps[-1] == new_step
+    assert client.get_metric_history(runs[0].info.run_id, "Episode/score")
 
     fresh = train(tmp_path, *base, "--max-training-steps", "10", "--no-resume")
     output = fresh.stdout + fresh.stderr
@@ -78,6 +192,8 @@ def test_train_resume_and_start_fresh(tmp_path: Path) -> None:
     assert "Resuming" not in output
     assert "step 10/10" in output
     assert run_state(tmp_path, "e2e")["global_step"] == 10
+    # The earlier files were set aside, not deleted.
+    assert list((run_dir / "checkpoints").glob(f"replaced_*/step_{new_step:08d}.pt"))
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
@@ -83,3 +84,26 @@ def test_trainer_state_round_trips(tiny_model: ModelConfig) -> None:
     fresh.load_state_dict(trainer.state_dict())
     assert fresh.global_step == 3
     assert fresh.optimizer.param_groups[0]["lr"] == trainer.optimizer.param_groups[0]["lr"]
+
+
+def test_a_non_finite_loss_skips_the_update_and_touches_nothing(tiny_model: ModelConfig) -> None:
+    network = NeuralNetwork(model_config=tiny_model, env_config=EnvConfig(), device="cpu", seed=0)
+    trainer = Trainer(network=network, config=TrainConfig(lr_warmup_steps=0, batch_size=32))
+    good = fixed_batch(network)
+    trainer.train_step(good)
+    before = network.get_weights()
+    optimizer_before = trainer.optimizer.state_dict()["state"][0]["step"].item()
+    poisoned = fixed_batch(network)
+    poisoned.experiences.value_target[3] = np.nan
+
+    result = trainer.train_step(poisoned)
+
+    assert result.skipped
+    assert trainer.global_step == 1
+    assert trainer.scheduler.last_epoch == 1
+    assert trainer.optimizer.state_dict()["state"][0]["step"].item() == optimizer_before
+    after = network.get_weights()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+    assert not network.model.training
+    assert not trainer.train_step(good).skipped
+    assert trainer.global_step == 2

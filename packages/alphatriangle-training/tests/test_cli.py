@@ -74,3 +74,49 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
     ):
         assert option in text
     assert "(default: 42)" in text
+
+
+def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
+    """A training checkpoint of run `run_name` for a 6x9 board with 2 shape slots."""
+    from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
+    from alphatriangle.nn import NeuralNetwork
+    from alphatriangle.rl import ExperienceBuffer, Trainer
+    from alphatriangle.training.checkpoints import CheckpointStore
+    from alphatriangle.training.resume import RunCounters, training_extras
+
+    board = EnvConfig(
+        ROWS=6,
+        COLS=9,
+        PLAYABLE_RANGE_PER_ROW=[(1, 8), (0, 9), (0, 9), (0, 9), (0, 9), (1, 8)],
+        NUM_SHAPE_SLOTS=2,
+    )
+    model = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16)
+    network = NeuralNetwork(model_config=model, env_config=board, device="cpu")
+    config = TrainConfig()
+    run_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "runs" / run_name
+    store = CheckpointStore(run_dir / "checkpoints", run_dir / "buffers")
+    extras = training_extras(
+        counters=RunCounters(),
+        trainer=Trainer(network=network, config=config),
+        buffer=ExperienceBuffer.from_config(config, seed=0),
+        run_name=run_name,
+        mlflow_run_id=None,
+        buffer_step=None,
+    )
+    return store.save_checkpoint(network, 0, extras)
+
+
+def test_a_checkpoint_for_another_board_exits_2_naming_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    saved = _small_board_checkpoint(tmp_path, "small")
+    before = saved.read_bytes()
+    # Resuming the run on the default board, and starting a new run from its weights.
+    for args in (["--run-name", "small"], ["--run-name", "other", "--load-checkpoint", str(saved)]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert "6x9 with 2 shape slots" in err
+        assert "8x15 with 3 shape slots" in err
+    assert saved.read_bytes() == before
+    assert not (tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "mlflow.db").exists()

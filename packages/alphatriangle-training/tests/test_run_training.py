@@ -4,35 +4,32 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import ray
 from mlflow.tracking import MlflowClient
 
 from alphatriangle.config import RunContext
+from alphatriangle.nn import read_checkpoint
 from alphatriangle.training import run_training
-from alphatriangle.training.config_file import read_config_file
-
-
-def tiny_configs(tiny_config: Path, **train: object) -> dict[str, object]:
-    """The model, train and search configs of tiny.toml, with `train` overrides."""
-    overrides = read_config_file(tiny_config)
-    for key, value in train.items():
-        overrides.set("train", key, value)
-    return {
-        f"{name}_config": overrides.build(name, str(tiny_config))
-        for name in ("model", "train", "mcts")
-    }
 
 
 def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
-    tmp_path: Path, tiny_config: Path
+    tmp_path: Path, tiny_configs: Any
 ) -> None:
     context = RunContext(run_name="inproc", seed=1, data_root=tmp_path / "data")
-    exit_code = run_training(context, **tiny_configs(tiny_config, max_training_steps=12))
+    exit_code = run_training(context, **tiny_configs(max_training_steps=12))
     assert exit_code == 0
     assert not ray.is_initialized()
-    assert (context.checkpoints_dir / "latest.pkl").is_file()
-    assert (context.buffers_dir / "buffer.pkl").is_file()
+    checkpoints = sorted(p.name for p in context.checkpoints_dir.iterdir())
+    assert checkpoints == ["latest.pt", "step_00000010.pt", "step_00000012.pt"]
+    assert sorted(p.name for p in context.buffers_dir.iterdir()) == [
+        "buffer_step_00000010.npz",
+        "buffer_step_00000012.npz",
+    ]
+    latest = read_checkpoint(context.checkpoints_dir / "latest.pt")  # weights-only loader
+    assert latest["global_step"] == 12
+    assert not list(context.run_dir.rglob("*.pkl"))
     assert list(context.tensorboard_dir.glob("events.out.tfevents.*"))
     configs = json.loads(context.configs_path.read_text())
     assert configs["train"]["max_training_steps"] == 12
@@ -56,14 +53,16 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     assert client.get_metric_history(run.info.run_id, "Buffer/size")
 
 
-def test_setup_failure_still_shuts_down_ray_and_actors(tmp_path: Path, tiny_config: Path) -> None:
+def test_a_bad_load_checkpoint_exits_2_before_starting_anything(
+    tmp_path: Path, tiny_configs: Any
+) -> None:
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
     context = RunContext(
         run_name="broken", data_root=tmp_path / "data", load_checkpoint=broken, resume=False
     )
-    exit_code = run_training(context, **tiny_configs(tiny_config))
-    assert exit_code == 1
+    exit_code = run_training(context, **tiny_configs())
+    assert exit_code == 2  # a bad --load-checkpoint is bad input
     assert not ray.is_initialized()
     log = (context.logs_dir / "broken_driver.log").read_text()
     assert "broken.pt" in log

@@ -67,6 +67,8 @@ class TrainConfig(StrictConfig):
     """How often buffered metric events are aggregated and written to MLflow and TensorBoard."""
     progress_interval_seconds: float = Field(default=5.0, gt=0.0)
     """How often the console progress line is printed."""
+    checkpoints_to_keep: int = Field(default=3, ge=1)
+    """Step checkpoints and step buffers kept on disk; older ones are deleted after a save."""
     results_per_call_max_moves: int = Field(default=8, ge=1)
     """Moves a worker plays per request, so results and new weights flow without long waits."""
 
@@ -77,6 +79,12 @@ class TrainConfig(StrictConfig):
     """Games per evaluation, on fixed seeds self-play never uses, with noise off."""
     eval_max_moves: int | None = Field(default=300, ge=1)
     """Moves after which an evaluation game is cut off, so one evaluation's cost is bounded."""
+
+    # --- faults ---
+    max_consecutive_bad_updates: int = Field(default=20, ge=1)
+    """Stop the run (keeping the last good checkpoint) after this many NaN/inf updates in a row."""
+    max_worker_restarts: int = Field(default=100, ge=0)
+    """Stop the run after replacing dead self-play workers this many times in all."""
 
     # --- optimisation ---
     batch_size: int = Field(default=128, ge=1)

@@ -5,7 +5,7 @@ alphatriangle-nn, numpy, torch and ray, never on trieye, mlflow or
 alphatriangle-training.
 """
 
-from .buffer import BufferStateError, ExperienceBuffer, SampledBatch
+from .buffer import BufferFileError, BufferStateError, ExperienceBuffer, SampledBatch
 from .experience import ExperienceBatch, n_step_value_targets
 from .search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
 from .self_play import SelfPlayResult, SelfPlayWorker
@@ -14,6 +14,7 @@ from .trainer import Trainer, TrainStepResult, learning_rate_factor
 
 __all__ = [
     "BatchedSearch",
+    "BufferFileError",
     "BufferStateError",
     "Evaluator",
     "ExperienceBatch",

@@ -10,6 +10,7 @@ annealing from `per_beta_initial` to `per_beta_final` over the run. The whole st
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ class SampledBatch:
 
 class BufferStateError(ValueError):
     """A saved buffer cannot be restored into this buffer."""
+
+
+class BufferFileError(BufferStateError):
+    """A buffer file cannot be read at all (missing, truncated, corrupt, not a buffer)."""
 
 
 class ExperienceBuffer:
@@ -224,9 +229,10 @@ class ExperienceBuffer:
         """Restore a state written by `save`, refusing anything that is not plain arrays."""
         source = Path(path)
         try:
-            with np.load(source, allow_pickle=False) as data:
+            # Opened here so a truncated file is closed even when np.load fails on it.
+            with source.open("rb") as handle, np.load(handle, allow_pickle=False) as data:
                 state: dict[str, Any] = json.loads(bytes(data["meta_json"]).decode())
                 state.update({k: data[k] for k in data.files if k != "meta_json"})
-        except (OSError, ValueError, KeyError) as error:
-            raise BufferStateError(f"buffer file {source} cannot be read: {error}") from error
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            raise BufferFileError(f"buffer file {source} cannot be read: {error}") from error
         self.load_state_dict(state)

@@ -6,6 +6,10 @@ policy cross-entropy against the search policy over the legal moves, plus
 two-hot target, minus `entropy_bonus_weight` times the policy's entropy. The
 per-position error |E[v] - z| feeds the buffer's priorities. AdamW, global-norm
 clipping, linear warm-up then cosine decay of the learning rate.
+
+A non-finite loss or gradient norm skips the update entirely (no optimiser or
+schedule step, `global_step` unchanged) and says so in `TrainStepResult.skipped`:
+one bad batch must not poison the weights; the caller counts and limits skips.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class TrainStepResult:
     learning_rate: float
     grad_norm: float
     value_errors: NDArray[np.float32]  # [B] |predicted value - target|, for priorities
+    skipped: bool = False
+    """The loss or gradient was NaN or infinite: nothing was updated."""
 
     def as_metrics(self) -> dict[str, float]:
         return {
@@ -85,6 +91,9 @@ class Trainer:
         num_slots = self.network.features.spec.num_slots
         legal = grid[:, -num_slots:].flatten(1) > 0.5
 
+        # Batch-norm statistics move in the forward pass; keep a copy so a skipped
+        # update can put them back (they are small next to the weights).
+        saved_buffers = [buffer.detach().clone() for buffer in model.buffers()]
         model.train()
         policy_logits, value_logits = model(grid, other)
         masked_logits = policy_logits.masked_fill(~legal, -1e9)
@@ -102,12 +111,16 @@ class Trainer:
         loss = (weights * per_position).mean()
 
         self.optimizer.zero_grad(set_to_none=True)
+        learning_rate = self.optimizer.param_groups[0]["lr"]
+        if not bool(torch.isfinite(loss)):
+            return self._skipped(loss, float("nan"), learning_rate, saved_buffers, batch)
         loss.backward()  # type: ignore[no-untyped-call]
         clip = self.config.gradient_clip_norm
         grad_norm = torch.nn.utils.clip_grad_norm_(
             model.parameters(), clip if clip is not None else float("inf")
         )
-        learning_rate = self.optimizer.param_groups[0]["lr"]
+        if not bool(torch.isfinite(grad_norm)):
+            return self._skipped(loss, float(grad_norm), learning_rate, saved_buffers, batch)
         self.optimizer.step()
         self.scheduler.step()
         self.global_step += 1
@@ -124,6 +137,33 @@ class Trainer:
             learning_rate=float(learning_rate),
             grad_norm=float(grad_norm),
             value_errors=errors,
+        )
+
+    def _skipped(
+        self,
+        loss: torch.Tensor,
+        grad_norm: float,
+        learning_rate: float,
+        saved_buffers: list[torch.Tensor],
+        batch: SampledBatch,
+    ) -> TrainStepResult:
+        """Drop a non-finite update: no gradients kept, batch-norm statistics restored."""
+        self.optimizer.zero_grad(set_to_none=True)
+        model = self.network.model
+        with torch.no_grad():
+            for buffer, saved in zip(model.buffers(), saved_buffers, strict=True):
+                buffer.copy_(saved)
+        model.eval()
+        size = len(batch.indices)
+        return TrainStepResult(
+            total_loss=float(loss.detach()),
+            policy_loss=float("nan"),
+            value_loss=float("nan"),
+            entropy=float("nan"),
+            learning_rate=float(learning_rate),
+            grad_norm=grad_norm,
+            value_errors=np.zeros(size, np.float32),
+            skipped=True,
         )
 
     def state_dict(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The command line of `uv run apps/train`: arguments and config file into a run.
 
 Everything is validated before anything is created on disk; a bad argument or config
-value exits with status 2 and a message naming it.
+value exits with status 2 and a message naming it. A saved state that cannot be
+resumed exits 2 as well (see `runner` for every exit code).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from alphatriangle.config import DATA_DIR_NAME, RunContext, default_run_name
 
+from .checkpoints import LATEST_CHECKPOINT
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
 from .loop import RUN_STATE_FILE
 from .runner import run_training
@@ -76,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--load-checkpoint",
         type=Path,
         default=None,
-        help="start the network from this checkpoint (.pt weights or trieye .pkl)",
+        help="start a new run's network from this .pt checkpoint (weights only; "
+        "a run with its own checkpoints resumes from those instead)",
     )
     parser.add_argument(
         "--ray-address", default=None, help="join this Ray cluster instead of starting one"
@@ -109,7 +112,7 @@ def newest_unfinished_run(runs_dir: Path) -> str | None:
             continue
         if (
             not state.get("finished", False)
-            and (state_file.parent / "checkpoints" / "latest.pkl").is_file()
+            and (state_file.parent / "checkpoints" / LATEST_CHECKPOINT).is_file()
         ):
             candidates.append((state_file.stat().st_mtime, state_file.parent.name))
     return max(candidates)[1] if candidates else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from alphatriangle.config import (
@@ -14,6 +14,9 @@ from alphatriangle.config import (
 )
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import ExperienceBuffer, Trainer
+
+from .checkpoints import CheckpointStore
+from .resume import RunCounters
 
 
 @dataclass(slots=True)
@@ -28,13 +31,19 @@ class TrainingComponents:
     network: NeuralNetwork
     buffer: ExperienceBuffer
     trainer: Trainer
+    store: CheckpointStore
+    """Where checkpoints and buffers are written and read back."""
     trieye_actor: Any
     """Handle of the `TrieyeActor` (a Ray actor)."""
     trieye_actor_name: str
+    mlflow_run_id: str
+    """The MLflow run every metric of this run goes to, across restarts and resumes."""
     num_workers: int
     """Self-play workers to start (from the config, capped by the CPUs found)."""
     worker_num_gpus: float = 0.0
-    episodes_played: int = 0
-    total_simulations: int = 0
+    run_config: dict[str, Any] = field(default_factory=dict)
+    """Every config of the run as JSON-ready dicts (what `configs.json` holds)."""
+    counters: RunCounters = field(default_factory=RunCounters)
+    """Totals to continue from (zero for a fresh run)."""
     resumed_from_step: int | None = None
     owned_ray: bool = False

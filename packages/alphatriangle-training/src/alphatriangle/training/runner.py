@@ -1,8 +1,21 @@
-"""run_training: logging, setup, the loop, and cleanup that happens whatever went wrong."""
+"""run_training: logging, setup, the loop, signals, and cleanup whatever went wrong.
+
+Exit codes: 0 the run reached its step limit; 1 it failed (see the log; the last
+good checkpoint stays); 2 its saved state or `--load-checkpoint` cannot be used
+(bad input: nothing was started or overwritten); 130 stopped by SIGINT (Ctrl-C) and
+143 by SIGTERM, after saving checkpoint and buffer and flushing metrics.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 import ray
 
@@ -14,15 +27,74 @@ from alphatriangle.config import (
     TrainConfig,
 )
 
+from .checkpoints import ResumeError
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
 from .setup import setup_training_components
+from .stats_actor import call_stats_actor
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+"""128 + SIGINT, what a shell reports for a Ctrl-C."""
+EXIT_TERMINATED = 143
+"""128 + SIGTERM, what a shell reports for `kill`."""
+_EXIT_FOR_SIGNAL = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
+
+
+class StopSignals:
+    """SIGINT/SIGTERM handlers that only record the signal and ask the loop to stop.
+
+    They never raise, so a signal cannot cut a save in half: the loop finishes its
+    iteration, saves and exits; further signals while that happens are logged and
+    otherwise ignored.
+    """
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        self.loop: TrainingLoop | None = None
+        self._active = False
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        received = signal.Signals(signum)
+        if self.received is not None:
+            logger.warning("%s again: still saving, please wait.", received.name)
+            return
+        self.received = received
+        logger.warning("%s received: stopping, saving checkpoint and buffer.", received.name)
+        if self.loop is not None:
+            self.loop.request_stop(received.name)
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.received is None else _EXIT_FOR_SIGNAL[self.received]
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Install the handlers (main thread only; elsewhere the caller stops the loop)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {
+            s: signal.signal(s, self.handle) for s in _EXIT_FOR_SIGNAL
+        }
+        self._active = True
+        try:
+            yield
+        finally:
+            self._active = False
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def reinstall(self) -> None:
+        """Take the signals back after `ray.init`, whose core worker installs its own
+        SIGTERM handler (it aborts the process with a stack trace, exit 134)."""
+        if self._active and threading.current_thread() is threading.main_thread():
+            for signum in _EXIT_FOR_SIGNAL:
+                signal.signal(signum, self.handle)
 
 
 def run_training(
@@ -34,59 +106,66 @@ def run_training(
     mcts_config: AlphaTriangleMCTSConfig | None = None,
     log_level: str = "INFO",
 ) -> int:
-    """Run one training run; returns 0 at its end, 130 if interrupted (after saving), 1 on error."""
+    """Run one training run; returns the exit code (see the module docstring)."""
     setup_logging(log_level, run_context.logs_dir / f"{run_context.run_name}_driver.log")
     logger.info("Run %s: data under %s", run_context.run_name, run_context.run_dir)
     components, owned_ray = None, False
     loop: TrainingLoop | None = None
-    exit_code = EXIT_FAILED
+    signals = StopSignals()
     try:
-        components, owned_ray = setup_training_components(
-            run_context,
-            env_config=env_config,
-            model_config=model_config,
-            train_config=train_config,
-            mcts_config=mcts_config,
-        )
-        if components is None:
-            return EXIT_FAILED
-        if components.resumed_from_step is not None:
-            logger.info(
-                "Resuming run %s at step %d with %d positions in the buffer.",
-                run_context.run_name,
-                components.resumed_from_step,
-                len(components.buffer),
-            )
-        loop = TrainingLoop(components)
-        try:
+        with signals.installed():
+            try:
+                components, owned_ray = setup_training_components(
+                    run_context,
+                    env_config=env_config,
+                    model_config=model_config,
+                    train_config=train_config,
+                    mcts_config=mcts_config,
+                )
+            except ResumeError as error:
+                logger.error("Cannot resume run %s: %s", run_context.run_name, error)
+                print(f"error: {error}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            signals.reinstall()
+            if components is None:
+                return EXIT_FAILED
+            if components.resumed_from_step is not None:
+                logger.info(
+                    "Resuming run %s at step %d with %d positions in the buffer.",
+                    run_context.run_name,
+                    components.resumed_from_step,
+                    len(components.buffer),
+                )
+            loop = TrainingLoop(components)
+            signals.loop = loop
+            if signals.received is not None:
+                logger.warning("Stopped during setup; nothing was trained.")
+                return signals.exit_code or EXIT_INTERRUPTED
             loop.run()
-        except KeyboardInterrupt:
-            logger.warning("Interrupted: saving before exit.")
-            loop.request_stop()
-            loop.save(save_buffer=True)
-            return EXIT_INTERRUPTED
-        exit_code = EXIT_OK if loop.finished else EXIT_INTERRUPTED
-        logger.info("Run %s stopped at step %d.", run_context.run_name, loop.global_step)
-        return exit_code
+            logger.info("Run %s stopped at step %d.", run_context.run_name, loop.global_step)
+            if signals.exit_code is not None:
+                return signals.exit_code
+            return EXIT_OK if loop.finished else EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        logger.warning("Interrupted during setup.")
+        logger.warning("Interrupted.")
         return EXIT_INTERRUPTED
-    except Exception:
-        logger.exception("Training failed.")
+    except Exception as error:
+        logger.exception("Training failed: %s", error)
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        _cleanup(components, loop, owned_ray)
+        shutdown_run(components, loop, owned_ray)
         remove_logging_handlers()
 
 
-def _cleanup(components: object, loop: TrainingLoop | None, owned_ray: bool) -> None:
+def shutdown_run(components: object, loop: TrainingLoop | None, owned_ray: bool) -> None:
     """Stop workers, flush and shut down the stats actor, and shut Ray down if we started it."""
     if loop is not None:
         loop.worker_manager.stop()
     actor = getattr(components, "trieye_actor", None)
     if actor is not None and ray.is_initialized():
         try:
-            ray.get(actor.shutdown.remote(), timeout=120)
+            call_stats_actor(actor, "shutdown")
         except Exception:
             logger.warning("The stats actor did not shut down cleanly.", exc_info=True)
         try:

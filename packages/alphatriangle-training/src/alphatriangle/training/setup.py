@@ -1,15 +1,16 @@
-"""setup_training_components: Ray, resources, configs, network, buffer, trainer, trieye.
+"""setup_training_components: network, buffer, trainer, resume, then Ray and trieye.
 
-Everything is built in the driver from the `RunContext`'s absolute paths. On any
-failure the actors created so far are killed and Ray is shut down if we started it,
-so a failed setup leaves no processes behind.
+Everything is built in the driver from the `RunContext`'s absolute paths. The saved
+state is restored before Ray starts, so a checkpoint that cannot be used (none
+readable, another board) raises ResumeError at once: the caller exits 2. On any
+other failure the actors created so far are killed and Ray is shut down if we
+started it, so a failed setup leaves no processes behind.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import ray
@@ -22,16 +23,18 @@ from alphatriangle.config import (
     RunContext,
     TrainConfig,
 )
-from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn import CheckpointMismatchError, NeuralNetwork
 from alphatriangle.rl import ExperienceBuffer, Trainer
 
+from .checkpoints import CheckpointStore, ResumeError
 from .components import TrainingComponents
 from .logging_utils import log_configs_to_mlflow
+from .resume import ResumedRun, RunCounters, restore_run
 from .stats_config import build_trieye_config
 
 logger = logging.getLogger(__name__)
-LATEST_CHECKPOINT = "latest.pkl"
-LATEST_BUFFER = "buffer.pkl"
+STATS_ACTOR_MAX_RESTARTS = 20
+"""Ray restarts a dead stats actor this often; training goes on without metrics after that."""
 
 
 def init_ray(run_context: RunContext) -> bool:
@@ -92,15 +95,58 @@ def prepare_mlflow_experiment(run_context: RunContext) -> str:
     )
 
 
-def _resume_paths(run_context: RunContext) -> tuple[Path | None, Path | None]:
-    checkpoint = run_context.checkpoints_dir / LATEST_CHECKPOINT
-    buffer = run_context.buffers_dir / LATEST_BUFFER
-    if run_context.resume and checkpoint.is_file():
-        return checkpoint, buffer if buffer.is_file() else None
-    explicit = run_context.load_checkpoint
-    if explicit is not None and explicit.suffix == ".pkl":
-        return explicit, None
-    return None, None
+def mlflow_run_for(run_context: RunContext, experiment_id: str, saved_run_id: str | None) -> str:
+    """The MLflow run this run logs to: the saved one when it still exists, else a new one.
+
+    The driver creates the run and hands its id to the stats actor, so a restarted
+    actor and a resumed run keep logging into the same MLflow run.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=run_context.mlflow_tracking_uri)
+    if saved_run_id:
+        try:
+            run = client.get_run(saved_run_id)
+            if run.info.lifecycle_stage == "active":
+                return saved_run_id
+        except MlflowException:
+            pass
+        logger.warning(
+            "MLflow run %s of the checkpoint is gone; logging to a new MLflow run.", saved_run_id
+        )
+    run = client.create_run(experiment_id, run_name=run_context.run_name)
+    return str(run.info.run_id)
+
+
+def start_stats_actor(
+    run_context: RunContext, train_config: TrainConfig, mlflow_run_id: str
+) -> tuple[Any, str]:
+    """The TrieyeActor of the run, restarted by Ray if it dies, always on `mlflow_run_id`.
+
+    trieye's `mlflow.start_run` picks the run up from MLFLOW_RUN_ID, which the
+    actor's runtime environment sets again for every restart.
+    """
+    from trieye import TrieyeActor
+
+    trieye_config = build_trieye_config(
+        run_context, stats_interval_seconds=train_config.stats_interval_seconds
+    )
+    name = f"trieye_actor_{run_context.run_name}"
+    actor = TrieyeActor.options(
+        name=name,
+        num_cpus=0,
+        max_restarts=STATS_ACTOR_MAX_RESTARTS,
+        runtime_env={"env_vars": {"MLFLOW_RUN_ID": mlflow_run_id}},
+    ).remote(trieye_config)
+    started = ray.get(actor.get_mlflow_run_id.remote(), timeout=120)
+    if started != mlflow_run_id:
+        raise RuntimeError(
+            f"MLflow tracking did not start on run {mlflow_run_id} at "
+            f"{run_context.mlflow_tracking_uri} (got {started}); "
+            f"see {run_context.logs_dir} for trieye's log"
+        )
+    return actor, name
 
 
 def setup_training_components(
@@ -111,45 +157,40 @@ def setup_training_components(
     train_config: TrainConfig | None = None,
     mcts_config: AlphaTriangleMCTSConfig | None = None,
 ) -> tuple[TrainingComponents | None, bool]:
-    """Build everything a run needs. Returns (components or None on failure, Ray started here)."""
+    """Build everything a run needs. Returns (components or None on failure, Ray started here).
+
+    Raises ResumeError, before anything is started, when the run's saved state or
+    `--load-checkpoint` cannot be used.
+    """
     env_config = env_config or EnvConfig()
     model_config = model_config or ModelConfig()
     train_config = (train_config or TrainConfig()).with_updates(random_seed=run_context.seed)
     mcts_config = mcts_config or AlphaTriangleMCTSConfig()
+    network = NeuralNetwork(
+        model_config=model_config,
+        env_config=env_config,
+        device=train_config.device,
+        seed=run_context.seed,
+    )
+    buffer = ExperienceBuffer.from_config(train_config, seed=run_context.seed)
+    trainer = Trainer(network=network, config=train_config)
+    store = CheckpointStore(
+        run_context.checkpoints_dir,
+        run_context.buffers_dir,
+        keep=train_config.checkpoints_to_keep,
+    )
+    resumed = _restore(run_context, store, network=network, trainer=trainer, buffer=buffer)
     owned_ray = False
     actor: Any = None
     try:
         owned_ray = init_ray(run_context)
         num_workers, worker_gpus = detect_workers(train_config)
         set_trainer_threads(train_config, num_workers)
-        prepare_mlflow_experiment(run_context)
-        load_checkpoint, load_buffer = _resume_paths(run_context)
-        trieye_config = build_trieye_config(
-            run_context,
-            stats_interval_seconds=train_config.stats_interval_seconds,
-            load_checkpoint=load_checkpoint,
-            load_buffer=load_buffer,
+        experiment_id = prepare_mlflow_experiment(run_context)
+        mlflow_run_id = mlflow_run_for(
+            run_context, experiment_id, resumed.mlflow_run_id if resumed else None
         )
-        from trieye import TrieyeActor
-
-        actor_name = f"trieye_actor_{run_context.run_name}"
-        actor = TrieyeActor.options(name=actor_name, num_cpus=0, max_restarts=0).remote(
-            trieye_config
-        )
-        mlflow_run_id = ray.get(actor.get_mlflow_run_id.remote(), timeout=120)
-        if mlflow_run_id is None:
-            raise RuntimeError(
-                f"MLflow tracking did not start at {run_context.mlflow_tracking_uri}; "
-                f"see {run_context.logs_dir} for trieye's log"
-            )
-        network = NeuralNetwork(
-            model_config=model_config,
-            env_config=env_config,
-            device=train_config.device,
-            seed=run_context.seed,
-        )
-        buffer = ExperienceBuffer.from_config(train_config, seed=run_context.seed)
-        trainer = Trainer(network=network, config=train_config)
+        actor, actor_name = start_stats_actor(run_context, train_config, mlflow_run_id)
         components = TrainingComponents(
             run_context=run_context,
             env_config=env_config,
@@ -159,13 +200,16 @@ def setup_training_components(
             network=network,
             buffer=buffer,
             trainer=trainer,
+            store=store,
             trieye_actor=actor,
             trieye_actor_name=actor_name,
+            mlflow_run_id=mlflow_run_id,
             num_workers=num_workers,
             worker_num_gpus=worker_gpus,
             owned_ray=owned_ray,
+            counters=resumed.counters if resumed else RunCounters(),
+            resumed_from_step=resumed.counters.global_step if resumed else None,
         )
-        _restore(components, actor)
         configs = {
             "env": env_config,
             "model": model_config,
@@ -173,12 +217,8 @@ def setup_training_components(
             "mcts": mcts_config,
             "run": run_context,
         }
-        ray.get(
-            actor.save_run_config.remote(
-                {k: v.model_dump(mode="json") for k, v in configs.items()}
-            ),
-            timeout=120,
-        )
+        components.run_config = {k: v.model_dump(mode="json") for k, v in configs.items()}
+        ray.get(actor.save_run_config.remote(components.run_config), timeout=120)
         log_configs_to_mlflow(
             tracking_uri=run_context.mlflow_tracking_uri, run_id=mlflow_run_id, configs=configs
         )
@@ -192,34 +232,44 @@ def setup_training_components(
         return None, owned_ray
 
 
-def _restore(components: TrainingComponents, actor: Any) -> None:
-    """Load the checkpoint and buffer trieye found, or the explicit `.pt` weights."""
-    context = components.run_context
-    explicit = context.load_checkpoint
-    if explicit is not None and explicit.suffix != ".pkl":
-        components.network.load(explicit)
-        logger.info("Loaded network weights from %s.", explicit)
-    loaded = ray.get(actor.load_initial_state.remote(), timeout=600)
-    checkpoint = loaded.checkpoint_data
-    if checkpoint is not None:
-        components.network.set_weights(checkpoint.model_state_dict)
-        resuming_own = checkpoint.run_name == context.run_name
-        if resuming_own:
-            trainer_state = dict(checkpoint.user_data.get("trainer", {}))
-            trainer_state["optimizer"] = checkpoint.optimizer_state_dict
-            components.trainer.load_state_dict(trainer_state)
-            components.episodes_played = checkpoint.episodes_played
-            components.total_simulations = checkpoint.total_simulations_run
-            components.resumed_from_step = checkpoint.global_step
-        logger.info(
-            "Restored %s checkpoint at step %d (run %s).",
-            "the run's" if resuming_own else "weights from a",
-            checkpoint.global_step,
-            checkpoint.run_name,
+def _restore(
+    run_context: RunContext,
+    store: CheckpointStore,
+    *,
+    network: NeuralNetwork,
+    trainer: Trainer,
+    buffer: ExperienceBuffer,
+) -> ResumedRun | None:
+    """Resume the run's own saved state, or start from `--load-checkpoint` weights, or afresh.
+
+    Runs before Ray starts, so a checkpoint that cannot be used fails fast (ResumeError).
+    """
+    if run_context.resume and store.has_saved_state():
+        resumed = restore_run(
+            store, network=network, trainer=trainer, buffer=buffer, run_name=run_context.run_name
         )
-    if loaded.buffer_data is not None and loaded.buffer_data.buffer_list:
-        components.buffer.load_state_dict(loaded.buffer_data.buffer_list[0])
-        logger.info("Restored the replay buffer with %d positions.", len(components.buffer))
+        logger.info(
+            "Restored checkpoint %s (step %d) and %s.",
+            resumed.checkpoint,
+            resumed.counters.global_step,
+            f"buffer {resumed.buffer}" if resumed.buffer else "no buffer",
+        )
+        if run_context.load_checkpoint is not None:
+            logger.warning(
+                "Ignoring --load-checkpoint %s: the run resumes from its own checkpoint.",
+                run_context.load_checkpoint,
+            )
+        return resumed
+    if store.has_saved_state() or store.step_buffers():
+        store.set_aside("replaced")  # a fresh start neither deletes nor mixes with them
+    explicit = run_context.load_checkpoint
+    if explicit is not None:
+        try:
+            network.load(explicit)
+        except (CheckpointMismatchError, FileNotFoundError) as error:
+            raise ResumeError(f"--load-checkpoint: {error}") from error
+        logger.info("Loaded network weights from %s.", explicit)
+    return None
 
 
 def _kill_quietly(actor: Any) -> None:

@@ -48,6 +48,8 @@ def alphatriangle_metrics() -> list[MetricConfig]:
         _each_step("Progress/episodes_played", "latest"),
         _each_step("Progress/total_simulations", "latest"),
         _each_step("System/num_workers", "latest"),
+        _each_step("System/worker_restarts", "latest"),
+        _each_step("Train/skipped_updates", "latest"),
         _each_step("Episode/score", context_key="score", **episode),
         _each_step("Episode/length", context_key="length", **episode),
         _each_step("Episode/triangles_cleared", context_key="triangles_cleared", **episode),
@@ -71,16 +73,18 @@ def build_trieye_config(
     run_context: RunContext,
     *,
     stats_interval_seconds: float,
-    load_checkpoint: Path | None,
-    load_buffer: Path | None,
 ) -> TrieyeConfig:
-    """trieye's config for this run: our names, absolute paths, explicit resume only."""
+    """trieye's config for this run: our names, absolute paths, and no trieye checkpoints.
+
+    Checkpoints and buffers are written by `CheckpointStore` (weights-only torch files
+    and pickle-free .npz); trieye never loads or saves training state here.
+    """
     persistence = AlphaTrianglePersistence(
         ROOT_DATA_DIR=str(run_context.data_root),
         AUTO_RESUME_LATEST=False,
-        LOAD_CHECKPOINT_PATH=str(load_checkpoint) if load_checkpoint else None,
-        LOAD_BUFFER_PATH=str(load_buffer) if load_buffer else None,
-        SAVE_BUFFER=True,
+        LOAD_CHECKPOINT_PATH=None,
+        LOAD_BUFFER_PATH=None,
+        SAVE_BUFFER=False,
     )
     return TrieyeConfig(
         app_name=run_context.app_name,

@@ -1,5 +1,12 @@
 """WorkerManager: starts the self-play actors, keeps one request in flight per worker,
-collects finished games and broadcasts new weights with a single `ray.put`."""
+collects finished games and broadcasts new weights with a single `ray.put`.
+
+A worker whose request fails (its process was killed, or it raised inside a game) is
+replaced by a fresh actor with the newest weights. Its unfinished games died with it:
+results only ever arrive as whole games, so nothing half-played reaches the buffer.
+With one request of at most `results_per_call_max_moves` moves per worker in flight,
+the results waiting on the driver are bounded too.
+"""
 
 from __future__ import annotations
 
@@ -47,21 +54,29 @@ class WorkerManager:
         self._seed = seed
         self._max_moves = train_config.results_per_call_max_moves
         self._actor_class = SelfPlayWorker.as_remote(num_cpus=1, num_gpus=num_gpus_per_worker)
+        self._max_restarts = train_config.max_worker_restarts
         self.workers: list[object] = []
+        self.restarts = 0
+        """Workers replaced after dying, over the run."""
         self._pending: dict[ray.ObjectRef[Any], int] = {}
+        self._weights_ref: ray.ObjectRef[Any] | None = None
+        self._weights_step = 0
+
+    def _create(self, worker_id: int, seed: int) -> object:
+        return self._actor_class.remote(
+            worker_id=worker_id,
+            seed=seed,
+            initial_weights=self._weights_ref,
+            initial_step=self._weights_step,
+            **self._worker_kwargs,
+        )
 
     def start(self, weights: Mapping[str, torch.Tensor], global_step: int) -> None:
         """Create every worker with the current weights and give each its first request."""
-        weights_ref = ray.put(dict(weights))
+        self._weights_ref = ray.put(dict(weights))
+        self._weights_step = global_step
         for worker_id in range(self.num_workers):
-            actor = self._actor_class.remote(
-                worker_id=worker_id,
-                seed=self._seed,
-                initial_weights=weights_ref,
-                initial_step=global_step,
-                **self._worker_kwargs,
-            )
-            self.workers.append(actor)
+            self.workers.append(self._create(worker_id, self._seed))
         for worker_id in range(self.num_workers):
             self._submit(worker_id)
         logger.info("Started %d self-play worker(s).", self.num_workers)
@@ -80,17 +95,46 @@ class WorkerManager:
         moves = 0
         for ref in ready:
             worker_id = self._pending.pop(ref)
-            finished, played = ray.get(ref)
-            results.extend(finished)
-            moves += played
+            try:
+                finished, played = ray.get(ref)
+            except ray.exceptions.RayError as error:
+                self._replace(worker_id, error)
+            else:
+                results.extend(finished)
+                moves += played
             self._submit(worker_id)
         return CollectedResults(results, moves)
 
+    def _replace(self, worker_id: int, error: Exception) -> None:
+        """Swap a dead or failing worker for a fresh one; its unfinished games are lost."""
+        self.restarts += 1
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
+        logger.warning(
+            "Self-play worker %d died (%s): %s; replacing it (restart %d of at most %d).",
+            worker_id,
+            type(error).__name__,
+            reason[:300],
+            self.restarts,
+            self._max_restarts,
+        )
+        if self.restarts > self._max_restarts:
+            raise RuntimeError(
+                f"self-play workers died {self.restarts} times, more than "
+                f"max_worker_restarts ({self._max_restarts}); last error: {reason[:300]}"
+            ) from error
+        try:
+            ray.kill(self.workers[worker_id])  # type: ignore[arg-type]
+        except Exception:
+            logger.debug("Worker %d was already gone.", worker_id, exc_info=True)
+        # A new seed, so the replacement does not replay the games its predecessor began.
+        self.workers[worker_id] = self._create(worker_id, self._seed + 7919 * self.restarts)
+
     def update_weights(self, weights: Mapping[str, torch.Tensor], global_step: int) -> None:
         """Broadcast new weights: one object in the store, a reference to every worker."""
-        weights_ref = ray.put(dict(weights))
+        self._weights_ref = ray.put(dict(weights))
+        self._weights_step = global_step
         for actor in self.workers:
-            actor.set_weights.remote(weights_ref, global_step)  # type: ignore[attr-defined]
+            actor.set_weights.remote(self._weights_ref, global_step)  # type: ignore[attr-defined]
 
     @property
     def pending_requests(self) -> int:

@@ -1,0 +1,103 @@
+"""Soak run: train for a while and print resident memory over time; asserts nothing.
+
+    uv run python benchmarks/soak.py [--seconds 600] [--interval 30] [--config FILE.toml]
+
+Runs the real pipeline (Ray, self-play workers, the stats actor, MLflow on SQLite)
+in a temporary data directory with no step limit, and every `--interval` seconds
+prints the training step, the buffer fill and the resident set size (VmRSS from
+/proc) of the driver, of each self-play worker and of the stats actor. Memory should
+level off once the replay buffer is full; a figure that keeps climbing is a leak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+# Before Ray is imported: workers use this interpreter, not a uv-built copy.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+
+import ray
+
+from alphatriangle.config import RunContext
+from alphatriangle.training import TrainingLoop, setup_training_components
+from alphatriangle.training.config_file import ConfigOverrides, read_config_file
+from alphatriangle.training.runner import shutdown_run
+
+
+def resident_mib(pid: int) -> float:
+    """VmRSS of a process in MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def actor_pid(actor: Any) -> int:
+    """The process id of a Ray actor, asked of the actor itself."""
+    return int(ray.get(actor.__ray_call__.remote(lambda _self: os.getpid()), timeout=60))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=600.0, help="how long to train")
+    parser.add_argument("--interval", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument("--config", type=Path, default=None, help="TOML overrides, as for train")
+    args = parser.parse_args()
+
+    overrides = read_config_file(args.config) if args.config else ConfigOverrides()
+    overrides.set("train", "max_training_steps", None)
+    configs = {
+        f"{name}_config": overrides.build(name, "soak")
+        for name in ("env", "model", "train", "mcts")
+    }
+    with tempfile.TemporaryDirectory(prefix="alphatriangle_soak_") as data_root:
+        context = RunContext(run_name="soak", data_root=Path(data_root))
+        components, owned_ray = setup_training_components(context, **configs)
+        if components is None:
+            raise SystemExit("setup failed; see the log above")
+        loop = TrainingLoop(components)
+        thread = threading.Thread(target=loop.run, daemon=True)
+        try:
+            thread.start()
+            while not loop.worker_manager.workers:
+                time.sleep(0.2)
+            pids: dict[int, int] = {}  # id(actor) -> pid; a replaced worker gets looked up anew
+            stats_pid = actor_pid(components.trieye_actor)
+            header = ["time", "step", "buffer", "driver MiB"]
+            header += [f"worker{i} MiB" for i in range(components.num_workers)] + ["stats MiB"]
+            print(" | ".join(header), flush=True)
+            started = time.monotonic()
+            while time.monotonic() - started < args.seconds and thread.is_alive():
+                row = [
+                    f"{time.monotonic() - started:6.0f}s",
+                    f"{loop.global_step}",
+                    f"{len(components.buffer)}/{components.buffer.capacity}",
+                    f"{resident_mib(os.getpid()):.0f}",
+                ]
+                for worker in list(loop.worker_manager.workers):
+                    if id(worker) not in pids:
+                        pids[id(worker)] = actor_pid(worker)
+                    row.append(f"{resident_mib(pids[id(worker)]):.0f}")
+                row.append(f"{resident_mib(stats_pid):.0f}")
+                print(" | ".join(row), flush=True)
+                time.sleep(
+                    min(args.interval, max(0.0, args.seconds - (time.monotonic() - started)))
+                )
+            print(f"restarted workers: {loop.worker_manager.restarts}", flush=True)
+        finally:
+            loop.request_stop()
+            thread.join(timeout=300)
+            shutdown_run(components, loop, owned_ray)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""What a training checkpoint holds beside the weights, and putting it all back exactly.
+
+Resume must continue the run, not merely reload weights: the optimizer's moments,
+the learning-rate schedule, the counters the metrics are indexed by and the random
+generators all come back. Everything is stored as tensors and plain values (RNG
+states as JSON text) so the checkpoint loads with torch's weights-only loader.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.nn import CheckpointMismatchError, NeuralNetwork, describe_board
+from alphatriangle.nn.network import board_shape
+from alphatriangle.rl import ExperienceBuffer, Trainer
+
+from .checkpoints import CheckpointStore, ResumeError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RunCounters:
+    """The run's running totals; metrics are logged against `global_step`."""
+
+    global_step: int = 0
+    episodes_played: int = 0
+    total_simulations: int = 0
+    moves_played: int = 0
+    weight_updates: int = 0
+    skipped_updates: int = 0
+    worker_restarts: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: object) -> RunCounters:
+        if not isinstance(values, dict):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: int(v) for k, v in values.items() if k in known})
+
+
+@dataclass(frozen=True, slots=True)
+class ResumedRun:
+    """What `restore_run` put back, for the log and the loop."""
+
+    counters: RunCounters
+    checkpoint: Path
+    buffer: Path | None
+    mlflow_run_id: str | None
+
+
+def rng_state(buffer: ExperienceBuffer) -> dict[str, object]:
+    """torch's generator as a tensor; the buffer's numpy and Python's generators as JSON."""
+    return {
+        "torch": torch.get_rng_state(),
+        "buffer": json.dumps(buffer.rng.bit_generator.state),
+        "python": json.dumps(random.getstate()),
+    }
+
+
+def restore_rng_state(state: object, buffer: ExperienceBuffer) -> None:
+    if not isinstance(state, dict):
+        logger.warning("The checkpoint records no random-generator state; continuing without.")
+        return
+    if isinstance(state.get("torch"), torch.Tensor):
+        torch.set_rng_state(state["torch"])
+    if isinstance(state.get("buffer"), str):
+        buffer.rng.bit_generator.state = json.loads(state["buffer"])
+    if isinstance(state.get("python"), str):
+        version, internal, gauss = json.loads(state["python"])
+        random.setstate((version, tuple(internal), gauss))
+
+
+def training_extras(
+    *,
+    counters: RunCounters,
+    trainer: Trainer,
+    buffer: ExperienceBuffer,
+    run_name: str,
+    mlflow_run_id: str | None,
+    buffer_step: int | None,
+) -> dict[str, object]:
+    """The checkpoint entries beside the weights (see `CheckpointStore.save_checkpoint`)."""
+    return {
+        "run_name": run_name,
+        "mlflow_run_id": mlflow_run_id or "",
+        "counters": counters.as_dict(),
+        "trainer": trainer.state_dict(),
+        "rng": rng_state(buffer),
+        "buffer_step": -1 if buffer_step is None else buffer_step,
+    }
+
+
+def check_board(payload: dict[str, object], path: Path, env_config: EnvConfig) -> None:
+    """Refuse a checkpoint recorded for another board, naming both boards."""
+    recorded = payload.get("env_config")
+    if not isinstance(recorded, str):
+        return
+    theirs = EnvConfig.model_validate_json(recorded)
+    if board_shape(theirs) != board_shape(env_config):
+        raise ResumeError(
+            f"checkpoint {path} is for a board of {describe_board(theirs)}; "
+            f"this run is configured for a board of {describe_board(env_config)}"
+        )
+
+
+def _check_model(payload: dict[str, object], path: Path, model_config: ModelConfig) -> None:
+    recorded = payload.get("model_config")
+    if not isinstance(recorded, str):
+        return
+    theirs = ModelConfig.model_validate_json(recorded)
+    if theirs != model_config:
+        changed = {
+            k: (v, getattr(model_config, k))
+            for k, v in theirs.model_dump().items()
+            if getattr(model_config, k) != v
+        }
+        names = ", ".join(f"{k}: saved {a!r}, configured {b!r}" for k, (a, b) in changed.items())
+        raise ResumeError(f"checkpoint {path} is for another network ({names})")
+
+
+def restore_run(
+    store: CheckpointStore,
+    *,
+    network: NeuralNetwork,
+    trainer: Trainer,
+    buffer: ExperienceBuffer,
+    run_name: str,
+) -> ResumedRun:
+    """Load the newest good checkpoint and buffer of the run into the given objects.
+
+    Raises ResumeError (bad input, exit 2) when nothing readable is left or the
+    checkpoint is for another board or network; never returns a silent fresh start.
+    """
+    loaded = store.load_checkpoint()
+    payload = loaded.payload
+    check_board(payload, loaded.path, network.env_config)
+    _check_model(payload, loaded.path, network.model_config)
+    weights = payload["model_state"]
+    assert isinstance(weights, dict)
+    try:
+        network.set_weights(weights, source=f"checkpoint {loaded.path}")
+        trainer_state: Any = payload.get("trainer")
+        if not isinstance(trainer_state, dict):
+            raise ResumeError(f"checkpoint {loaded.path} holds no optimizer state")
+        trainer.load_state_dict(trainer_state)
+    except (CheckpointMismatchError, KeyError, ValueError) as error:
+        raise ResumeError(f"cannot resume from checkpoint {loaded.path}: {error}") from error
+    counters = RunCounters.from_dict(payload.get("counters"))
+    counters.global_step = loaded.step
+    if trainer.global_step != loaded.step:
+        raise ResumeError(
+            f"checkpoint {loaded.path} is inconsistent: step {loaded.step}, "
+            f"optimizer at step {trainer.global_step}"
+        )
+    buffer_file = store.load_buffer(buffer)
+    if buffer_file is None:
+        logger.warning("No saved replay buffer: the buffer starts empty.")
+    restore_rng_state(payload.get("rng"), buffer)
+    # Files past the resumed step belong to a timeline that is now abandoned (they
+    # were unreadable, or the buffer's content lives on in this run): out of the way.
+    store.set_aside("superseded", newer_than=loaded.step)
+    saved_run_id = payload.get("mlflow_run_id")
+    if payload.get("run_name") != run_name:
+        saved_run_id = None  # a copied checkpoint: this run keeps its own MLflow run
+    return ResumedRun(
+        counters=counters,
+        checkpoint=loaded.path,
+        buffer=buffer_file,
+        mlflow_run_id=saved_run_id if isinstance(saved_run_id, str) and saved_run_id else None,
+    )

@@ -1,0 +1,104 @@
+"""Getting metric events to the stats actor, through its restarts.
+
+Ray restarts a dead TrieyeActor (see `setup.start_stats_actor`), but while it is
+restarting, calls fail at once (ActorUnavailableError) instead of waiting. So the
+calls whose answer we need retry until it is back, and `StatsSender` keeps every
+batch of events until the actor has taken it, sending failed batches again with
+the next flush: training never waits for metrics, and a restart loses none. A
+restarted trieye rewrites `configs.json` with its own settings, so after a restart
+the run's configs are sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from typing import Any
+
+import ray
+from ray.exceptions import ActorUnavailableError, RayActorError
+from trieye import RawMetricEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_HELD_EVENTS = 200_000
+"""Events kept for an actor that stays down; the oldest go first beyond this."""
+
+
+def call_stats_actor(actor: Any, method: str, *args: Any, timeout: float = 120.0) -> Any:
+    """`ray.get(actor.<method>.remote(*args))`, retried while the actor is restarting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            remaining = max(1.0, deadline - time.monotonic())
+            return ray.get(getattr(actor, method).remote(*args), timeout=remaining)
+        except ActorUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+
+
+class StatsSender:
+    """Buffers events, ships them without waiting, and re-sends what the actor missed."""
+
+    def __init__(self, actor: Any, run_config: dict[str, Any] | None = None) -> None:
+        self.actor = actor
+        self.run_config = run_config
+        self._queued: deque[RawMetricEvent] = deque(maxlen=MAX_HELD_EVENTS)
+        # (reference, events it carries; empty for other calls) of calls not yet answered
+        self._in_flight: list[tuple[ray.ObjectRef[Any], list[RawMetricEvent]]] = []
+        self._actor_was_down = False
+
+    def add(self, event: RawMetricEvent) -> None:
+        self._queued.append(event)
+
+    def flush(self, global_step: int) -> None:
+        """Send queued events and ask the actor to log; never blocks on the actor."""
+        self._settle(timeout=0.0)
+        events = list(self._queued)
+        self._queued.clear()
+        try:
+            if self._actor_was_down and self.run_config is not None:
+                self._actor_was_down = False
+                self._in_flight.append((self.actor.save_run_config.remote(self.run_config), []))
+            if events:
+                self._in_flight.append((self.actor.log_batch_events.remote(events), events))
+            self._in_flight.append((self.actor.process_and_log.remote(global_step), []))
+        except Exception as error:
+            logger.warning("Metrics could not reach the stats actor: %s", error)
+            self._queued.extend(events)
+
+    def flush_and_wait(self, global_step: int, timeout: float = 120.0) -> None:
+        """Deliver everything and have it written, waiting for a restarting actor."""
+        try:
+            call_stats_actor(self.actor, "get_mlflow_run_id", timeout=timeout)
+            self._settle(timeout=timeout)
+            if self._actor_was_down and self.run_config is not None:
+                call_stats_actor(self.actor, "save_run_config", self.run_config, timeout=timeout)
+                self._actor_was_down = False
+            events = list(self._queued)
+            self._queued.clear()
+            if events:
+                call_stats_actor(self.actor, "log_batch_events", events, timeout=timeout)
+            call_stats_actor(self.actor, "force_process_and_log", global_step, timeout=timeout)
+        except Exception as error:
+            logger.warning("The last metrics could not be written: %s", error)
+
+    def _settle(self, timeout: float) -> None:
+        """Forget delivered batches; queue again the ones a dead or restarting actor lost."""
+        still: list[tuple[ray.ObjectRef[Any], list[RawMetricEvent]]] = []
+        deadline = time.monotonic() + timeout
+        for ref, events in self._in_flight:
+            ready, _ = ray.wait([ref], timeout=max(0.0, deadline - time.monotonic()))
+            if not ready:
+                still.append((ref, events))
+                continue
+            try:
+                ray.get(ref)
+            except RayActorError:
+                self._actor_was_down = True
+                self._queued.extendleft(reversed(events))
+            except Exception as error:
+                logger.warning("The stats actor refused %d events: %s", len(events), error)
+        self._in_flight = still

@@ -1,0 +1,153 @@
+"""Faults caused for real in tiny in-process runs (real Ray, trieye, MLflow on SQLite).
+
+A self-play worker and the stats actor are killed with `ray.kill` mid-run; the newest
+checkpoint and buffer are truncated before a resume; NaN losses are injected through
+the test-only switch. Signals are in tests/test_train_app.py, on the real subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+from mlflow.tracking import MlflowClient
+
+from alphatriangle.config import RunContext
+from alphatriangle.nn import read_checkpoint
+from alphatriangle.rl import ExperienceBuffer
+from alphatriangle.training import TrainingLoop, run_training, setup_training_components
+from alphatriangle.training.loop import NAN_INJECTION_ENV
+from alphatriangle.training.runner import shutdown_run
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def metric_history(context: RunContext, name: str) -> list[tuple[int, float]]:
+    client = MlflowClient(tracking_uri=context.mlflow_tracking_uri)
+    experiment = client.get_experiment_by_name("AlphaTriangle")
+    assert experiment is not None
+    (run,) = client.search_runs([experiment.experiment_id])  # one MLflow run, always
+    return sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, name))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncation(
+    tmp_path: Path, tiny_configs: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    context = RunContext(run_name="faults", seed=2, data_root=tmp_path / "data")
+    # Training waits for 200 positions; the worker is killed before they are there,
+    # so the step limit is reachable only through the games of its replacement.
+    components, owned_ray = setup_training_components(
+        context, **tiny_configs(max_training_steps=30, min_buffer_size_to_train=200)
+    )
+    assert components is not None
+    loop = TrainingLoop(components)
+    failures: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            loop.run()
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    thread = threading.Thread(target=train)
+    try:
+        thread.start()
+        wait_for(lambda: loop.counters.episodes_played >= 1, "the first game")
+        assert len(components.buffer) < 200
+        victim = loop.worker_manager.workers[0]
+        ray.kill(victim)  # type: ignore[arg-type]
+        ray.kill(components.trieye_actor, no_restart=False)
+        wait_for(lambda: loop.worker_manager.restarts >= 1, "the worker to be replaced")
+        workers = list(loop.worker_manager.workers)
+        assert len(workers) == components.num_workers
+        assert victim not in workers
+        alive = ray.get([w.ping.remote() for w in workers], timeout=120)  # type: ignore[attr-defined]
+        assert alive == list(range(components.num_workers))
+        thread.join(timeout=300)
+        assert not thread.is_alive()
+    finally:
+        loop.request_stop()
+        thread.join(timeout=120)
+        shutdown_run(components, loop, owned_ray)
+    assert not failures, failures
+    assert loop.finished
+    assert loop.global_step == 30
+    assert loop.counters.worker_restarts == 1
+    assert read_checkpoint(components.store.latest_path)["counters"]["worker_restarts"] >= 1  # type: ignore[index]
+    assert metric_history(context, "System/worker_restarts")[-1][1] >= 1
+    loss_steps = [step for step, _ in metric_history(context, "Loss/total")]
+    assert loss_steps[-1] == 30  # the restarted stats actor logs into the same MLflow run
+    # trieye rewrites configs.json when it restarts; the run's configs are sent again.
+    assert json.loads(context.configs_path.read_text())["train"]["min_buffer_size_to_train"] == 200
+
+    # The newest checkpoint (both names) and buffer are truncated: resume falls back.
+    store = components.store
+    assert [s for s, _ in store.step_checkpoints()] == [30, 20, 10]
+    for path in (store.latest_path, store.checkpoint_path(30), store.buffer_path(30)):
+        truncate(path)
+    fallback_buffer = ExperienceBuffer.from_config(components.train_config, seed=0)
+    fallback_buffer.load(store.buffer_path(20))
+    with caplog.at_level(logging.INFO):
+        exit_code = run_training(context, **tiny_configs(max_training_steps=24))
+    assert exit_code == 0
+    assert f"Skipping checkpoint {store.latest_path}" in caplog.text
+    assert f"Skipping checkpoint {store.checkpoint_path(30)}" in caplog.text
+    assert f"Falling back to checkpoint {store.checkpoint_path(20)}" in caplog.text
+    assert f"Skipping buffer {store.buffer_path(30)}" in caplog.text
+    assert f"at step 20 with {len(fallback_buffer)} positions" in caplog.text
+    assert read_checkpoint(store.latest_path)["global_step"] == 24
+    assert [s for s, _ in store.step_checkpoints()] == [24, 20, 10]
+    (aside,) = store.checkpoints_dir.glob("superseded_*")  # set aside, not deleted
+    assert [p.name for p in aside.iterdir()] == ["step_00000030.pt"]
+    assert not ray.is_initialized()
+
+    # Nothing readable left: refuse (exit 2) and leave every file as it was.
+    for _, path in store.step_checkpoints():
+        truncate(path)
+    truncate(store.latest_path)
+    before = {p: p.read_bytes() for p in context.run_dir.rglob("*.pt")}
+    assert run_training(context, **tiny_configs(max_training_steps=40)) == 2
+    assert {p: p.read_bytes() for p in context.run_dir.rglob("*.pt")} == before
+    assert not ray.is_initialized()
+
+
+def test_nan_updates_are_skipped_and_counted_and_a_streak_stops_the_run(
+    tmp_path: Path,
+    tiny_configs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Three poisoned updates at step 5 are skipped; at step 14 they never stop.
+    monkeypatch.setenv(NAN_INJECTION_ENV, "5:3,14:1000")
+    context = RunContext(run_name="nan", seed=4, data_root=tmp_path / "data")
+    configs = tiny_configs(max_training_steps=30, max_consecutive_bad_updates=6)
+    exit_code = run_training(context, **configs)
+
+    assert exit_code == 1
+    assert "training diverged: 6 updates in a row at step 14" in capsys.readouterr().err
+    log = (context.logs_dir / "nan_driver.log").read_text()
+    assert "Skipped the update at step 5: loss nan" in log
+    assert "(3 in a row, 3 in all)" in log
+    latest = read_checkpoint(context.checkpoints_dir / "latest.pt")
+    assert latest["global_step"] == 10  # the last good checkpoint, not overwritten
+    assert latest["counters"]["skipped_updates"] == 3  # type: ignore[index]
+    assert json.loads((context.run_dir / "run_state.json").read_text())["global_step"] == 10
+    skipped = metric_history(context, "Train/skipped_updates")
+    assert skipped[-1] == (14, 9.0)
+    assert not ray.is_initialized()
