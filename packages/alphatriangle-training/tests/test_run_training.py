@@ -18,11 +18,21 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     tmp_path: Path, tiny_configs: Any
 ) -> None:
     context = RunContext(run_name="inproc", seed=1, data_root=tmp_path / "data")
-    exit_code = run_training(context, **tiny_configs(max_training_steps=12))
+    configs = tiny_configs(
+        max_training_steps=12, eval_interval_steps=6, eval_games=2, eval_max_moves=12
+    )
+    exit_code = run_training(context, **configs)
     assert exit_code == 0
     assert not ray.is_initialized()
     checkpoints = sorted(p.name for p in context.checkpoints_dir.iterdir())
-    assert checkpoints == ["latest.pt", "step_00000010.pt", "step_00000012.pt"]
+    # Steps 6 and 12 were evaluated (so saved); 10 is the checkpoint cadence; best is one of them.
+    assert checkpoints == [
+        "best.pt",
+        "latest.pt",
+        "step_00000006.pt",
+        "step_00000010.pt",
+        "step_00000012.pt",
+    ]
     assert sorted(p.name for p in context.buffers_dir.iterdir()) == [
         "buffer_step_00000010.npz",
         "buffer_step_00000012.npz",
@@ -37,6 +47,8 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     state = json.loads((context.run_dir / "run_state.json").read_text())
     assert state["global_step"] == 12
     assert state["finished"] is True
+    best = read_checkpoint(context.checkpoints_dir / "best.pt")
+    assert best["global_step"] in (6, 12)
 
     client = MlflowClient(tracking_uri=context.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name("AlphaTriangle")
@@ -51,6 +63,11 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     assert max(loss_steps) == 12
     assert client.get_metric_history(run.info.run_id, "Episode/score")
     assert client.get_metric_history(run.info.run_id, "Buffer/size")
+    evaluated = client.get_metric_history(run.info.run_id, "Eval/mean_score")
+    assert evaluated, "the evaluation during training logged nothing"
+    best_scores = client.get_metric_history(run.info.run_id, "Eval/best_mean_score")
+    assert max(m.value for m in best_scores) == state["best_eval_mean_score"]
+    assert state["best_eval_mean_score"] == max(m.value for m in evaluated)
 
 
 def test_a_bad_load_checkpoint_exits_2_before_starting_anything(

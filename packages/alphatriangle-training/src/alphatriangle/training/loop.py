@@ -28,6 +28,7 @@ from alphatriangle.nn import FeatureSpec, write_atomically
 from .checkpoints import CheckpointSaveError
 from .components import TrainingComponents
 from .loop_helpers import LoopHelpers, validate_result
+from .periodic_eval import EvaluationOutcome, PeriodicEvaluation
 from .resume import training_extras
 from .stats_actor import StatsSender
 from .stats_config import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
@@ -35,6 +36,8 @@ from .worker_manager import WorkerManager
 
 logger = logging.getLogger(__name__)
 RUN_STATE_FILE = "run_state.json"
+FINAL_EVALUATION_WAIT_SECONDS = 300.0
+"""How long a run that reached its step limit waits for an evaluation still playing."""
 NAN_INJECTION_ENV = "ALPHATRIANGLE_TEST_NAN_UPDATES"
 """Test-only: `STEP:COUNT[,STEP:COUNT]` poisons COUNT updates attempted at STEP with NaN
 value targets, so the skip-and-stop path runs through the real trainer."""
@@ -74,6 +77,13 @@ class TrainingLoop:
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
         self.helpers = LoopHelpers(max_steps=self.train_config.max_training_steps)
+        self.evaluation = PeriodicEvaluation(
+            train_config=self.train_config,
+            env_config=components.env_config,
+            model_config=components.model_config,
+            mcts_config=components.mcts_config,
+            best_mean_score=self._best_from_run_state(),
+        )
         self.worker_manager = WorkerManager(
             num_workers=components.num_workers,
             env_config=components.env_config,
@@ -126,6 +136,7 @@ class TrainingLoop:
                     self._add_result(result)
                 if components.buffer.is_ready(self.train_config.min_buffer_size_to_train):
                     self._train_step()
+                self._take_evaluation(self.evaluation.poll())
                 now = time.monotonic()
                 if now - last_stats >= self.train_config.stats_interval_seconds:
                     self._flush_events()
@@ -135,6 +146,7 @@ class TrainingLoop:
                     last_progress = now
         except Exception as error:
             self.stopped_early = True
+            self.evaluation.cancel()
             self.worker_manager.stop()
             if not isinstance(error, TrainingDivergedError | CheckpointSaveError):
                 self._save_after_error()
@@ -142,6 +154,9 @@ class TrainingLoop:
             raise
         self.stopped_early = not self.finished
         self.worker_manager.stop()
+        if self.finished:
+            self._take_evaluation(self.evaluation.poll(timeout=FINAL_EVALUATION_WAIT_SECONDS))
+        self.evaluation.cancel()
         self._log_progress()
         self.save(save_buffer=True)
         self._flush_events(force=True)
@@ -220,8 +235,44 @@ class TrainingLoop:
             self._event("Progress/weight_updates", self.counters.weight_updates)
         save_checkpoint = self.global_step % config.checkpoint_save_freq_steps == 0
         save_buffer = self.global_step % config.buffer_save_freq_steps == 0
-        if save_checkpoint or save_buffer:
+        evaluate = self.evaluation.is_due(self.global_step)
+        if save_checkpoint or save_buffer or evaluate:
+            # An evaluated step has its checkpoint on disk, to become best.pt if it wins.
             self.save(save_buffer=save_buffer)
+        if evaluate:
+            self.evaluation.start(self.global_step, components.network.get_weights())
+
+    def _take_evaluation(self, outcome: EvaluationOutcome | None) -> None:
+        """Log a finished evaluation at the step it evaluated; mark a new best checkpoint."""
+        if outcome is None:
+            return
+        for name, value in outcome.summary.as_metrics().items():
+            self._stats.add(RawMetricEvent(name=name, value=value, global_step=outcome.step))
+        if not outcome.is_best:
+            return
+        self._stats.add(
+            RawMetricEvent(
+                name="Eval/best_mean_score",
+                value=outcome.summary.mean_score,
+                global_step=outcome.step,
+            )
+        )
+        try:
+            best = self.components.store.mark_best(outcome.step)
+        except (FileNotFoundError, CheckpointSaveError) as error:
+            logger.warning("Could not mark step %d as best: %s", outcome.step, error)
+            return
+        self._write_run_state()
+        logger.info("Marked the checkpoint of step %d as best (%s).", outcome.step, best)
+
+    def _best_from_run_state(self) -> float | None:
+        """The best evaluation score of this run so far, if it is being resumed."""
+        path = self.components.run_context.run_dir / RUN_STATE_FILE
+        try:
+            value = json.loads(path.read_text()).get("best_eval_mean_score")
+        except (OSError, ValueError):
+            return None
+        return float(value) if isinstance(value, int | float) else None
 
     def _skip_update(self, loss: float, grad_norm: float) -> None:
         """Count a NaN/inf update that the trainer skipped; stop after too many in a row."""
@@ -306,6 +357,7 @@ class TrainingLoop:
             "latest_checkpoint": str(self.components.store.latest_path),
             "mlflow_run_id": self.components.mlflow_run_id,
             "counters": self.counters.as_dict(),
+            "best_eval_mean_score": self.evaluation.best_mean_score,
         }
         text = json.dumps(state, indent=2).encode()
         write_atomically(context.run_dir / RUN_STATE_FILE, lambda handle: handle.write(text))

@@ -59,14 +59,18 @@ class PeriodicEvaluation:
     def enabled(self) -> bool:
         return self.interval > 0
 
-    def maybe_start(self, step: int, weights: StateDict) -> bool:
-        """Start evaluating `weights` if `step` is due; True if an evaluation started."""
+    def is_due(self, step: int) -> bool:
+        """An evaluation should start at `step` (and none is still playing)."""
         if not self.enabled or step <= 0 or step % self.interval != 0:
             return False
         if self._pending is not None:
             self.skipped += 1
             logger.info("Evaluation of step %d skipped: the previous one is still playing.", step)
             return False
+        return True
+
+    def start(self, step: int, weights: StateDict) -> None:
+        """Start evaluating `weights`, the trainer's weights at `step`."""
         ref = self._task.remote(
             weights,
             self.model_config,
@@ -77,7 +81,6 @@ class PeriodicEvaluation:
             threads=1,
         )
         self._pending = (step, weights, ref)
-        return True
 
     def poll(self, timeout: float = 0.0) -> EvaluationOutcome | None:
         """The finished evaluation, if one finished (waiting up to `timeout` seconds)."""

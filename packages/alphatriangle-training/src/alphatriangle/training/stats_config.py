@@ -17,6 +17,19 @@ from alphatriangle.config import RunContext
 EPISODE_EVENT = "episode_end"
 STEP_EVENT = "step_completed"
 SIMULATIONS_EVENT = "simulations"
+EVAL_METRICS = (
+    "mean_score",
+    "median_score",
+    "p10_score",
+    "p90_score",
+    "best_score",
+    "mean_length",
+    "triangles_cleared",
+    "seconds_per_move",
+    "seconds",
+    "best_mean_score",
+)
+"""`Eval/<name>` metrics of the evaluation during training (see PeriodicEvaluation)."""
 
 
 class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
@@ -33,7 +46,7 @@ def _each_step(name: str, aggregation: str = "mean", **extra: object) -> MetricC
 
 
 def alphatriangle_metrics() -> list[MetricConfig]:
-    """Losses, learning rate, buffer, episodes, throughput and weight updates."""
+    """Losses, learning rate, buffer, episodes, throughput, weight updates and evaluations."""
     episode = {"raw_event_name": EPISODE_EVENT}
     return [
         _each_step("Loss/total"),
@@ -54,6 +67,7 @@ def alphatriangle_metrics() -> list[MetricConfig]:
         _each_step("Episode/length", context_key="length", **episode),
         _each_step("Episode/triangles_cleared", context_key="triangles_cleared", **episode),
         _each_step("Rate/moves_per_sec", "latest"),
+        *(_each_step(f"Eval/{name}", "latest") for name in EVAL_METRICS),
         MetricConfig(
             name="Rate/steps_per_sec",
             aggregation="rate",
