@@ -63,8 +63,11 @@ class TrainConfig(StrictConfig):
     """Save a checkpoint (and the run state) every this many training steps, and at the end."""
     buffer_save_freq_steps: int = Field(default=2_000, ge=1)
     """Save the replay buffer every this many training steps, and at the end."""
-    stats_interval_seconds: float = Field(default=2.0, gt=0.0)
-    """How often buffered metric events are aggregated and written to MLflow and TensorBoard."""
+    stats_interval_seconds: float = Field(default=10.0, gt=0.0)
+    """How often buffered metric events are aggregated and written to MLflow and TensorBoard.
+
+    Each pass costs the stats actor MLflow and TensorBoard writes: every 2 s it took about
+    a quarter of a core on a 2-core machine, which self-play needs more."""
     progress_interval_seconds: float = Field(default=5.0, gt=0.0)
     """How often the console progress line is printed."""
     checkpoints_to_keep: int = Field(default=3, ge=1)
