@@ -129,9 +129,9 @@ class TrainingLoop:
                 can_train = components.buffer.is_ready(self.train_config.min_buffer_size_to_train)
                 collected = self.worker_manager.collect(timeout=0.0 if can_train else 0.5)
                 self._note_worker_restarts()
-                self.counters.moves_played += collected.moves_played
                 if self._stop.is_set():
                     break  # stop taking results: what just arrived is not added
+                self.counters.moves_played += collected.moves_played
                 for result in collected.results:
                     self._add_result(result)
                 if components.buffer.is_ready(self.train_config.min_buffer_size_to_train):
