@@ -19,7 +19,11 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
 ) -> None:
     context = RunContext(run_name="inproc", seed=1, data_root=tmp_path / "data")
     configs = tiny_configs(
-        max_training_steps=12, eval_interval_steps=6, eval_games=2, eval_max_moves=12
+        max_training_steps=12,
+        eval_interval_steps=6,
+        eval_games=2,
+        eval_max_moves=12,
+        max_samples_per_position=1.0,
     )
     exit_code = run_training(context, **configs)
     assert exit_code == 0
@@ -47,6 +51,8 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     state = json.loads((context.run_dir / "run_state.json").read_text())
     assert state["global_step"] == 12
     assert state["finished"] is True
+    # One sample per position at most: 12 steps of 16 need 192 positions of self-play.
+    assert state["buffer_size"] >= 12 * 16
     best = read_checkpoint(context.checkpoints_dir / "best.pt")
     assert best["global_step"] in (6, 12)
 

@@ -126,7 +126,7 @@ class TrainingLoop:
         self.helpers.record_rates(self.global_step, 0)
         try:
             while not self.finished and not self._stop.is_set():
-                can_train = components.buffer.is_ready(self.train_config.min_buffer_size_to_train)
+                can_train = self._may_train()
                 collected = self.worker_manager.collect(timeout=0.0 if can_train else 0.5)
                 self._note_worker_restarts()
                 if self._stop.is_set():
@@ -134,7 +134,7 @@ class TrainingLoop:
                 self.counters.moves_played += collected.moves_played
                 for result in collected.results:
                     self._add_result(result)
-                if components.buffer.is_ready(self.train_config.min_buffer_size_to_train):
+                if self._may_train():
                     self._train_step()
                 self._take_evaluation(self.evaluation.poll())
                 now = time.monotonic()
@@ -160,6 +160,16 @@ class TrainingLoop:
         self._log_progress()
         self.save(save_buffer=True)
         self._flush_events(force=True)
+
+    def _may_train(self) -> bool:
+        """The buffer holds its minimum and training is not ahead of self-play's data."""
+        config, buffer = self.train_config, self.components.buffer
+        if not buffer.is_ready(config.min_buffer_size_to_train):
+            return False
+        ratio = config.max_samples_per_position
+        if ratio is None:
+            return True
+        return (self.global_step + 1) * config.batch_size <= ratio * buffer.total_added
 
     def _save_after_error(self) -> None:
         try:
