@@ -106,20 +106,25 @@ class WorkerManager:
         return CollectedResults(results, moves)
 
     def _replace(self, worker_id: int, error: Exception) -> None:
-        """Swap a dead or failing worker for a fresh one; its unfinished games are lost."""
-        self.restarts += 1
+        """Swap a dead or failing worker for a fresh one; its unfinished games are lost.
+
+        `restarts` counts up only once the replacement is in `workers`, so whoever
+        watches the count never sees the dead actor still listed.
+        """
+        attempt = self.restarts + 1
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
         logger.warning(
             "Self-play worker %d died (%s): %s; replacing it (restart %d of at most %d).",
             worker_id,
             type(error).__name__,
             reason[:300],
-            self.restarts,
+            attempt,
             self._max_restarts,
         )
-        if self.restarts > self._max_restarts:
+        if attempt > self._max_restarts:
+            self.restarts = attempt
             raise RuntimeError(
-                f"self-play workers died {self.restarts} times, more than "
+                f"self-play workers died {attempt} times, more than "
                 f"max_worker_restarts ({self._max_restarts}); last error: {reason[:300]}"
             ) from error
         try:
@@ -127,7 +132,8 @@ class WorkerManager:
         except Exception:
             logger.debug("Worker %d was already gone.", worker_id, exc_info=True)
         # A new seed, so the replacement does not replay the games its predecessor began.
-        self.workers[worker_id] = self._create(worker_id, self._seed + 7919 * self.restarts)
+        self.workers[worker_id] = self._create(worker_id, self._seed + 7919 * attempt)
+        self.restarts = attempt
 
     def update_weights(self, weights: Mapping[str, torch.Tensor], global_step: int) -> None:
         """Broadcast new weights: one object in the store, a reference to every worker."""
