@@ -45,11 +45,12 @@ class TrainConfig(StrictConfig):
     """Positions the replay buffer keeps; the oldest are overwritten first."""
     min_buffer_size_to_train: int = Field(default=1_000, ge=1)
     """Positions the buffer must hold before training starts."""
-    max_samples_per_position: float | None = Field(default=None, gt=0.0)
+    max_samples_per_position: float | None = Field(default=4.0, gt=0.0)
     """Train only while samples trained <= this x positions self-play has added (None: no cap).
 
     Without a cap a fast trainer samples each position dozens of times (about 27 on 2 cores)
-    and fits the few games it has; with one, training keeps pace with self-play."""
+    and fits the few games it has: on 2 cores the uncapped default run's evaluation score
+    stayed near 9 for 4,000 steps, while with 4 it reached 20 by step 500."""
     use_per: bool = True
     """Prioritised experience replay instead of uniform sampling."""
     per_alpha: float = Field(default=0.6, ge=0.0, le=1.0)
