@@ -29,7 +29,6 @@ class EvaluationOutcome:
 
     step: int
     summary: PlayerSummary
-    weights: StateDict
     is_best: bool
 
 
@@ -52,8 +51,7 @@ class PeriodicEvaluation:
         self.model_config = model_config
         self.mcts_config = mcts_config
         self.best_mean_score = best_mean_score
-        self.skipped = 0
-        self._pending: tuple[int, StateDict, Any] | None = None
+        self._pending: tuple[int, Any] | None = None
         # max_calls=1: the process exits after each evaluation instead of holding ~450 MB.
         self._task: Any = ray.remote(num_cpus=0, max_retries=0, max_calls=1)(evaluate_weights)
 
@@ -66,7 +64,6 @@ class PeriodicEvaluation:
         if not self.enabled or step <= 0 or step % self.interval != 0:
             return False
         if self._pending is not None:
-            self.skipped += 1
             logger.info("Evaluation of step %d skipped: the previous one is still playing.", step)
             return False
         return True
@@ -82,13 +79,13 @@ class PeriodicEvaluation:
             max_moves=self.max_moves,
             threads=1,
         )
-        self._pending = (step, weights, ref)
+        self._pending = (step, ref)
 
     def poll(self, timeout: float = 0.0) -> EvaluationOutcome | None:
         """The finished evaluation, if one finished (waiting up to `timeout` seconds)."""
         if self._pending is None:
             return None
-        step, weights, ref = self._pending
+        step, ref = self._pending
         ready, _ = ray.wait([ref], timeout=timeout)
         if not ready:
             return None
@@ -108,10 +105,10 @@ class PeriodicEvaluation:
             len(summary.games),
             " (best so far)" if is_best else "",
         )
-        return EvaluationOutcome(step=step, summary=summary, weights=weights, is_best=is_best)
+        return EvaluationOutcome(step=step, summary=summary, is_best=is_best)
 
     def cancel(self) -> None:
         """Drop an unfinished evaluation (the run is stopping)."""
         if self._pending is not None:
-            ray.cancel(self._pending[2], force=True)
+            ray.cancel(self._pending[1], force=True)
             self._pending = None
