@@ -112,8 +112,10 @@ def run_training(
     components, owned_ray = None, False
     loop: TrainingLoop | None = None
     signals = StopSignals()
-    try:
-        with signals.installed():
+    # The handlers stay in place until Ray is down: a second Ctrl-C during the
+    # shutdown must not raise KeyboardInterrupt inside Ray's own teardown.
+    with signals.installed():
+        try:
             try:
                 components, owned_ray = setup_training_components(
                     run_context,
@@ -146,16 +148,16 @@ def run_training(
             if signals.exit_code is not None:
                 return signals.exit_code
             return EXIT_OK if loop.finished else EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        logger.warning("Interrupted.")
-        return EXIT_INTERRUPTED
-    except Exception as error:
-        logger.exception("Training failed: %s", error)
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    finally:
-        shutdown_run(components, loop, owned_ray)
-        remove_logging_handlers()
+        except KeyboardInterrupt:
+            logger.warning("Interrupted.")
+            return EXIT_INTERRUPTED
+        except Exception as error:
+            logger.exception("Training failed: %s", error)
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            shutdown_run(components, loop, owned_ray)
+            remove_logging_handlers()
 
 
 def shutdown_run(components: object, loop: TrainingLoop | None, owned_ray: bool) -> None:
