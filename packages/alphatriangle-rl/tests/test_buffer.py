@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,16 @@ import pytest
 from alphatriangle.rl import BufferStateError, ExperienceBatch, ExperienceBuffer
 
 
+def id_planes(ids: np.ndarray) -> np.ndarray:
+    """[N, 2, 3, 4] 0/1 planes holding each position's id in binary, as features would."""
+    bits = (ids.astype(np.int64)[:, None] >> np.arange(24)) & 1
+    return bits.reshape(len(ids), 2, 3, 4).astype(np.float32)
+
+
 def positions(start: int, count: int, actions: int = 6) -> ExperienceBatch:
     ids = np.arange(start, start + count, dtype=np.float32)
     return ExperienceBatch(
-        grid=np.broadcast_to(ids[:, None, None, None], (count, 2, 3, 4)).copy(),
+        grid=id_planes(ids),
         other=np.broadcast_to(ids[:, None], (count, 5)).copy(),
         policy_target=np.full((count, actions), 1.0 / actions, np.float32),
         value_target=ids.copy(),
@@ -113,3 +120,45 @@ def test_restoring_into_a_different_buffer_is_refused(tmp_path: Path) -> None:
     (tmp_path / "broken.npz").write_bytes(b"not a buffer")
     with pytest.raises(BufferStateError, match=r"broken\.npz"):
         ExperienceBuffer(capacity=16, seed=0).load(tmp_path / "broken.npz")
+
+
+def test_storage_is_compact_and_samples_come_back_as_added() -> None:
+    buffer = ExperienceBuffer(capacity=50, seed=5)
+    added = positions(0, 50)
+    policy = np.random.default_rng(0).dirichlet(np.ones(6), 50).astype(np.float32)
+    buffer.add(ExperienceBatch(added.grid, added.other, policy, added.value_target))
+    state = buffer.state_dict()
+    assert state["grid"].dtype == np.uint8
+    assert state["policy_target"].dtype == np.float16
+
+    batch = buffer.sample(200)
+    ids = batch.experiences.value_target.astype(np.int64)
+    for name in ("grid", "other", "policy_target", "value_target"):
+        assert getattr(batch.experiences, name).dtype == np.float32, name
+    np.testing.assert_array_equal(batch.experiences.grid, id_planes(ids))
+    np.testing.assert_allclose(batch.experiences.policy_target, policy[ids], rtol=1e-3, atol=1e-6)
+
+
+def test_planes_that_are_not_zero_or_one_are_refused() -> None:
+    buffer = ExperienceBuffer(capacity=8, seed=0)
+    bad = positions(0, 3)
+    with pytest.raises(ValueError, match="grid must hold 0/1 feature planes"):
+        buffer.add(ExperienceBatch(bad.grid * 0.5, bad.other, bad.policy_target, bad.value_target))
+    assert len(buffer) == 0
+
+
+def test_a_float32_buffer_file_of_an_older_version_still_loads(tmp_path: Path) -> None:
+    """Buffer files written before the compact storage held float32 planes and policies."""
+    buffer = ExperienceBuffer(capacity=16, seed=6)
+    buffer.add(positions(0, 10))
+    state = buffer.state_dict()
+    arrays = {name: state[name].astype(np.float32) for name in ("grid", "policy_target")}
+    arrays.update({name: state[name] for name in ("other", "value_target")})
+    scalars = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+    arrays["meta_json"] = np.frombuffer(json.dumps(scalars).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "old.npz", **arrays)
+
+    restored = ExperienceBuffer(capacity=16, seed=0)
+    restored.load(tmp_path / "old.npz")
+    for name in ("grid", "other", "policy_target", "value_target"):
+        np.testing.assert_array_equal(restored.state_dict()[name], state[name])

@@ -51,8 +51,8 @@ class Run:
         policy = rng.random((count, spec.action_dim)).astype(np.float32)
         self.buffer.add(
             ExperienceBatch(
-                grid=rng.random((count, spec.grid_channels, spec.rows, spec.cols)).astype(
-                    np.float32
+                grid=rng.integers(0, 2, (count, spec.grid_channels, spec.rows, spec.cols)).astype(
+                    np.uint8
                 ),
                 other=rng.random((count, spec.other_dim)).astype(np.float32),
                 policy_target=policy / policy.sum(axis=1, keepdims=True),

@@ -11,11 +11,15 @@ from numpy.typing import NDArray
 
 @dataclass(frozen=True, slots=True)
 class ExperienceBatch:
-    """N positions with their search targets."""
+    """N positions with their search targets.
 
-    grid: NDArray[np.float32]  # [N, C, ROWS, COLS] feature planes
+    Self-play sends its planes as uint8 (a quarter of the bytes through Ray); batches
+    sampled from the buffer are float32 throughout, ready for the trainer.
+    """
+
+    grid: NDArray[np.uint8] | NDArray[np.float32]  # [N, C, ROWS, COLS] 0/1 feature planes
     other: NDArray[np.float32]  # [N, F] scalar features
-    policy_target: NDArray[np.float32]  # [N, A] search policy
+    policy_target: NDArray[np.float16] | NDArray[np.float32]  # [N, A] search policy
     value_target: NDArray[np.float32]  # [N] discounted return target
 
     def __post_init__(self) -> None:

@@ -52,7 +52,7 @@ class SelfPlayResult:
 class _GameInProgress:
     seed: int
     started: float
-    grids: list[NDArray[np.float32]] = field(default_factory=list)
+    grids: list[NDArray[np.uint8]] = field(default_factory=list)
     others: list[NDArray[np.float32]] = field(default_factory=list)
     policies: list[NDArray[np.float32]] = field(default_factory=list)
     search_values: list[float] = field(default_factory=list)
@@ -179,7 +179,8 @@ class SelfPlayWorker:
         result = self.search.run(temperature=temperature, add_noise=True)
         finished: list[SelfPlayResult] = []
         for slot, game in enumerate(self._games):
-            game.grids.append(features.grid[slot])
+            # A compact copy: a view would keep the whole batch's float planes alive.
+            game.grids.append(features.grid[slot].astype(np.uint8))
             game.others.append(features.other[slot])
             game.policies.append(result.policy_target[slot])
             game.search_values.append(float(result.root_value[slot]))

@@ -83,9 +83,9 @@ class Trainer:
         """One optimiser step; returns the losses and the per-position value errors."""
         model, support = self.network.model, self.network.value_support
         experiences = batch.experiences
-        grid = torch.from_numpy(experiences.grid).to(self.device)
+        grid = torch.from_numpy(experiences.grid).to(self.device, torch.float32)
         other = torch.from_numpy(experiences.other).to(self.device)
-        policy_target = torch.from_numpy(experiences.policy_target).to(self.device)
+        policy_target = torch.from_numpy(experiences.policy_target).to(self.device, torch.float32)
         value_target = torch.from_numpy(experiences.value_target).to(self.device)
         weights = torch.from_numpy(batch.weights).to(self.device)
         num_slots = self.network.features.spec.num_slots

@@ -100,6 +100,8 @@ def validate_result(
     if experiences.policy_target.shape[1:] != (action_dim,):
         shape = experiences.policy_target.shape[1:]
         return f"policy targets over {shape} actions, expected {action_dim}"
+    if not np.all((experiences.grid == 0) | (experiences.grid == 1)):
+        return "feature planes that are not all 0 or 1"
     if not np.all(np.isfinite(experiences.value_target)):
         return "non-finite value targets"
     if not np.all(np.isfinite(experiences.policy_target)):
