@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alphatriangle.rl import BufferStateError, ExperienceBatch, ExperienceBuffer
+from alphatriangle.rl import (
+    BufferStateError,
+    ExperienceBatch,
+    ExperienceBuffer,
+    stored_bytes_per_position,
+)
 
 
 def id_planes(ids: np.ndarray) -> np.ndarray:
@@ -130,6 +135,9 @@ def test_storage_is_compact_and_samples_come_back_as_added() -> None:
     state = buffer.state_dict()
     assert state["grid"].dtype == np.uint8
     assert state["policy_target"].dtype == np.float16
+    per_position = stored_bytes_per_position((2, 3, 4), 5, 6)
+    assert per_position == 24 + 5 * 4 + 6 * 2 + 4
+    assert sum(state[name].nbytes for name in state if name in added.__slots__) == 50 * per_position
 
     batch = buffer.sample(200)
     ids = batch.experiences.value_target.astype(np.int64)

@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from alphatriangle.config import RunContext
 from alphatriangle.nn import read_checkpoint
 from alphatriangle.training import run_training
+from alphatriangle.training.logging_utils import seconds_since_process_start
 
 
 def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
@@ -25,6 +26,7 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
         eval_max_moves=12,
         max_samples_per_position=1.0,
     )
+    launched_before = seconds_since_process_start()
     exit_code = run_training(context, **configs)
     assert exit_code == 0
     assert not ray.is_initialized()
@@ -69,6 +71,10 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     assert max(loss_steps) == 12
     assert client.get_metric_history(run.info.run_id, "Episode/score")
     assert client.get_metric_history(run.info.run_id, "Buffer/size")
+    (first_step,) = client.get_metric_history(run.info.run_id, "System/seconds_to_first_step")
+    assert first_step.step == 1
+    # Counted from the process's start (imports included), not from the run's.
+    assert launched_before <= first_step.value <= seconds_since_process_start()
     evaluated = client.get_metric_history(run.info.run_id, "Eval/mean_score")
     assert evaluated, "the evaluation during training logged nothing"
     best_scores = client.get_metric_history(run.info.run_id, "Eval/best_mean_score")

@@ -5,7 +5,13 @@ alphatriangle-nn, numpy, torch and ray, never on trieye, mlflow or
 alphatriangle-training.
 """
 
-from .buffer import BufferFileError, BufferStateError, ExperienceBuffer, SampledBatch
+from .buffer import (
+    BufferFileError,
+    BufferStateError,
+    ExperienceBuffer,
+    SampledBatch,
+    stored_bytes_per_position,
+)
 from .experience import ExperienceBatch, n_step_value_targets
 from .search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
 from .self_play import SelfPlayResult, SelfPlayWorker
@@ -30,4 +36,5 @@ __all__ = [
     "Transition",
     "learning_rate_factor",
     "n_step_value_targets",
+    "stored_bytes_per_position",
 ]

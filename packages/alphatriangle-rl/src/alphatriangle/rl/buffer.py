@@ -64,6 +64,20 @@ class SampledBatch:
     experiences: ExperienceBatch
 
 
+def stored_bytes_per_position(grid_shape: tuple[int, ...], other_dim: int, action_dim: int) -> int:
+    """Bytes one position takes in the buffer, for sizing `buffer_capacity` against memory."""
+    shapes = {
+        "grid": grid_shape,
+        "other": (other_dim,),
+        "policy_target": (action_dim,),
+        "value_target": (),
+    }
+    return sum(
+        int(np.prod(shape, dtype=np.int64)) * np.dtype(_STORED_DTYPES[name]).itemsize
+        for name, shape in shapes.items()
+    )
+
+
 class BufferStateError(ValueError):
     """A saved buffer cannot be restored into this buffer."""
 

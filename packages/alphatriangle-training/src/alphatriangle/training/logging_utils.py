@@ -8,6 +8,8 @@ train, search and board settings to the same MLflow run, flattened to
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,22 @@ from pydantic import BaseModel
 logger = logging.getLogger(__name__)
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 QUIET_LOGGERS = ("ray", "mlflow", "alembic", "urllib3", "trieye", "filelock")
+_IMPORTED_AT = time.monotonic()
+
+
+def seconds_since_process_start() -> float:
+    """Seconds since this process was started, imports included.
+
+    Start-up cost is mostly imports, so it is read from /proc where there is one
+    (Linux); elsewhere it counts from when this module was imported.
+    """
+    try:
+        fields = Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - int(fields[19]) / ticks
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED_AT
 
 
 def setup_logging(level: str, log_file: Path | None = None) -> None:

@@ -27,6 +27,7 @@ from alphatriangle.nn import FeatureSpec, write_atomically
 
 from .checkpoints import CheckpointSaveError
 from .components import TrainingComponents
+from .logging_utils import seconds_since_process_start
 from .loop_helpers import LoopHelpers, validate_result
 from .periodic_eval import EvaluationOutcome, PeriodicEvaluation
 from .resume import training_extras
@@ -71,6 +72,7 @@ class TrainingLoop:
         self._saved_at: tuple[int, bool] = (-1, False)
         self._buffer_step: int | None = None
         self._bad_in_row = 0
+        self._first_step_done = False
         self._nan_plan = nan_injection_plan(os.environ.get(NAN_INJECTION_ENV))
         self._stats = StatsSender(components.trieye_actor, components.run_config)
         spec = FeatureSpec.from_env(components.env_config)
@@ -222,6 +224,11 @@ class TrainingLoop:
         self._bad_in_row = 0
         components.buffer.update_priorities(batch.indices, outcome.value_errors)
         self.counters.global_step = components.trainer.global_step
+        if not self._first_step_done:
+            self._first_step_done = True
+            seconds = seconds_since_process_start()
+            logger.info("First training step %.1f s after launch.", seconds)
+            self._event("System/seconds_to_first_step", seconds)
         metrics = outcome.as_metrics()
         self.helpers.last_losses = metrics
         for key, name in (

@@ -62,6 +62,7 @@ def alphatriangle_metrics() -> list[MetricConfig]:
         _each_step("Progress/total_simulations", "latest"),
         _each_step("System/num_workers", "latest"),
         _each_step("System/worker_restarts", "latest"),
+        _each_step("System/seconds_to_first_step", "latest"),
         _each_step("Train/skipped_updates", "latest"),
         _each_step("Episode/score", context_key="score", **episode),
         _each_step("Episode/length", context_key="length", **episode),
