@@ -157,14 +157,15 @@ def main() -> None:
             while process.poll() is None and time.time() - launched < args.seconds:
                 time.sleep(min(args.interval, max(0.0, args.seconds - (time.time() - launched))))
                 by_role = memory_by_role(process.pid)
+                rounded = {k: round(v) for k, v in sorted(by_role.items())}
                 sample = {
                     "seconds": round(time.time() - launched, 1),
                     "buffer": buffer_fill(log_path),
                     "total_mib": round(sum(by_role.values())),
-                    "by_process_mib": {k: round(v) for k, v in sorted(by_role.items())},
+                    "by_process_mib": rounded,
                 }
                 samples.append(sample)
-                parts = ", ".join(f"{k} {v}" for k, v in sample["by_process_mib"].items())
+                parts = ", ".join(f"{k} {v}" for k, v in rounded.items())
                 print(
                     f"{sample['seconds']:6.0f}s | {sample['buffer']:7d} | "
                     f"{sample['total_mib']:9d} | {parts}",
