@@ -7,8 +7,9 @@ and reads its driver log for the phases of start-up (Ray up, workers started, fi
 training step). Every `--interval` seconds it sums the proportional set size (PSS,
 from /proc/PID/smaps_rollup: shared pages split between the processes that map them,
 so the sum is what the run really costs) over the whole process tree: the driver, the
-self-play workers, the stats actor, evaluation tasks and Ray's own processes. After
-`--seconds` it stops the run with SIGINT, as Ctrl-C would, and waits for it to save.
+self-play workers, the stats actor, evaluation tasks and Ray's own processes. It also
+reports the median self-play moves/s and training steps/s of the run's progress
+lines once training has started. After `--seconds` it stops the run with SIGINT, as Ctrl-C would, and waits for it to save.
 
 The replay buffer fills over about 11 minutes at the default settings; until then the
 report adds the buffer's unfilled part, at the bytes per position it stores, as a
@@ -23,6 +24,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +46,7 @@ PHASES = {
     "first_step": re.compile(r"First training step"),
 }
 BUFFER_FILL = re.compile(r"buffer ([\d.]+)(k?)/")
+RATES = re.compile(r"([\d.]+) steps/s \| (\d+) moves/s")
 
 
 def children_of() -> dict[int, list[int]]:
@@ -125,6 +128,16 @@ def buffer_fill(log_path: Path) -> int:
     return int(float(number) * (1000 if thousands else 1))
 
 
+def training_rates(log_path: Path) -> tuple[float | None, float | None]:
+    """Median steps/s and self-play moves/s of the progress lines once training runs."""
+    lines = log_path.read_text().splitlines() if log_path.exists() else []
+    rates = [(float(m[1]), float(m[2])) for line in lines if (m := RATES.search(line))]
+    rates = [r for r in rates if r[0] > 0][1:]  # the first line still averages the fill
+    if not rates:
+        return None, None
+    return statistics.median(r[0] for r in rates), statistics.median(r[1] for r in rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="how long the run trains")
@@ -176,6 +189,7 @@ def main() -> None:
                 process.send_signal(signal.SIGINT)
             exit_code = process.wait(timeout=300)
         phases = phase_seconds(log_path, launched)
+        steps_per_s, moves_per_s = training_rates(log_path)
 
     last = samples[-1] if samples else {"total_mib": 0, "buffer": 0}
     unfilled_mib = max(0, capacity - last["buffer"]) * per_position / 2**20
@@ -183,6 +197,8 @@ def main() -> None:
         "seconds_to_ray_up": phases.get("ray_up"),
         "seconds_to_workers_started": phases.get("workers_started"),
         "seconds_to_first_training_step": phases.get("first_step"),
+        "self_play_moves_per_s_while_training": moves_per_s,
+        "training_steps_per_s": steps_per_s,
         "peak_total_pss_mib": max((s["total_mib"] for s in samples), default=0),
         "last_total_pss_mib": last["total_mib"],
         "buffer_positions": last["buffer"],

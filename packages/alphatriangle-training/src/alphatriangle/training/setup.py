@@ -57,11 +57,13 @@ def init_ray(run_context: RunContext) -> bool:
 
 
 def detect_workers(train_config: TrainConfig) -> tuple[int, float]:
-    """(self-play workers, GPUs per worker): one worker per CPU, one CPU left for the trainer."""
+    """(self-play workers, GPUs per worker): one worker per CPU, or one fewer when
+    `reserve_cpu_for_trainer` keeps a core for the trainer."""
     resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
     cpus = int(resources.get("CPU", 1))
     gpus = float(resources.get("GPU", 0.0))
-    workers = max(1, min(train_config.num_self_play_workers, cpus - 1))
+    available = cpus - 1 if train_config.reserve_cpu_for_trainer else cpus
+    workers = max(1, min(train_config.num_self_play_workers, available))
     worker_gpus = 0.0
     if train_config.worker_device != "cpu" and gpus > 0:
         worker_gpus = min(1.0, gpus / (workers + 1))
