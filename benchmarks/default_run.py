@@ -9,7 +9,8 @@ from /proc/PID/smaps_rollup: shared pages split between the processes that map t
 so the sum is what the run really costs) over the whole process tree: the driver, the
 self-play workers, the stats actor, evaluation tasks and Ray's own processes. It also
 reports the median self-play moves/s and training steps/s of the run's progress
-lines once training has started. After `--seconds` it stops the run with SIGINT, as Ctrl-C would, and waits for it to save.
+lines once training has started. After `--seconds` it stops the run with SIGINT, as
+Ctrl-C would, and waits for it to save.
 
 The replay buffer fills over about 11 minutes at the default settings; until then the
 report adds the buffer's unfilled part, at the bytes per position it stores, as a
