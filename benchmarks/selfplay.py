@@ -151,7 +151,10 @@ def one_worker_figures(
         "simulations_per_s": simulations_per_s,
         "simulations_over_network_rate": simulations_per_s / network_rate,
         "engine_copies_per_simulation": median["engine_copies"] / max(median["simulations"], 1),
-        "network_calls_per_move": median["network_calls"] / max(median["moves"], 1),
+        # One call evaluates a leaf of every game at once: calls per move of one game.
+        "network_calls_per_game_move": median["network_calls"]
+        * args.games
+        / max(median["moves"], 1),
         "time_shares": shares,
     }
 

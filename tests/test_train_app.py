@@ -180,6 +180,7 @@ def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
     assert [r.info.run_name for r in runs] == ["e2e"]  # every resume logs into the same run
+    assert runs[0].info.status == "KILLED"  # the last launch was stopped by SIGTERM
     loss_steps = sorted(
         m.step for m in client.get_metric_history(runs[0].info.run_id, "Loss/total")
     )

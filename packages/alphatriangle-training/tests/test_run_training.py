@@ -64,6 +64,7 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(
     assert experiment.artifact_location.startswith("file://" + str(context.app_dir))
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.run_name == "inproc"
+    assert run.info.status == "FINISHED"
     assert run.data.params["train.batch_size"] == "16"
     loss_steps = [m.step for m in client.get_metric_history(run.info.run_id, "Loss/total")]
     assert len(loss_steps) >= 2

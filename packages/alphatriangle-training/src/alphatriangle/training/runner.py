@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -28,6 +29,7 @@ from alphatriangle.config import (
 )
 
 from .checkpoints import ResumeError
+from .components import TrainingComponents
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
 from .setup import setup_training_components
@@ -109,59 +111,88 @@ def run_training(
     """Run one training run; returns the exit code (see the module docstring)."""
     setup_logging(log_level, run_context.logs_dir / f"{run_context.run_name}_driver.log")
     logger.info("Run %s: data under %s", run_context.run_name, run_context.run_dir)
-    components, owned_ray = None, False
-    loop: TrainingLoop | None = None
     signals = StopSignals()
+    state = _RunParts()
+    exit_code = EXIT_FAILED
     # The handlers stay in place until Ray is down: a second Ctrl-C during the
     # shutdown must not raise KeyboardInterrupt inside Ray's own teardown.
     with signals.installed():
         try:
-            try:
-                components, owned_ray = setup_training_components(
-                    run_context,
-                    env_config=env_config,
-                    model_config=model_config,
-                    train_config=train_config,
-                    mcts_config=mcts_config,
-                )
-            except ResumeError as error:
-                logger.error("Cannot resume run %s: %s", run_context.run_name, error)
-                print(f"error: {error}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            signals.reinstall()
-            if components is None:
-                return EXIT_FAILED
-            if components.resumed_from_step is not None:
-                logger.info(
-                    "Resuming run %s at step %d with %d positions in the buffer.",
-                    run_context.run_name,
-                    components.resumed_from_step,
-                    len(components.buffer),
-                )
-            loop = TrainingLoop(components)
-            signals.loop = loop
-            if signals.received is not None:
-                logger.warning("Stopped during setup; nothing was trained.")
-                return signals.exit_code or EXIT_INTERRUPTED
-            loop.run()
-            logger.info("Run %s stopped at step %d.", run_context.run_name, loop.global_step)
-            if signals.exit_code is not None:
-                return signals.exit_code
-            return EXIT_OK if loop.finished else EXIT_INTERRUPTED
-        except KeyboardInterrupt:
-            logger.warning("Interrupted.")
-            return EXIT_INTERRUPTED
-        except Exception as error:
-            logger.exception("Training failed: %s", error)
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_FAILED
+            exit_code = _train(
+                run_context,
+                state,
+                signals,
+                env_config=env_config,
+                model_config=model_config,
+                train_config=train_config,
+                mcts_config=mcts_config,
+            )
+            return exit_code
         finally:
-            shutdown_run(components, loop, owned_ray)
+            shutdown_run(state.components, state.loop, state.owned_ray, exit_code=exit_code)
             remove_logging_handlers()
 
 
-def shutdown_run(components: object, loop: TrainingLoop | None, owned_ray: bool) -> None:
-    """Stop workers, flush and shut down the stats actor, and shut Ray down if we started it."""
+@dataclass
+class _RunParts:
+    """What `_train` has started so far, for `shutdown_run` to stop whatever happens."""
+
+    components: TrainingComponents | None = None
+    loop: TrainingLoop | None = None
+    owned_ray: bool = False
+
+
+def _train(
+    run_context: RunContext,
+    state: _RunParts,
+    signals: StopSignals,
+    **configs: Any,
+) -> int:
+    try:
+        try:
+            state.components, state.owned_ray = setup_training_components(run_context, **configs)
+        except ResumeError as error:
+            logger.error("Cannot resume run %s: %s", run_context.run_name, error)
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        signals.reinstall()
+        components = state.components
+        if components is None:
+            return EXIT_FAILED
+        if components.resumed_from_step is not None:
+            logger.info(
+                "Resuming run %s at step %d with %d positions in the buffer.",
+                run_context.run_name,
+                components.resumed_from_step,
+                len(components.buffer),
+            )
+        loop = state.loop = TrainingLoop(components)
+        signals.loop = loop
+        if signals.received is not None:
+            logger.warning("Stopped during setup; nothing was trained.")
+            return signals.exit_code or EXIT_INTERRUPTED
+        loop.run()
+        logger.info("Run %s stopped at step %d.", run_context.run_name, loop.global_step)
+        if signals.exit_code is not None:
+            return signals.exit_code
+        return EXIT_OK if loop.finished else EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        logger.warning("Interrupted.")
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        logger.exception("Training failed: %s", error)
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def shutdown_run(
+    components: object, loop: TrainingLoop | None, owned_ray: bool, *, exit_code: int = EXIT_OK
+) -> None:
+    """Stop workers, flush and shut down the stats actor, and shut Ray down if we started it.
+
+    The stats actor ends its MLflow run as FINISHED; a run stopped by a signal is then
+    marked KILLED and a failed one FAILED, so the MLflow UI tells them apart.
+    """
     if loop is not None:
         loop.worker_manager.stop()
     actor = getattr(components, "trieye_actor", None)
@@ -174,5 +205,21 @@ def shutdown_run(components: object, loop: TrainingLoop | None, owned_ray: bool)
             ray.kill(actor)
         except Exception:
             logger.debug("Stats actor already gone.", exc_info=True)
+    _mark_mlflow_run(components, exit_code)
     if owned_ray and ray.is_initialized():
         ray.shutdown()
+
+
+def _mark_mlflow_run(components: object, exit_code: int) -> None:
+    status = {EXIT_INTERRUPTED: "KILLED", EXIT_TERMINATED: "KILLED", EXIT_FAILED: "FAILED"}
+    run_id = getattr(components, "mlflow_run_id", None)
+    run_context = getattr(components, "run_context", None)
+    if exit_code not in status or run_id is None or run_context is None:
+        return
+    from mlflow.tracking import MlflowClient
+
+    try:
+        client = MlflowClient(tracking_uri=run_context.mlflow_tracking_uri)
+        client.set_terminated(run_id, status=status[exit_code])
+    except Exception:
+        logger.warning("Could not mark MLflow run %s as %s.", run_id, status[exit_code])
