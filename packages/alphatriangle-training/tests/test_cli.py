@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,19 @@ def test_a_checkpoint_for_another_board_exits_2_naming_both(
         assert "8x15 with 3 shape slots" in err
     assert saved.read_bytes() == before
     assert not (tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "mlflow.db").exists()
+
+
+def test_help_and_bad_arguments_answer_without_loading_the_pipeline(tmp_path: Path) -> None:
+    """`--help` and argument errors must not wait for torch, Ray, trieye and MLflow."""
+    probe = (
+        "import sys\n"
+        "from alphatriangle.training.cli import main\n"
+        "code = main(['--workers', '0'])\n"
+        "heavy = [m for m in ('torch', 'ray', 'trieye', 'mlflow') if m in sys.modules]\n"
+        "print('loaded:', heavy, 'exit:', code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert "loaded: [] exit: 2" in result.stdout, result.stdout + result.stderr
+    assert "num_self_play_workers" in result.stderr

@@ -12,13 +12,42 @@ import os
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
 
-from .components import TrainingComponents
-from .logging_utils import log_configs_to_mlflow
-from .loop import TrainingLoop
-from .loop_helpers import LoopHelpers
-from .runners import run_training
-from .setup import setup_training_components
-from .worker_manager import WorkerManager
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .components import TrainingComponents
+    from .logging_utils import log_configs_to_mlflow
+    from .loop import TrainingLoop
+    from .loop_helpers import LoopHelpers
+    from .runners import run_training
+    from .setup import setup_training_components
+    from .worker_manager import WorkerManager
+
+_EXPORTS = {
+    "LoopHelpers": ".loop_helpers",
+    "TrainingComponents": ".components",
+    "TrainingLoop": ".loop",
+    "WorkerManager": ".worker_manager",
+    "log_configs_to_mlflow": ".logging_utils",
+    "run_training": ".runners",
+    "setup_training_components": ".setup",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the pipeline on first use (PEP 562).
+
+    The command lines (`cli`, `evaluation_cli`) live in this package too; loading
+    torch, Ray, trieye and MLflow with it would make `--help` take seconds.
+    """
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LoopHelpers",

@@ -17,10 +17,10 @@ from pydantic import ValidationError
 
 from alphatriangle.config import DATA_DIR_NAME, RunContext, default_run_name
 
-from .checkpoints import LATEST_CHECKPOINT
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
-from .loop import RUN_STATE_FILE
-from .runner import run_training
+
+# The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
+# the arguments are valid, so `--help` and a bad argument answer at once.
 
 EXIT_BAD_INPUT = 2
 
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="self-play workers at most (default: one per CPU, one left for training)",
+        help="self-play workers at most (default: one per CPU)",
     )
     parser.add_argument(
         "--games-per-worker",
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def newest_unfinished_run(runs_dir: Path) -> str | None:
     """Name of the most recently saved run that has not reached its step limit."""
+    from .checkpoints import LATEST_CHECKPOINT
+    from .loop import RUN_STATE_FILE
+
     candidates = []
     for state_file in runs_dir.glob(f"*/{RUN_STATE_FILE}"):
         try:
@@ -168,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"error: {fields}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from .runner import run_training
+
     return run_training(
         run_context,
         env_config=configs["env"],
