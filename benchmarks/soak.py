@@ -1,12 +1,13 @@
-"""Soak run: train for a while and print resident memory over time; asserts nothing.
+"""Soak run: train for a while and print each process's memory over time; asserts nothing.
 
     uv run python benchmarks/soak.py [--seconds 600] [--interval 30] [--config FILE.toml]
 
 Runs the real pipeline (Ray, self-play workers, the stats actor, MLflow on SQLite)
 in a temporary data directory with no step limit, and every `--interval` seconds
-prints the training step, the buffer fill and the resident set size (VmRSS from
-/proc) of the driver, of each self-play worker and of the stats actor. Memory should
-level off once the replay buffer is full; a figure that keeps climbing is a leak.
+prints the training step, the buffer fill and the proportional set size (PSS from
+/proc, shared pages split between the processes that map them) of the driver, of each
+self-play worker and of the stats actor. Memory should level off once the replay
+buffer is full; a figure that keeps climbing is a leak.
 """
 
 from __future__ import annotations
@@ -23,22 +24,12 @@ from typing import Any
 os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 
 import ray
+from default_run import pss_mib
 
 from alphatriangle.config import RunContext
 from alphatriangle.training import TrainingLoop, setup_training_components
 from alphatriangle.training.config_file import ConfigOverrides, read_config_file
 from alphatriangle.training.runner import shutdown_run
-
-
-def resident_mib(pid: int) -> float:
-    """VmRSS of a process in MiB (0 when it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def actor_pid(actor: Any) -> int:
@@ -81,13 +72,13 @@ def main() -> None:
                     f"{time.monotonic() - started:6.0f}s",
                     f"{loop.global_step}",
                     f"{len(components.buffer)}/{components.buffer.capacity}",
-                    f"{resident_mib(os.getpid()):.0f}",
+                    f"{pss_mib(os.getpid()):.0f}",
                 ]
                 for worker in list(loop.worker_manager.workers):
                     if id(worker) not in pids:
                         pids[id(worker)] = actor_pid(worker)
-                    row.append(f"{resident_mib(pids[id(worker)]):.0f}")
-                row.append(f"{resident_mib(stats_pid):.0f}")
+                    row.append(f"{pss_mib(pids[id(worker)]):.0f}")
+                row.append(f"{pss_mib(stats_pid):.0f}")
                 print(" | ".join(row), flush=True)
                 time.sleep(
                     min(args.interval, max(0.0, args.seconds - (time.monotonic() - started)))
