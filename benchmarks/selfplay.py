@@ -2,7 +2,11 @@
 
     uv run python benchmarks/selfplay.py [--seconds 10] [--repeats 3] [--workers 2]
 
-Figures (each the median of `--repeats` measurements), printed as a table and as JSON:
+Figures (each the median of `--repeats` measurements), printed as a table and as JSON.
+Every ratio is the median of ratios of measurements taken back to back (the network
+just before each self-play run, 1 and W workers in alternating pairs, the trainer and
+bare torch in alternating pairs): this machine's speed drifts by tens of percent within
+minutes, and a ratio of figures taken minutes apart measures the drift.
 
 1. network-only states/s of the default network at the batch self-play uses
    (`games_per_worker`), on the worker's torch threads, features excluded;
@@ -49,6 +53,29 @@ ORIGINAL_SIMULATIONS_PER_S = 515.0
 
 def median_of(repeats: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(repeats))
+
+
+def interleaved(
+    repeats: int, base: Callable[[], float], other: Callable[[], float]
+) -> tuple[float, float, float, list[float]]:
+    """Medians of `base` and `other`, the median of their per-pair ratio other/base, and
+    the ratios themselves (their spread is the honest error bar).
+
+    The two are measured in pairs, in alternating order: this machine's speed drifts
+    by tens of percent within minutes, and a ratio of two measurements taken minutes
+    apart would measure the drift.
+    """
+    bases, others, ratios = [], [], []
+    for repeat in range(repeats):
+        if repeat % 2 == 0:
+            b, o = base(), other()
+        else:
+            o, b = other(), base()
+        bases.append(b)
+        others.append(o)
+        ratios.append(o / b)
+    median_ratio = statistics.median(ratios)
+    return statistics.median(bases), statistics.median(others), median_ratio, sorted(ratios)
 
 
 def start_states(env: EnvConfig, count: int) -> list[GameState]:
@@ -131,60 +158,83 @@ def play_for(worker: SelfPlayWorker, seconds: float) -> dict[str, float]:
 
 
 def one_worker_figures(
-    args: argparse.Namespace, network_rate: float, feature_cost: float
-) -> dict[str, Any]:
-    runs = [
-        play_for(make_worker(args.games, args.threads), args.seconds) for _ in range(args.repeats)
-    ]
-    median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    total = median["seconds"]
+    args: argparse.Namespace, measure_network: Callable[[], float], feature_cost: float
+) -> tuple[float, dict[str, Any]]:
+    """(network states/s, one worker's figures), the network measured before each run.
+
+    Each run's time shares and simulations-over-network ratio use the network rate
+    measured just before it, so the machine's drift does not enter the ratio.
+    """
+    network_rates, runs = [], []
+    for _ in range(args.repeats):
+        network_rates.append(measure_network())
+        runs.append(play_for(make_worker(args.games, args.threads), args.seconds))
+
+    def per_run(figure: Callable[[dict[str, float], float], float]) -> float:
+        pairs = zip(runs, network_rates, strict=True)
+        return statistics.median(figure(run, rate) for run, rate in pairs)
+
     shares = {
-        "network forward": median["states_evaluated"] / network_rate / total,
-        "features": median["states_evaluated"] * feature_cost / total,
-        "engine (copy, step, free)": (median["expand_seconds"] + median["release_seconds"]) / total,
-        "search bookkeeping": (median["select_seconds"] + median["backward_seconds"]) / total,
+        "network forward": per_run(lambda r, rate: r["states_evaluated"] / rate / r["seconds"]),
+        "features": per_run(lambda r, _: r["states_evaluated"] * feature_cost / r["seconds"]),
+        "engine (copy, step, free)": per_run(
+            lambda r, _: (r["expand_seconds"] + r["release_seconds"]) / r["seconds"]
+        ),
+        "search bookkeeping": per_run(
+            lambda r, _: (r["select_seconds"] + r["backward_seconds"]) / r["seconds"]
+        ),
     }
     shares["other (evaluator glue, worker)"] = max(0.0, 1.0 - sum(shares.values()))
-    simulations_per_s = median["simulations"] / total
-    return {
-        "moves_per_s": median["moves"] / total,
-        "simulations_per_s": simulations_per_s,
-        "simulations_over_network_rate": simulations_per_s / network_rate,
-        "engine_copies_per_simulation": median["engine_copies"] / max(median["simulations"], 1),
+    return statistics.median(network_rates), {
+        "moves_per_s": per_run(lambda r, _: r["moves"] / r["seconds"]),
+        "simulations_per_s": per_run(lambda r, _: r["simulations"] / r["seconds"]),
+        "simulations_over_network_rate": per_run(
+            lambda r, rate: r["simulations"] / r["seconds"] / rate
+        ),
+        "engine_copies_per_simulation": per_run(
+            lambda r, _: r["engine_copies"] / max(r["simulations"], 1)
+        ),
         # One call evaluates a leaf of every game at once: calls per move of one game.
-        "network_calls_per_game_move": median["network_calls"]
-        * args.games
-        / max(median["moves"], 1),
+        "network_calls_per_game_move": per_run(
+            lambda r, _: r["network_calls"] * args.games / max(r["moves"], 1)
+        ),
         "time_shares": shares,
     }
 
 
 # --- 3. W workers ---
 
+ACTOR_EXIT_SECONDS = 3.0
+"""Pause after killing the actors, so their exit does not run into the next measurement."""
 
-def worker_scaling(args: argparse.Namespace) -> dict[str, float]:
+
+def worker_scaling(args: argparse.Namespace) -> dict[str, Any]:
     """Moves/s of 1 and of W workers, each a Ray actor playing for `--seconds`."""
     ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
     try:
-        rates = {
-            count: statistics.median(_actors_moves_per_s(count, args) for _ in range(args.repeats))
-            for count in (1, args.workers)
-        }
+        one, many, speedup, pairs = interleaved(
+            args.repeats,
+            lambda: _actors_moves_per_s(1, args),
+            lambda: _actors_moves_per_s(args.workers, args),
+        )
     finally:
         ray.shutdown()
     return {
-        "one_worker_moves_per_s": rates[1],
-        "w_workers_moves_per_s": rates[args.workers],
-        "speedup": rates[args.workers] / rates[1],
+        "one_worker_moves_per_s": one,
+        "w_workers_moves_per_s": many,
+        "speedup": speedup,
+        "speedup_of_each_pair": pairs,
     }
 
 
 def _actors_moves_per_s(count: int, args: argparse.Namespace) -> float:
     remote: Any = ray.remote(num_cpus=1)(_TimedWorker)
     actors = [remote.remote(args.games, args.threads, i) for i in range(count)]
+    ray.get([a.ready.remote() for a in actors])  # nobody measures while another imports
     moves: list[float] = ray.get([a.moves_in.remote(args.seconds) for a in actors])
     for actor in actors:
         ray.kill(actor)
+    time.sleep(ACTOR_EXIT_SECONDS)
     return float(sum(moves) / args.seconds)
 
 
@@ -193,6 +243,9 @@ class _TimedWorker:
 
     def __init__(self, games: int, threads: int, worker_id: int) -> None:
         self.worker = make_worker(games, threads, worker_id)
+
+    def ready(self) -> bool:
+        return True
 
     def moves_in(self, seconds: float) -> float:
         run = play_for(self.worker, seconds)
@@ -230,7 +283,7 @@ def filled_buffer(env: EnvConfig, config: TrainConfig, size: int) -> ExperienceB
     return buffer
 
 
-def trainer_figures(args: argparse.Namespace) -> dict[str, float]:
+def trainer_figures(args: argparse.Namespace) -> dict[str, Any]:
     env, config = EnvConfig(), TrainConfig()
     buffer = filled_buffer(env, config, 2 * config.batch_size)
     network = NeuralNetwork(model_config=ModelConfig(), env_config=env, device="cpu", seed=0)
@@ -259,13 +312,13 @@ def trainer_figures(args: argparse.Namespace) -> dict[str, float]:
     def bare_rate() -> float:
         return _steps_per_second(args.seconds / 2, bare_step)
 
-    trainer_steps = median_of(args.repeats, trainer_rate)
-    bare_steps = median_of(args.repeats, bare_rate)
+    bare_steps, trainer_steps, ratio, pairs = interleaved(args.repeats, bare_rate, trainer_rate)
     return {
         "batch": config.batch_size,
         "trainer_samples_per_s": trainer_steps * config.batch_size,
         "bare_torch_samples_per_s": bare_steps * config.batch_size,
-        "trainer_over_bare": trainer_steps / bare_steps,
+        "trainer_over_bare": ratio,
+        "trainer_over_bare_of_each_pair": pairs,
     }
 
 
@@ -371,14 +424,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     env = EnvConfig()
     network = NeuralNetwork(model_config=ModelConfig(), env_config=env, device="cpu", seed=0)
-    network_rate = median_of(
-        args.repeats,
-        lambda: network_states_per_second(network.model, env, args.games, args.seconds / 3),
-    )
     feature_cost = median_of(args.repeats, lambda: feature_seconds_per_state(env, args.games))
     engine_runs = [engine_microseconds(env) for _ in range(args.repeats)]
     engine = {key: statistics.median(run[key] for run in engine_runs) for key in engine_runs[0]}
     engine["ceiling_simulations_per_s"] = 1e6 / sum(engine.values())
+    network_rate, one_worker = one_worker_figures(
+        args,
+        lambda: network_states_per_second(network.model, env, args.games, args.seconds / 3),
+        feature_cost,
+    )
     figures: dict[str, Any] = {
         "network": {
             "parameters": sum(p.numel() for p in network.model.parameters()),
@@ -387,7 +441,7 @@ def main() -> None:
             "states_per_s": network_rate,
         },
         "engine": engine,
-        "one_worker": one_worker_figures(args, network_rate, feature_cost),
+        "one_worker": one_worker,
     }
     if "scaling" not in args.skip:
         figures["workers"] = {"count": args.workers, **worker_scaling(args)}
@@ -404,6 +458,8 @@ def main() -> None:
 def _rounded(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
     if isinstance(value, float):
         return round(value, 3)
     return value
@@ -416,6 +472,8 @@ def _print_table(figures: dict[str, Any]) -> None:
             if isinstance(value, dict):
                 for name, share in value.items():
                     print(f"{section:24s} {'share: ' + name:40s} {share:7.1%}")
+            elif isinstance(value, list):
+                print(f"{section:24s} {key:40s} {', '.join(f'{v:.3f}' for v in value)}")
             else:
                 shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
                 print(f"{section:24s} {key:40s} {shown}")
