@@ -12,9 +12,9 @@ reports the median self-play moves/s and training steps/s of the run's progress
 lines once training has started. After `--seconds` it stops the run with SIGINT, as
 Ctrl-C would, and waits for it to save.
 
-The replay buffer fills over about 11 minutes at the default settings; until then the
+The replay buffer fills in about 8 minutes at the defaults on 2 cores; until then the
 report adds the buffer's unfilled part, at the bytes per position it stores, as a
-projection for a full buffer. Run with `--seconds 780` to measure a full buffer.
+projection for a full buffer. Run with `--seconds 600` to measure a full buffer.
 Figures, not a test: nothing is asserted. Linux only (/proc).
 """
 

@@ -201,7 +201,11 @@ class ExperienceBuffer:
             raw = np.power(self._size * np.maximum(probabilities, 1e-12), -self.beta(global_step))
             weights = (raw / raw.max()).astype(np.float32)
         experiences = ExperienceBatch(
-            **{name: self._arrays[name][indices].astype(np.float32) for name in _ARRAY_FIELDS}
+            # Indexing already copies; float32 fields need no second copy.
+            **{
+                name: self._arrays[name][indices].astype(np.float32, copy=False)
+                for name in _ARRAY_FIELDS
+            }
         )
         return SampledBatch(indices=indices, weights=weights, experiences=experiences)
 
