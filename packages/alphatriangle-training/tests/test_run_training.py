@@ -59,6 +59,10 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_configs: Any) -> Tin
         eval_games=2,
         eval_max_moves=12,
         max_samples_per_position=1.0,
+        # trieye logs one value per metric per pass, at the pass's latest step, and the
+        # 12 steps can come in one burst well under tiny.toml's 0.3 s: frequent passes
+        # give the metrics several steps to be checked at.
+        stats_interval_seconds=0.02,
     )
     launched_before = seconds_since_process_start()
     started_ms = time.time_ns() // 1_000_000
