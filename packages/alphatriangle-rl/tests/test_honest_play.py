@@ -81,8 +81,9 @@ class MobilityEvaluator:
         )
 
 
+@pytest.mark.parametrize("refill_draws", ["per_child", "per_parent"])
 @pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
-def test_the_search_cannot_see_the_next_shapes(algorithm: str) -> None:
+def test_the_search_cannot_see_the_next_shapes(algorithm: str, refill_draws: str) -> None:
     env = EnvConfig()
     games = same_position_other_seeds(env, (11, 12))
     # The engines would deal different shapes next: a peeking search would differ.
@@ -90,7 +91,9 @@ def test_the_search_cannot_see_the_next_shapes(algorithm: str) -> None:
     for game in following:
         game.step(min(game.valid_actions()))
     assert shape_set(following[0]) != shape_set(following[1])
-    config = AlphaTriangleMCTSConfig(algorithm=algorithm, max_simulations=24)
+    config = AlphaTriangleMCTSConfig().with_updates(
+        algorithm=algorithm, max_simulations=24, refill_draws=refill_draws
+    )
     results, trees = [], []
     for game in games:
         search = BatchedSearch(

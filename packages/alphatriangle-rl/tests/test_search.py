@@ -208,3 +208,26 @@ def test_gumbel_next_root_keeps_its_leaf_evaluation(uniform_default: Any) -> Non
     # No call for the roots: the first call already holds the first round's leaves.
     assert uniform_default.calls == [games] * simulations
     assert search.stats.play_seconds > 0.0
+
+
+@pytest.mark.parametrize("refill_draws", ["per_child", "per_parent"])
+def test_refills_inside_the_tree_are_drawn_per_child_or_shared_by_siblings(
+    uniform_default: Any, refill_draws: str
+) -> None:
+    """With one shape left every move empties the slots: each child is a refill."""
+    state = GameState(EnvConfig(), initial_seed=8)
+    shapes = state.get_shapes()
+    state.debug_set_shapes([shapes[0]] + [None] * (len(shapes) - 1))
+    search = make_search(
+        uniform_default, 1, algorithm="gumbel", max_simulations=16, refill_draws=refill_draws
+    )
+    search.set_root(0, state)
+    search.run(add_noise=False)
+    tree = search.tree
+    children = tree.children_index[0, ROOT_INDEX]
+    dealt = {tuple(tree.node_shapes[0, c]) for c in children[children >= 0]}
+    assert int((children >= 0).sum()) == 16
+    if refill_draws == "per_parent":
+        assert dealt == {tuple(tree.node_refill[0, ROOT_INDEX])}
+    else:
+        assert len(dealt) > 1

@@ -11,8 +11,9 @@ cost is a few array operations per tree depth, not per node.
 The real games stay trianglengin `GameState`s: a root is read into arrays once per
 move and every real move is played on the engine, so the engine deals the real
 shapes. Inside the tree, a move that empties the slots draws the refill from the
-search's own generator: no simulation can know the shapes the game will deal next,
-and the next root is the real position, never a sampled one.
+search's own generator (afresh per child, or once per parent and shared by its
+children: `refill_draws`): no simulation can know the shapes the game will deal
+next, and the next root is the real position, never a sampled one.
 """
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ from trianglengin import GameState
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
 from alphatriangle.nn import BatchEvaluation, Positions
 
-from ..game import GameArrays, GameTables, encode_states, legal_actions, positions_of, step
+from ..game import (
+    GameArrays,
+    GameTables,
+    deal,
+    encode_states,
+    legal_actions,
+    place,
+    positions_of,
+    settle,
+)
 from .root_rule import root_rule_for
 from .tree import ROOT_INDEX, UNVISITED, Tree
 
@@ -180,13 +190,21 @@ class BatchedSearch:
                 else:
                     tree.restart_from(game, child)
             else:
-                tree.set_root(game, real, self._legal(real)[0])
+                self._set_tree_root(game, real)
         self.stats.play_seconds += time.perf_counter() - start
         return Transition(float(reward), bool(done), state.get_last_cleared_triangles(), state)
 
     def _read_root(self, game: int, state: GameState) -> None:
-        real = encode_states(self.tables, [state])
-        self.tree.set_root(game, real, self._legal(real)[0])
+        self._set_tree_root(game, encode_states(self.tables, [state]))
+
+    def _set_tree_root(self, game: int, real: GameArrays) -> None:
+        self.tree.set_root(game, real, self._legal(real)[0], self._draw_refills(1)[0])
+
+    def _draw_refills(self, count: int) -> NDArray[np.int8]:
+        """[count, S] shapes for the children of new nodes (used under "per_parent")."""
+        if self.config.refill_draws != "per_parent":
+            return np.zeros((count, self.tables.num_slots), np.int8)
+        return deal(self.tables, self.rng, count)
 
     def _legal(self, states: GameArrays) -> NDArray[np.bool_]:
         return legal_actions(self.tables, states.occupied, states.shapes)
@@ -291,7 +309,14 @@ class BatchedSearch:
             shapes=tree.node_shapes[g, parent],
             score=np.zeros(g.size),
         )
-        outcome = step(self.tables, parent_states, action, self.rng)
+        placement = place(self.tables, parent_states, action)
+        refills = placement.needs_refill
+        if self.config.refill_draws == "per_parent":
+            dealt = tree.node_refill[g[refills], parent[refills]]
+        else:
+            dealt = deal(self.tables, self.rng, int(refills.sum()))
+        outcome = settle(self.tables, placement, dealt if refills.any() else None)
+        tree.node_refill[g, node] = self._draw_refills(g.size)
         tree.node_occupied[g, node] = outcome.states.occupied
         tree.node_shapes[g, node] = outcome.states.shapes
         tree.children_legal[g, node] = outcome.legal

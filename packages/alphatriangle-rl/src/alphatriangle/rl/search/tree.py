@@ -40,6 +40,7 @@ class Tree:
     node_evaluated: NDArray[np.bool_]  # [B, N] the network has scored the node
     node_occupied: NDArray[np.uint64]  # [B, N, words] occupied cells of the node's state
     node_shapes: NDArray[np.int8]  # [B, N, S] template in each slot of the node's state
+    node_refill: NDArray[np.int8]  # [B, N, S] shapes its children get if a move empties the slots
     parents: NDArray[np.int32]  # [B, N] parent index, NO_PARENT for roots and free rows
     action_from_parent: NDArray[np.int32]  # [B, N] action on the edge into the node
     children_index: NDArray[np.int32]  # [B, N, A] child node, UNVISITED if not expanded
@@ -65,6 +66,7 @@ class Tree:
             node_evaluated=np.zeros((b, n), np.bool_),
             node_occupied=np.zeros((b, n, words), np.uint64),
             node_shapes=np.zeros((b, n, num_slots), np.int8),
+            node_refill=np.zeros((b, n, num_slots), np.int8),
             parents=np.full((b, n), NO_PARENT, np.int32),
             action_from_parent=np.full((b, n), -1, np.int32),
             children_index=np.full((b, n, a), UNVISITED, np.int32),
@@ -96,6 +98,7 @@ class Tree:
             self.node_evaluated,
             self.node_occupied,
             self.node_shapes,
+            self.node_refill,
             self.action_from_parent,
             self.children_prior,
             self.children_legal,
@@ -115,11 +118,18 @@ class Tree:
         self.q_min[game] = np.inf
         self.q_max[game] = -np.inf
 
-    def set_root(self, game: int, state: GameArrays, legal: NDArray[np.bool_]) -> None:
+    def set_root(
+        self,
+        game: int,
+        state: GameArrays,
+        legal: NDArray[np.bool_],
+        refill: NDArray[np.int8],
+    ) -> None:
         """Make the single state of `state` the only node of tree `game`, not yet evaluated."""
         self.clear(game)
         self.node_occupied[game, ROOT_INDEX] = state.occupied[0]
         self.node_shapes[game, ROOT_INDEX] = state.shapes[0]
+        self.node_refill[game, ROOT_INDEX] = refill
         self.children_legal[game, ROOT_INDEX] = legal
         self.num_nodes[game] = 1
 
