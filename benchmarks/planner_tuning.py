@@ -67,8 +67,13 @@ CANDIDATES: dict[str, tuple[PlannerWeights, int]] = {
         PlannerWeights(placements=0.01, isolated=6.0, dead_end=3.0, narrow=1.0),
         100,
     ),
+    "holes-6-3-1-risk-10-beam-100": (
+        PlannerWeights(placements=0.01, refill_risk=10.0, isolated=6.0, dead_end=3.0, narrow=1.0),
+        100,
+    ),
 }
-"""Candidates by name: weights and beam width (the last two: what the beam's width buys)."""
+"""Candidates by name: weights and beam width. `-beam-20` and `-beam-100` show what the
+beam's width buys; the last one joins the best weights and the best beam, as a check."""
 
 
 def row(name: str, beam_width: int, summary: PlayerSummary, cpu_seconds: float) -> str:

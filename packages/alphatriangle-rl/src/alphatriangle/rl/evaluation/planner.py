@@ -17,7 +17,7 @@ Every term is computed exactly from the board and the shape distribution
 not dealt is read, so the planner is as blind to the future as a human player. A plan
 that cannot place all its shapes ends the game: it is worth its reward alone and ranks
 below every plan that completes, so the planner walks into a game over only when no
-plan avoids it, and then takes the one that scores most before the end.
+plan it finds avoids it, and then takes the one that scores most before the end.
 
 Plans are grown one placement at a time. Positions reached in several orders are
 merged (the same board and slots are worth the same: the reward on the way is fixed
@@ -51,8 +51,9 @@ from ..game import (
 )
 from .baselines import OneMovePlayer
 
-DEFAULT_BEAM_WIDTH = 50
-"""Partial plans kept at each depth; the study measured what a wider beam adds."""
+DEFAULT_BEAM_WIDTH = 100
+"""Partial plans kept at each depth: 100 scored 21 points more than 50 on the tuning seeds,
+at about 270 moves/s on one core."""
 TIE_TOLERANCE = 1e-9
 """Plans whose values differ by less are equally good; the generator picks among them."""
 
@@ -63,7 +64,7 @@ class PlannerWeights:
 
     placements: float = 0.01
     """Per expected legal placement of one shape drawn from the shape distribution."""
-    refill_risk: float = 0.0
+    refill_risk: float = 10.0
     """Per unit of probability that a refill holds a shape that fits nowhere."""
     isolated: float = 6.0
     """Per empty cell whose edge neighbours are all filled or off the board."""
