@@ -15,14 +15,18 @@ from alphatriangle.rl.game import (
     GameArrays,
     GameTables,
     deal,
+    empty_cells_by_neighbours,
     encode_states,
     engine_positions,
+    fits,
     legal_actions,
     outlook,
     place,
     settle,
     step,
+    template_fit_counts,
     template_key,
+    unpack_cells,
 )
 from alphatriangle.rl.game.conformance import replay_against_engine
 
@@ -157,6 +161,45 @@ def test_outlook_is_the_exact_expectation_over_every_refill() -> None:
         expected_reward += weight * outcome.reward
     np.testing.assert_allclose(seen.expected_moves, expected_moves, rtol=1e-9)
     np.testing.assert_allclose(seen.expected_reward, expected_reward, rtol=1e-9)
+
+
+@BOARDS
+def test_board_features_count_fits_and_holes_cell_by_cell(env: EnvConfig) -> None:
+    """The fast counts over placements that fit the empty board, against every template at
+    every cell (`fits`), and the empty-neighbour counts against the cell pairs that
+    two-triangle shapes cover."""
+    tables = GameTables.for_env(env)
+    rng = np.random.default_rng(0)
+    boards = []
+    for seed in range(4):
+        game = GameState(env, initial_seed=seed)
+        while not game.is_over():
+            boards.append(encode_states(tables, [game]).occupied[0])
+            game.step(int(rng.choice(sorted(game.valid_actions()))))
+    occupied = np.stack(boards)
+    every_template = np.broadcast_to(
+        np.arange(tables.num_templates), (len(occupied), tables.num_templates)
+    )
+    expected = fits(tables, occupied, every_template).sum(axis=2)
+    np.testing.assert_array_equal(template_fit_counts(tables, occupied), expected)
+
+    # Two cells share an edge exactly when a two-triangle shape covers both.
+    covered = unpack_cells(tables.placement_bits.transpose(1, 2, 0), tables.num_cells)
+    pairs = covered[(tables.template_size == 2) & tables.placement_valid.any(axis=1)]
+    neighbours = [set[int]() for _ in range(tables.num_cells)]
+    for pair in pairs.reshape(-1, tables.num_cells):
+        if pair.any():
+            first, second = np.flatnonzero(pair)
+            neighbours[first].add(int(second))
+            neighbours[second].add(int(first))
+    empty = unpack_cells(occupied, tables.num_cells) == 0
+    by_neighbours = empty_cells_by_neighbours(tables, occupied)
+    for board_empty, counts in zip(empty, by_neighbours, strict=True):
+        expected_counts = np.zeros(4, np.int64)
+        for cell in np.flatnonzero(board_empty & tables.playable):
+            expected_counts[sum(bool(board_empty[n]) for n in neighbours[cell])] += 1
+        np.testing.assert_array_equal(counts, expected_counts)
+    assert by_neighbours[:, :2].sum() > 0  # the random games left holes to count
 
 
 def test_a_shape_outside_trianglengin_table_is_refused_by_name() -> None:

@@ -14,7 +14,14 @@ from trianglengin import GameState
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker
-from alphatriangle.rl.evaluation import MobilityPlayer, SearchPlayer, evaluation_seeds
+from alphatriangle.rl.evaluation import (
+    MobilityPlayer,
+    PlannerPlayer,
+    SearchPlayer,
+    evaluation_seeds,
+    plan,
+)
+from alphatriangle.rl.game import GameTables, encode_states
 from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch
 
 ShapeSet = tuple[tuple[tuple[tuple[int, int, bool], ...], tuple[int, int, int]], ...]
@@ -126,6 +133,22 @@ def test_mobility_cannot_see_the_next_shapes() -> None:
     player = MobilityPlayer()
     for seeds in [(1, 2), (3, 4), (5, 6), (7, 8)]:
         games = same_position_other_seeds(env, seeds)
+        choices = [player.choose(g, np.random.default_rng(0)) for g in games]
+        assert choices[0] == choices[1]
+
+
+def test_the_planner_cannot_see_the_next_shapes() -> None:
+    """Every plan from these positions ends in a refill: a peeking planner would value
+    the end boards by the shapes the engine deals next, and differ between the games."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    player = PlannerPlayer()
+    for seeds in [(1, 2), (3, 4), (5, 6), (7, 8)]:
+        games = same_position_other_seeds(env, seeds)
+        plans = [plan(tables, encode_states(tables, [g])) for g in games]
+        assert plans[0].completes.all()
+        np.testing.assert_array_equal(plans[0].first_action, plans[1].first_action)
+        np.testing.assert_array_equal(plans[0].value, plans[1].value)
         choices = [player.choose(g, np.random.default_rng(0)) for g in games]
         assert choices[0] == choices[1]
 

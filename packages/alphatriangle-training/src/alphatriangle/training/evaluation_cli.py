@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         dest="players",
         metavar="SPEC",
-        help="a player, repeatable: random, greedy, mobility (baselines), ckpt:PATH "
+        help=f"a player, repeatable: {', '.join(BASELINES)} (baselines), ckpt:PATH "
         "(a checkpoint file) or run:NAME[:latest|:best] (a run's checkpoint under the "
         f"data dir); default: {', '.join(DEFAULT_PLAYERS)}",
     )

@@ -1,6 +1,7 @@
 """`--player` specifications of `uv run apps/eval` turned into players.
 
-    random | greedy | mobility      a baseline (alphatriangle.rl.evaluation)
+    random | greedy | mobility | planner
+                                    a baseline (alphatriangle.rl.evaluation)
     ckpt:PATH                       the network of a checkpoint file
     run:NAME[:latest|:best]         <data>/AlphaTriangle/runs/NAME/checkpoints/latest.pt
                                     (or best.pt)

@@ -1,6 +1,7 @@
-"""Measuring strength: baseline players, network players and `evaluate` over fixed seeds."""
+"""Measuring strength: baseline players (the planner among them), network players and
+`evaluate` over fixed seeds."""
 
-from .baselines import BASELINES, GreedyPlayer, MobilityPlayer, OneMovePlayer, RandomPlayer
+from .baselines import GreedyPlayer, MobilityPlayer, OneMovePlayer, RandomPlayer
 from .evaluate import (
     ENGINE_SEED_END,
     EVAL_SEED_BASE,
@@ -14,11 +15,23 @@ from .evaluate import (
     torch_threads,
 )
 from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
+from .planner import (
+    DEFAULT_BEAM_WIDTH,
+    DEFAULT_PLANNER_WEIGHTS,
+    PlannerPlayer,
+    PlannerWeights,
+    Plans,
+    board_value,
+    plan,
+)
 from .records import Frame, GameRecord, GameTracker, ShapeView
+from .registry import BASELINES
 
 __all__ = [
     "BASELINES",
     "DEFAULT_BATCH_GAMES",
+    "DEFAULT_BEAM_WIDTH",
+    "DEFAULT_PLANNER_WEIGHTS",
     "ENGINE_SEED_END",
     "EVAL_SEED_BASE",
     "Frame",
@@ -27,16 +40,21 @@ __all__ = [
     "GreedyPlayer",
     "MobilityPlayer",
     "OneMovePlayer",
+    "PlannerPlayer",
+    "PlannerWeights",
+    "Plans",
     "Player",
     "PlayerSummary",
     "PolicyPlayer",
     "RandomPlayer",
     "SearchPlayer",
     "ShapeView",
+    "board_value",
     "evaluate",
     "evaluate_network",
     "evaluate_weights",
     "evaluation_seeds",
+    "plan",
     "play_player",
     "torch_threads",
 ]

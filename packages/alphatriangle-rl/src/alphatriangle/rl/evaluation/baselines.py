@@ -1,4 +1,4 @@
-"""Baseline players: one move ahead at most, no network. A trained agent is judged against them.
+"""The one-move baseline players: one move ahead at most, no network.
 
 - `random`: a uniform legal move.
 - `greedy`: the move with the best expected immediate reward.
@@ -118,11 +118,3 @@ class MobilityPlayer(_LookaheadPlayer):
             + MOBILITY_MOVES_WEIGHT * outlook.expected_moves
         )
         return value
-
-
-BASELINES: dict[str, type[OneMovePlayer]] = {
-    "random": RandomPlayer,
-    "greedy": GreedyPlayer,
-    "mobility": MobilityPlayer,
-}
-"""The baseline players by name."""

@@ -8,12 +8,13 @@ generator, so nothing that uses it can see the shapes the real game will deal.
 """
 
 from .bitboard import pack_cells, popcount, unpack_cells, words_for
+from .board_features import empty_cells_by_neighbours, template_fit_counts
 from .chance import (
     Outlook,
     expected_refill_placements,
+    no_fit_probability,
     outlook,
     refill_game_over_probability,
-    template_fit_counts,
 )
 from .engine_bridge import encode_states, engine_positions
 from .observe import positions_of
@@ -41,11 +42,13 @@ __all__ = [
     "StepOutcome",
     "Template",
     "deal",
+    "empty_cells_by_neighbours",
     "encode_states",
     "engine_positions",
     "expected_refill_placements",
     "fits",
     "legal_actions",
+    "no_fit_probability",
     "outlook",
     "pack_cells",
     "place",

@@ -13,17 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .rules import Placement, fits, legal_actions
+from .board_features import template_fit_counts
+from .rules import Placement, legal_actions
 from .tables import GameTables
-
-
-def template_fit_counts(tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """[B, T] anchors at which each distinct template fits on each of the [B] boards."""
-    every_template = np.broadcast_to(
-        np.arange(tables.num_templates, dtype=np.int64), (occupied.shape[0], tables.num_templates)
-    )
-    counts: NDArray[np.int64] = fits(tables, occupied, every_template).sum(axis=2, dtype=np.int64)
-    return counts
 
 
 def expected_refill_placements(
@@ -40,12 +32,17 @@ def expected_refill_placements(
     return expected
 
 
+def no_fit_probability(tables: GameTables, fit_counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """[B] probability that one drawn shape fits nowhere on the board."""
+    no_fit: NDArray[np.float64] = (fit_counts == 0) @ tables.template_probability
+    return no_fit
+
+
 def refill_game_over_probability(
     tables: GameTables, fit_counts: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """[B] probability that no shape of a fresh refill fits: the game would end."""
-    no_fit: NDArray[np.float64] = (fit_counts == 0) @ tables.template_probability
-    probability: NDArray[np.float64] = no_fit**tables.num_slots
+    probability: NDArray[np.float64] = no_fit_probability(tables, fit_counts) ** tables.num_slots
     return probability
 
 
