@@ -78,6 +78,10 @@ def test_importance_weights_favour_rare_positions_and_beta_anneals() -> None:
     assert buffer.beta(0) == pytest.approx(0.4)
     assert buffer.beta(50) == pytest.approx(0.7)
     assert buffer.beta(1000) == pytest.approx(1.0)
+    # Over a time budget, beta follows its elapsed fraction instead of the steps.
+    assert buffer.beta(1000, progress=0.0) == pytest.approx(0.4)
+    assert buffer.beta(0, progress=0.5) == pytest.approx(0.7)
+    assert buffer.beta(0, progress=2.0) == pytest.approx(1.0)
 
 
 def test_uniform_sampling_covers_the_buffer() -> None:

@@ -74,6 +74,29 @@ def test_learning_rate_warms_up_then_decays_to_its_floor() -> None:
     assert all(a >= b for a, b in itertools.pairwise(factors[10:]))
 
 
+def test_a_time_budget_anneals_the_learning_rate_over_its_elapsed_fraction(
+    tiny_model: ModelConfig,
+) -> None:
+    # A step limit far away: only the budget's progress decides the cosine.
+    config = TrainConfig(
+        learning_rate=1e-3, lr_warmup_steps=2, max_training_steps=1_000_000, lr_min_factor=0.1
+    )
+    assert learning_rate_factor(0, config, progress=0.5) == pytest.approx(0.5)  # warming up
+    assert learning_rate_factor(50, config, progress=0.0) == pytest.approx(1.0)
+    assert learning_rate_factor(50, config, progress=0.5) == pytest.approx(0.55)
+    assert learning_rate_factor(50, config, progress=1.0) == pytest.approx(0.1)
+    assert learning_rate_factor(50, config, progress=3.0) == pytest.approx(0.1)
+    network = NeuralNetwork(model_config=tiny_model, env_config=EnvConfig(), device="cpu", seed=0)
+    trainer = Trainer(network=network, config=config)
+    batch = fixed_batch(network, 8)
+    for _ in range(3):  # past the warm-up
+        trainer.train_step(batch)
+    trainer.schedule_progress = 1.0
+    trainer.train_step(batch)
+    # The step after the budget is spent runs at the floor of the schedule.
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
 def test_trainer_state_round_trips(tiny_model: ModelConfig) -> None:
     network = NeuralNetwork(model_config=tiny_model, env_config=EnvConfig(), device="cpu", seed=0)
     config = TrainConfig(max_training_steps=100, batch_size=8)

@@ -181,12 +181,19 @@ class ExperienceBuffer:
 
     # --- sampling ---
 
-    def beta(self, global_step: int) -> float:
-        fraction = min(1.0, max(0, global_step) / self.per_beta_anneal_steps)
+    def beta(self, global_step: int, progress: float | None = None) -> float:
+        """Importance-sampling exponent: annealed over `per_beta_anneal_steps`, or over the
+        run's time budget when `progress` (its elapsed fraction, 0 to 1) is given."""
+        if progress is None:
+            fraction = min(1.0, max(0, global_step) / self.per_beta_anneal_steps)
+        else:
+            fraction = min(1.0, max(0.0, progress))
         return self.per_beta_initial + fraction * (self.per_beta_final - self.per_beta_initial)
 
-    def sample(self, batch_size: int, *, global_step: int = 0) -> SampledBatch:
-        """Draw `batch_size` positions (with replacement)."""
+    def sample(
+        self, batch_size: int, *, global_step: int = 0, progress: float | None = None
+    ) -> SampledBatch:
+        """Draw `batch_size` positions (with replacement); `progress` as in `beta`."""
         if self._size == 0 or self._arrays is None:
             raise ValueError("cannot sample from an empty experience buffer")
         if self._priorities is None:
@@ -198,7 +205,8 @@ class ExperienceBuffer:
             if empty.any():
                 indices[empty] = self.rng.integers(0, self._size, int(empty.sum()))
             probabilities = self._priorities.get(indices) / self._priorities.total
-            raw = np.power(self._size * np.maximum(probabilities, 1e-12), -self.beta(global_step))
+            beta = self.beta(global_step, progress)
+            raw = np.power(self._size * np.maximum(probabilities, 1e-12), -beta)
             weights = (raw / raw.max()).astype(np.float32)
         experiences = ExperienceBatch(
             # Indexing already copies; float32 fields need no second copy.

@@ -5,7 +5,9 @@ policy cross-entropy against the search policy over the legal moves, plus
 `value_loss_weight` times the cross-entropy of the categorical value against the
 two-hot target, minus `entropy_bonus_weight` times the policy's entropy. The
 per-position error |E[v] - z| feeds the buffer's priorities. AdamW, global-norm
-clipping, linear warm-up then cosine decay of the learning rate.
+clipping, linear warm-up then cosine decay of the learning rate: over
+`max_training_steps`, or over a time budget when the caller sets
+`schedule_progress` (the budget's elapsed fraction) before each step.
 
 A non-finite loss or gradient norm skips the update entirely (no optimiser or
 schedule step, `global_step` unchanged) and says so in `TrainStepResult.skipped`:
@@ -54,14 +56,20 @@ class TrainStepResult:
         }
 
 
-def learning_rate_factor(step: int, config: TrainConfig) -> float:
-    """Multiplier of the peak learning rate at `step`: warm-up, then cosine to `lr_min_factor`."""
+def learning_rate_factor(step: int, config: TrainConfig, progress: float | None = None) -> float:
+    """Multiplier of the peak learning rate at `step`: warm-up, then cosine to `lr_min_factor`.
+
+    The cosine runs over the steps after the warm-up up to `max_training_steps`, or, when
+    `progress` is given, over that fraction (0 to 1) of a time budget.
+    """
     if config.lr_warmup_steps and step < config.lr_warmup_steps:
         return (step + 1) / config.lr_warmup_steps
-    if config.max_training_steps is None:
-        return 1.0
-    span = max(1, config.max_training_steps - config.lr_warmup_steps)
-    progress = min(1.0, (step - config.lr_warmup_steps) / span)
+    if progress is None:
+        if config.max_training_steps is None:
+            return 1.0
+        span = max(1, config.max_training_steps - config.lr_warmup_steps)
+        progress = (step - config.lr_warmup_steps) / span
+    progress = min(1.0, max(0.0, progress))
     cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
     return config.lr_min_factor + (1.0 - config.lr_min_factor) * cosine
 
@@ -76,7 +84,12 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             network.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
-        self.scheduler = LambdaLR(self.optimizer, lambda step: learning_rate_factor(step, config))
+        self.schedule_progress: float | None = None
+        """Elapsed fraction of the run's time budget; None anneals over the step limit."""
+        self.scheduler = LambdaLR(
+            self.optimizer,
+            lambda step: learning_rate_factor(step, config, self.schedule_progress),
+        )
         self.global_step = 0
 
     def train_step(self, batch: SampledBatch) -> TrainStepResult:
