@@ -15,21 +15,27 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from alphatriangle.config import DATA_DIR_NAME, RunContext, default_run_name
+from alphatriangle.config import (
+    DATA_DIR_NAME,
+    AlphaTriangleMCTSConfig,
+    RunContext,
+    TrainConfig,
+    default_run_name,
+)
 
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
+from .exit_codes import EXIT_BAD_INPUT
+from .help_format import DefaultsOnceFormatter, config_default
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
-
-EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="uv run apps/train",
         description="Train an AlphaTriangle agent by self-play (headless).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsOnceFormatter,
     )
     parser.add_argument(
         "--run-name",
@@ -42,31 +48,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-training-steps",
         type=int,
         default=None,
-        help="stop after this many training steps (default: from [train], 20000)",
+        help="stop after this many training steps "
+        f"(default: from [train], {config_default(TrainConfig, 'max_training_steps')})",
     )
     parser.add_argument(
         "--workers",
         type=int,
         default=None,
-        help="self-play workers at most (default: one per CPU)",
+        help="self-play workers (default: from [train], "
+        f"{config_default(TrainConfig, 'num_self_play_workers')}, at most one per CPU)",
     )
     parser.add_argument(
         "--games-per-worker",
         type=int,
         default=None,
-        help="games each worker plays at once (default: from [train], 32)",
+        help="games each worker plays at once "
+        f"(default: from [train], {config_default(TrainConfig, 'games_per_worker')})",
     )
     parser.add_argument(
         "--simulations",
         type=int,
         default=None,
-        help="search simulations per move (default: from [mcts], 16)",
+        help="search simulations per move "
+        f"(default: from [mcts], {config_default(AlphaTriangleMCTSConfig, 'max_simulations')})",
     )
     parser.add_argument(
         "--device",
         choices=["auto", "cpu", "cuda"],
         default=None,
-        help="trainer device (default: auto, falls back to the CPU)",
+        help=f"trainer device (default: from [train], {config_default(TrainConfig, 'device')}: "
+        "the GPU when there is one, else the CPU)",
     )
     parser.add_argument(
         "--resume",

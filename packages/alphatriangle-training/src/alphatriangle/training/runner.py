@@ -1,9 +1,10 @@
 """run_training: logging, setup, the loop, signals, and cleanup whatever went wrong.
 
-Exit codes: 0 the run reached its step limit; 1 it failed (see the log; the last
-good checkpoint stays); 2 its saved state or `--load-checkpoint` cannot be used
-(bad input: nothing was started or overwritten); 130 stopped by SIGINT (Ctrl-C) and
-143 by SIGTERM, after saving checkpoint and buffer and flushing metrics.
+Exit codes (`exit_codes`): 0 the run reached its step limit; 1 it failed (see the log;
+the last good checkpoint stays); 2 bad input: its saved state or `--load-checkpoint`
+cannot be used, or the Ray cluster of `--ray-address` cannot be joined (nothing was
+overwritten); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM, after saving
+checkpoint and buffer and flushing metrics.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ from alphatriangle.config import (
 
 from .checkpoints import ResumeError
 from .components import TrainingComponents
+from .exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+)
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
 from .setup import setup_training_components
@@ -37,13 +45,6 @@ from .stats_actor import call_stats_actor
 
 logger = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-"""128 + SIGINT, what a shell reports for a Ctrl-C."""
-EXIT_TERMINATED = 143
-"""128 + SIGTERM, what a shell reports for `kill`."""
 _EXIT_FOR_SIGNAL = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
 
