@@ -26,6 +26,7 @@ from alphatriangle.config import (
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
 from .exit_codes import EXIT_BAD_INPUT
 from .help_format import DefaultsOnceFormatter, config_default
+from .ray_auth import enable_token_auth_if_available
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
@@ -93,7 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
         "a run with its own checkpoints resumes from those instead)",
     )
     parser.add_argument(
-        "--ray-address", default=None, help="join this Ray cluster instead of starting one"
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="join the Ray cluster whose head is at HOST:PORT (default: start a private "
+        "local Ray, whatever other clusters this machine has or had)",
+    )
+    parser.add_argument(
+        "--ray-connect-timeout",
+        type=float,
+        default=config_default(RunContext, "ray_connect_timeout"),
+        metavar="SECONDS",
+        help="how long the cluster of --ray-address has to let this run join; then the run exits 2",
     )
     parser.add_argument(
         "--log-level",
@@ -171,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             resume=args.resume,
             load_checkpoint=args.load_checkpoint,
             ray_address=args.ray_address,
+            ray_connect_timeout=args.ray_connect_timeout,
         )
     except ConfigFileError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -182,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"error: {fields}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if run_context.ray_address:
+        # Ray reads the authentication mode once, when it is imported (with the runner).
+        enable_token_auth_if_available()
     from .runner import run_training
 
     return run_training(

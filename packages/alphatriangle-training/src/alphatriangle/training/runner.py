@@ -40,6 +40,7 @@ from .exit_codes import (
 )
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
+from .ray_cluster import ClusterJoinError
 from .setup import setup_training_components
 from .stats_actor import call_stats_actor
 
@@ -156,6 +157,10 @@ def _train(
             logger.error("Cannot resume run %s: %s", run_context.run_name, error)
             print(f"error: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        except ClusterJoinError as error:
+            logger.error("Cannot start run %s: %s", run_context.run_name, error)
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         signals.reinstall()
         components = state.components
         if components is None:
@@ -189,7 +194,8 @@ def _train(
 def shutdown_run(
     components: object, loop: TrainingLoop | None, owned_ray: bool, *, exit_code: int = EXIT_OK
 ) -> None:
-    """Stop workers, flush and shut down the stats actor, and shut Ray down if we started it.
+    """Stop workers, flush and shut down the stats actor, and shut Ray down if this run
+    connected it (a private Ray stops; a joined cluster is only left, and keeps running).
 
     The stats actor ends its MLflow run as FINISHED; a run stopped by a signal is then
     marked KILLED and a failed one FAILED, so the MLflow UI tells them apart.
