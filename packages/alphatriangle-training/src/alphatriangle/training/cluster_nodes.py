@@ -82,7 +82,8 @@ class NodeWatch:
     def poll(self, workers_on: dict[str, list[int]] | None = None) -> list[NodeInfo]:
         """The nodes that left since the last look (at most one look per interval).
 
-        `workers_on` (node id -> worker ids) lets the log say whose workers were lost.
+        `workers_on` (node id -> ids of the workers that ran there, the ones replaced
+        already included) lets the log say whose workers the node took with it.
         """
         now = time.monotonic()
         if now < self._next_poll:
@@ -108,8 +109,8 @@ class NodeWatch:
                 len(current),
                 sum(node.cpus for node in current.values()),
                 (
-                    f"self-play worker(s) {', '.join(map(str, workers))} ran there and are "
-                    "replaced on the remaining nodes."
+                    f"self-play worker(s) {', '.join(map(str, workers))} ran there; each is "
+                    "replaced on the remaining nodes as soon as Ray reports it lost."
                     if workers
                     else "no self-play worker ran there."
                 ),

@@ -79,6 +79,8 @@ class WorkerManager:
         self._weights_step = 0
         self.worker_nodes: dict[int, str] = {}
         """Worker id -> the Ray node it runs on, once it has said so."""
+        self._died_on: dict[str, list[int]] = {}
+        """Node id -> workers that died there (replaced since), for when the node is lost."""
         self._placements: dict[ray.ObjectRef[Any], tuple[int, object]] = {}
         self._nodes: NodeWatch | None = None
 
@@ -114,7 +116,10 @@ class WorkerManager:
         """Finished games from every request that completed within `timeout` seconds."""
         self._note_placements()
         if self._nodes is not None:
-            self._nodes.poll(self.workers_by_node())
+            ran_on = self.workers_by_node()
+            for node_id, died in self._died_on.items():
+                ran_on[node_id] = sorted({*ran_on.get(node_id, []), *died})
+            self._nodes.poll(ran_on)
         if not self._pending:
             return CollectedResults([], 0)
         ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=timeout)
@@ -166,6 +171,8 @@ class WorkerManager:
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else repr(error)
         node_id = self.worker_nodes.get(worker_id)
         where = f" on node {self._nodes.describe(node_id)}" if node_id and self._nodes else ""
+        if node_id is not None:
+            self._died_on.setdefault(node_id, []).append(worker_id)
         logger.warning(
             "Self-play worker %d%s died (%s): %s; replacing it (restart %d of at most %d).",
             worker_id,
