@@ -103,12 +103,14 @@ def join_cluster(address: str, timeout_s: float) -> None:
     """Connect this driver to the running cluster at `address` within `timeout_s` seconds."""
     deadline = time.monotonic() + timeout_s
     token_source = enable_token_auth_if_available()
-    if token_mode():
-        logger.info(
-            "Joining %s with token authentication (token from %s).",
-            address,
-            token_source or "nowhere: none found",
-        )
+    logger.info(
+        "Joining the Ray cluster at %s (for at most %g s)%s.",
+        address,
+        timeout_s,
+        f" with token authentication, the token from {token_source or 'nowhere: none found'}"
+        if token_mode()
+        else "",
+    )
     wait_until_listening(address, deadline)
     remaining = max(1.0, deadline - time.monotonic())
     stuck = (
