@@ -28,6 +28,8 @@ from alphatriangle.training.evaluation_cli import build_parser as build_eval_par
         ([], "[train\n", "not valid TOML"),
         (["--load-checkpoint", "missing.pt"], "", "missing.pt"),
         (["--run-name", "../escape"], "", "--run-name"),
+        (["--ray-address", "headnode"], "", "--ray-address"),
+        (["--ray-connect-timeout", "0"], "", "--ray-connect-timeout"),
     ],
 )
 def test_bad_input_exits_2_naming_it(
@@ -75,6 +77,7 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
         "--no-resume",
         "--load-checkpoint",
         "--ray-address",
+        "--ray-connect-timeout",
         "--log-level",
         "--data-dir",
         "--config",
