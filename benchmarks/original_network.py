@@ -10,15 +10,12 @@ It is a benchmark fixture, not a model we train.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import torch
 from torch import nn
-from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig
-from alphatriangle.nn import BatchEvaluation, FeatureExtractor
+from alphatriangle.nn import BatchEvaluation, FeatureExtractor, Positions
 
 CONV_CHANNELS = (32, 64, 128)
 RESIDUAL_BLOCKS = 2
@@ -110,9 +107,9 @@ class OriginalSizeEvaluator:
     def parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
-    def evaluate_batch(self, states: Sequence[GameState]) -> BatchEvaluation:
-        batch = self.features.extract(states)
-        legal = batch.legal_mask(self.features.spec.num_slots)
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+        batch = self.features.extract(positions)
+        legal = positions.legal
         with torch.inference_mode():
             logits, value_logits = self.model(
                 torch.from_numpy(batch.grid), torch.from_numpy(batch.other)

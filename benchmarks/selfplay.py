@@ -10,10 +10,11 @@ minutes, and a ratio of figures taken minutes apart measures the drift.
 
 1. network-only states/s of the default network at the batch self-play uses
    (`games_per_worker`), on the worker's torch threads, features excluded;
-2. the engine's cost of one expansion (copy, step, free) and the simulations/s
-   it alone would allow; one worker's self-play moves/s and simulations/s, and
-   the share of its time in the network forward pass, feature building, the
-   engine (copy, step, freeing discarded states) and the search's bookkeeping;
+2. what one expansion costs the search's array model of the game (a batched step at
+   that batch) beside what it cost as a trianglengin copy, step and free (the search
+   before the array model); one worker's self-play moves/s and simulations/s, and the
+   share of its time in the network forward pass, feature building, the game model,
+   the real moves on the engine and the search's bookkeeping;
 3. W workers on W cores as Ray actors (no trainer running), as a multiple of one
    worker measured the same way;
 4. trainer samples/s at the default batch (sampling, the step, priority updates)
@@ -42,8 +43,16 @@ from original_network import OriginalSizeEvaluator
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
-from alphatriangle.nn import FeatureExtractor, NeuralNetwork
+from alphatriangle.nn import FeatureExtractor, NeuralNetwork, Positions
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, SelfPlayWorker, Trainer
+from alphatriangle.rl.game import (
+    GameTables,
+    encode_states,
+    engine_positions,
+    legal_actions,
+    positions_of,
+    step,
+)
 from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch
 
 ORIGINAL_SIMULATIONS = 64
@@ -82,13 +91,17 @@ def start_states(env: EnvConfig, count: int) -> list[GameState]:
     return [GameState(env, initial_seed=i) for i in range(count)]
 
 
+def start_positions(env: EnvConfig, count: int) -> Positions:
+    return engine_positions(GameTables.for_env(env), start_states(env, count))
+
+
 # --- 1. the network alone ---
 
 
 def network_states_per_second(
     model: torch.nn.Module, env: EnvConfig, batch: int, seconds: float
 ) -> float:
-    features = FeatureExtractor(env).extract(start_states(env, batch))
+    features = FeatureExtractor(env).extract(start_positions(env, batch))
     grid, other = torch.from_numpy(features.grid), torch.from_numpy(features.other)
     with torch.inference_mode():
         for _ in range(3):
@@ -101,16 +114,32 @@ def network_states_per_second(
 
 
 def feature_seconds_per_state(env: EnvConfig, batch: int) -> float:
+    """Building the network's inputs from the array model: positions, then features."""
+    tables = GameTables.for_env(env)
     extractor = FeatureExtractor(env)
-    states = start_states(env, batch)
+    states = encode_states(tables, start_states(env, batch))
+    legal = legal_actions(tables, states.occupied, states.shapes)
     start = time.perf_counter()
-    for _ in range(20):
-        extractor.extract(states)
-    return (time.perf_counter() - start) / (20 * batch)
+    for _ in range(200):
+        extractor.extract(positions_of(tables, states.occupied, states.shapes, legal))
+    return (time.perf_counter() - start) / (200 * batch)
+
+
+def model_microseconds(env: EnvConfig, batch: int, count: int = 300) -> float:
+    """What one expansion costs the array model: its share of a batched step of `batch`."""
+    tables = GameTables.for_env(env)
+    states = encode_states(tables, start_states(env, batch))
+    legal = legal_actions(tables, states.occupied, states.shapes)
+    actions = np.array([np.flatnonzero(row)[0] for row in legal])
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(count):
+        step(tables, states, actions, rng)
+    return (time.perf_counter() - start) / (count * batch) * 1e6
 
 
 def engine_microseconds(env: EnvConfig, count: int = 500) -> dict[str, float]:
-    """What one expansion costs the engine: copy the parent, step it, later free it."""
+    """What one expansion cost when the tree held engine states: copy, step, later free."""
     parent = GameState(env, initial_seed=0)
     action = min(parent.valid_actions())
     start = time.perf_counter()
@@ -177,23 +206,28 @@ def one_worker_figures(
     shares = {
         "network forward": per_run(lambda r, rate: r["states_evaluated"] / rate / r["seconds"]),
         "features": per_run(lambda r, _: r["states_evaluated"] * feature_cost / r["seconds"]),
-        "engine (copy, step, free)": per_run(
-            lambda r, _: (r["expand_seconds"] + r["release_seconds"]) / r["seconds"]
+        "game model (expansions)": per_run(lambda r, _: r["expand_seconds"] / r["seconds"]),
+        "real moves (engine step, root read)": per_run(
+            lambda r, _: r["play_seconds"] / r["seconds"]
         ),
         "search bookkeeping": per_run(
             lambda r, _: (r["select_seconds"] + r["backward_seconds"]) / r["seconds"]
         ),
     }
     shares["other (evaluator glue, worker)"] = max(0.0, 1.0 - sum(shares.values()))
+    not_network = ("features", "game model (expansions)", "real moves (engine step, root read)")
     return statistics.median(network_rates), {
         "moves_per_s": per_run(lambda r, _: r["moves"] / r["seconds"]),
         "simulations_per_s": per_run(lambda r, _: r["simulations"] / r["seconds"]),
         "simulations_over_network_rate": per_run(
             lambda r, rate: r["simulations"] / r["seconds"] / rate
         ),
-        "engine_copies_per_simulation": per_run(
-            lambda r, _: r["engine_copies"] / max(r["simulations"], 1)
+        "expansions_per_simulation": per_run(
+            lambda r, _: r["expansions"] / max(r["simulations"], 1)
         ),
+        # The issue's budget: engine, features and search bookkeeping together.
+        "model_features_bookkeeping_share": sum(shares[name] for name in not_network)
+        + shares["search bookkeeping"],
         # One call evaluates a leaf of every game at once: calls per move of one game.
         "network_calls_per_game_move": per_run(
             lambda r, _: r["network_calls"] * args.games / max(r["moves"], 1)
@@ -267,7 +301,7 @@ def filled_buffer(env: EnvConfig, config: TrainConfig, size: int) -> ExperienceB
         while not state.is_over() and len(states) < size:
             states.append(state.copy())
             state.step(int(rng.choice(sorted(state.valid_actions()))))
-    features = extractor.extract(states)
+    features = extractor.extract(engine_positions(GameTables.for_env(env), states))
     legal = features.legal_mask(extractor.spec.num_slots)
     policy = rng.random(legal.shape).astype(np.float32) * legal
     policy /= np.maximum(policy.sum(axis=1, keepdims=True), 1e-9)
@@ -427,7 +461,14 @@ def main() -> None:
     feature_cost = median_of(args.repeats, lambda: feature_seconds_per_state(env, args.games))
     engine_runs = [engine_microseconds(env) for _ in range(args.repeats)]
     engine = {key: statistics.median(run[key] for run in engine_runs) for key in engine_runs[0]}
-    engine["ceiling_simulations_per_s"] = 1e6 / sum(engine.values())
+    engine_us = sum(engine.values())
+    engine["ceiling_simulations_per_s"] = 1e6 / engine_us
+    model_us = median_of(args.repeats, lambda: model_microseconds(env, args.games))
+    game_model = {
+        "step_us_per_expansion": model_us,
+        "ceiling_simulations_per_s": 1e6 / model_us,
+        "engine_copy_step_free_over_model": engine_us / model_us,
+    }
     network_rate, one_worker = one_worker_figures(
         args,
         lambda: network_states_per_second(network.model, env, args.games, args.seconds / 3),
@@ -440,7 +481,8 @@ def main() -> None:
             "torch_threads": args.threads,
             "states_per_s": network_rate,
         },
-        "engine": engine,
+        "engine_as_tree_nodes": engine,
+        "game_model": game_model,
         "one_worker": one_worker,
     }
     if "scaling" not in args.skip:

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from conftest import TrainApp  # the fixture's type (conftest is not importable)
 
 
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def run_state(workdir: Path, name: str) -> dict[str, object]:
     path = workdir / ".alphatriangle_data" / "AlphaTriangle" / "runs" / name / "run_state.json"
     state: dict[str, object] = json.loads(path.read_text())
@@ -42,6 +46,7 @@ def test_train_interrupt_resume_and_start_fresh(
     (tmp_path / "tiny.toml").write_text(tiny_toml)
     base = ["--config", "tiny.toml", "--run-name", "e2e", "--seed", "3"]
 
+    launched_ms = [now_ms()]  # before each launch, and after the last
     first = train_app.run(tmp_path, *base, "--max-training-steps", "20")
     assert first.returncode == 0, first.stdout + first.stderr
     app_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle"
@@ -56,6 +61,7 @@ def test_train_interrupt_resume_and_start_fresh(
 
     # Ctrl-C (twice: the second lands while it saves), then resume and SIGTERM.
     longer = [*base, "--max-training-steps", "5000"]
+    launched_ms.append(now_ms())
     second = train_app.start(tmp_path, *longer)
     second.wait_for(f"Resuming run e2e at step 20 with {first_state['buffer_size']} positions")
     second.wait_for_step(23)
@@ -73,11 +79,13 @@ def test_train_interrupt_resume_and_start_fresh(
     assert state["global_step"] == step
     assert not [p for p in run_dir.rglob(".*") if p.is_file()]  # no half-written file
 
+    launched_ms.append(now_ms())
     third = train_app.start(tmp_path, *longer)
     third.wait_for(f"Resuming run e2e at step {step} with {state['buffer_size']} positions")
     third.wait_for_step(step + 3)
     third.process.send_signal(signal.SIGTERM)
     assert third.finish() == 143, third.output
+    launched_ms.append(now_ms())
     assert "SIGTERM received" in third.output
     resumed = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
     new_step = resumed["global_step"]
@@ -96,10 +104,17 @@ def test_train_interrupt_resume_and_start_fresh(
     runs = client.search_runs([experiment.experiment_id])
     assert [r.info.run_name for r in runs] == ["e2e"]  # every resume logs into the same run
     assert runs[0].info.status == "KILLED"  # the last launch was stopped by SIGTERM
-    loss_steps = sorted(
-        m.step for m in client.get_metric_history(runs[0].info.run_id, "Loss/total")
-    )
+    losses = client.get_metric_history(runs[0].info.run_id, "Loss/total")
+    loss_steps = sorted(m.step for m in losses)
     assert loss_steps[0] <= 20 < step < loss_steps[-1] == new_step
+    # Each loss is dated on the wall clock within the launch that trained its step.
+    for loss in losses:
+        launch = 0 if loss.step <= 20 else 1 if loss.step <= step else 2
+        assert launched_ms[launch] <= loss.timestamp <= launched_ms[launch + 1], (
+            loss.step,
+            loss.timestamp,
+            launched_ms,
+        )
     assert client.get_metric_history(runs[0].info.run_id, "Episode/score")
 
     fresh = train_app.run(tmp_path, *base, "--max-training-steps", "10", "--no-resume")

@@ -7,15 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, ModelConfig, action_dim
 from alphatriangle.nn import (
+    SHAPE_SUMMARY_SIZE,
     CheckpointMismatchError,
     FeatureExtractor,
     NeuralNetwork,
+    Positions,
     ValueSupport,
     resolve_device,
+    shape_summary,
     squash,
     unsquash,
 )
@@ -30,43 +32,65 @@ TINY = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16,
 BOARDS = pytest.mark.parametrize("env", [EnvConfig(), SMALL_BOARD], ids=["default", "6x9x2"])
 
 
-def played_states(env: EnvConfig, count: int) -> list[GameState]:
-    rng = np.random.default_rng(0)
-    states = []
-    for seed in range(count):
-        state = GameState(env, initial_seed=seed)
-        for _ in range(seed % 4):
-            if not state.is_over():
-                state.step(int(rng.choice(sorted(state.valid_actions()))))
-        states.append(state)
-    return states
+def random_positions(env: EnvConfig, count: int, seed: int = 0) -> Positions:
+    """Positions with random occupied playable cells, legal actions and slot shapes."""
+    rng = np.random.default_rng(seed)
+    playable = np.zeros((env.ROWS, env.COLS), bool)
+    for row, (start, end) in enumerate(env.PLAYABLE_RANGE_PER_ROW):
+        playable[row, start:end] = True
+    occupied = (rng.random((count, env.ROWS, env.COLS)) < 0.4) & playable
+    legal = rng.random((count, action_dim(env))) < 0.1
+    legal[:, 0] = True  # every position has a move
+    shapes = [[(0, 0, True)], [(0, 0, True), (1, 0, False)], [(0, 0, False), (0, 1, True)]]
+    summaries = np.zeros((count, env.NUM_SHAPE_SLOTS, SHAPE_SUMMARY_SIZE), np.float32)
+    for slot in range(env.NUM_SHAPE_SLOTS - 1):  # the last slot is empty
+        summaries[:, slot] = shape_summary(shapes[slot % len(shapes)])
+    return Positions(occupied=occupied, legal=legal, shape_summaries=summaries)
 
 
 @BOARDS
 def test_features_follow_the_board(env: EnvConfig) -> None:
     extractor = FeatureExtractor(env)
-    states = played_states(env, 5)
-    batch = extractor.extract(states)
+    positions = random_positions(env, 5)
+    batch = extractor.extract(positions)
     slots = env.NUM_SHAPE_SLOTS
     assert batch.grid.shape == (5, 3 + slots, env.ROWS, env.COLS)
     assert batch.other.shape == (5, extractor.spec.other_dim)
     rows, cols = np.indices((env.ROWS, env.COLS))
+    np.testing.assert_array_equal(batch.grid[:, 0], positions.occupied)
+    playable = batch.grid[0, 1] > 0.5
+    assert playable.sum() == sum(end - start for start, end in env.PLAYABLE_RANGE_PER_ROW)
     np.testing.assert_array_equal(
         batch.grid[:, 2], np.broadcast_to((rows + cols) % 2 != 0, (5, env.ROWS, env.COLS))
     )
-    mask = batch.legal_mask(slots)
-    for i, state in enumerate(states):
-        assert set(np.flatnonzero(mask[i]).tolist()) == state.valid_actions()
-        np.testing.assert_array_equal(batch.grid[i, 0], state.get_grid_data_np()["occupied"])
-        np.testing.assert_array_equal(batch.grid[i, 1], ~state.get_grid_data_np()["death"])
-        np.testing.assert_array_equal(extractor.legal_mask(state), mask[i])
+    np.testing.assert_array_equal(batch.legal_mask(slots), positions.legal)
+    per_slot = SHAPE_SUMMARY_SIZE + 1
+    for slot in range(slots):
+        block = batch.other[:, slot * per_slot : (slot + 1) * per_slot]
+        np.testing.assert_array_equal(
+            block[:, :SHAPE_SUMMARY_SIZE], positions.shape_summaries[:, slot]
+        )
+        legal_in_slot = positions.legal.reshape(5, slots, -1)[:, slot].sum(axis=1)
+        np.testing.assert_allclose(block[:, -1], legal_in_slot / (env.ROWS * env.COLS))
+    np.testing.assert_allclose(
+        batch.other[:, -2], positions.occupied.sum(axis=(1, 2)) / playable.sum(), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        batch.other[:, -1], positions.legal.sum(axis=1) / action_dim(env), rtol=1e-6
+    )
+
+
+def test_positions_of_another_board_are_refused_naming_the_field() -> None:
+    positions = random_positions(SMALL_BOARD, 2)
+    with pytest.raises(ValueError, match=r"Positions.occupied has shape \(2, 6, 9\)"):
+        FeatureExtractor(EnvConfig()).extract(positions)
 
 
 @BOARDS
 def test_evaluate_batch_masks_the_policy(env: EnvConfig) -> None:
     network = NeuralNetwork(model_config=TINY, env_config=env, device="cpu", seed=0)
-    states = played_states(env, 6)
-    evaluation = network.evaluate_batch(states)
+    positions = random_positions(env, 6)
+    evaluation = network.evaluate_batch(positions)
     assert evaluation.policy.shape == (6, action_dim(env))
     assert evaluation.value.shape == (6,)
     assert np.all(np.isfinite(evaluation.value))
@@ -79,7 +103,7 @@ def test_untrained_value_starts_near_zero() -> None:
     network = NeuralNetwork(
         model_config=ModelConfig(), env_config=EnvConfig(), device="cpu", seed=1
     )
-    values = network.evaluate_batch(played_states(EnvConfig(), 4)).value
+    values = network.evaluate_batch(random_positions(EnvConfig(), 4)).value
     assert np.all(np.abs(values) < 0.5)
 
 
@@ -106,23 +130,23 @@ def test_weights_move_between_networks(tmp_path: Path) -> None:
     with torch.no_grad():
         for parameter in a.model.parameters():
             parameter.add_(0.05)
-    states = played_states(EnvConfig(), 3)
-    assert not np.allclose(a.evaluate_batch(states).policy, b.evaluate_batch(states).policy)
+    positions = random_positions(EnvConfig(), 3)
+    assert not np.allclose(a.evaluate_batch(positions).policy, b.evaluate_batch(positions).policy)
     b.set_weights(a.get_weights())
     np.testing.assert_allclose(
-        a.evaluate_batch(states).policy, b.evaluate_batch(states).policy, atol=1e-6
+        a.evaluate_batch(positions).policy, b.evaluate_batch(positions).policy, atol=1e-6
     )
     path = a.save(tmp_path / "checkpoints" / "model.pt")
     c = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=2)
     c.load(path)
     np.testing.assert_allclose(
-        a.evaluate_batch(states).value, c.evaluate_batch(states).value, atol=1e-6
+        a.evaluate_batch(positions).value, c.evaluate_batch(positions).value, atol=1e-6
     )
     assert [p.name for p in path.parent.iterdir()] == ["model.pt"]
     rebuilt = NeuralNetwork.from_checkpoint(path, device="cpu")
     assert rebuilt.model_config == TINY
     np.testing.assert_allclose(
-        a.evaluate_batch(states).policy, rebuilt.evaluate_batch(states).policy, atol=1e-6
+        a.evaluate_batch(positions).policy, rebuilt.evaluate_batch(positions).policy, atol=1e-6
     )
 
 
@@ -155,7 +179,7 @@ def test_a_checkpoint_for_another_board_is_refused_with_both_shapes(tmp_path: Pa
 def test_transformer_variant_and_gpu_preset_build() -> None:
     config = TINY.with_updates(num_transformer_layers=1, transformer_heads=2)
     network = NeuralNetwork(model_config=config, env_config=SMALL_BOARD, device="cpu", seed=0)
-    evaluation = network.evaluate_batch(played_states(SMALL_BOARD, 2))
+    evaluation = network.evaluate_batch(random_positions(SMALL_BOARD, 2))
     np.testing.assert_allclose(evaluation.policy.sum(axis=1), 1.0, atol=1e-5)
     preset = ModelConfig.gpu_preset()
     assert preset.trunk_channels > ModelConfig().trunk_channels

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pytest
 from trianglengin import GameState, Shape
 
 from alphatriangle.config import EnvConfig, ModelConfig
-from alphatriangle.nn import BatchEvaluation, FeatureExtractor, NeuralNetwork
+from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 
 SMALL_BOARD = EnvConfig(
     ROWS=6,
@@ -26,16 +24,16 @@ class UniformEvaluator:
     """A network that knows nothing: uniform prior over legal moves, value 0."""
 
     def __init__(self, env_config: EnvConfig) -> None:
-        self.features = FeatureExtractor(env_config)
+        self.env_config = env_config
         self.calls: list[int] = []
 
-    def evaluate_batch(self, states: Sequence[GameState]) -> BatchEvaluation:
-        self.calls.append(len(states))
-        legal = np.stack([self.features.legal_mask(s) for s in states])
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+        self.calls.append(len(positions))
+        legal = positions.legal
         counts = np.maximum(legal.sum(axis=1, keepdims=True), 1)
         return BatchEvaluation(
             policy=(legal / counts).astype(np.float32),
-            value=np.zeros(len(states), np.float32),
+            value=np.zeros(len(positions), np.float32),
             legal_mask=legal,
         )
 

@@ -3,7 +3,7 @@ network players search or follow their policy with noise off, and seeds never ov
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -11,7 +11,7 @@ import torch
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
-from alphatriangle.nn import BatchEvaluation, NeuralNetwork
+from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker
 from alphatriangle.rl.evaluation import (
     BASELINES,
@@ -26,6 +26,7 @@ from alphatriangle.rl.evaluation import (
     evaluation_seeds,
     torch_threads,
 )
+from alphatriangle.rl.game import GameTables, engine_positions
 from alphatriangle.rl.self_play import SELF_PLAY_SEED_END
 
 SEARCH = AlphaTriangleMCTSConfig(max_simulations=4, gumbel_max_considered_actions=4)
@@ -122,7 +123,8 @@ def test_policy_player_plays_the_most_probable_legal_move(
     for record in records:
         state = GameState(small_board, initial_seed=record.seed)
         for frame in record.frames[:-1]:
-            policy = small_network.evaluate_batch([state]).policy[0]
+            positions = engine_positions(GameTables.for_env(small_board), [state])
+            policy = small_network.evaluate_batch(positions).policy[0]
             assert frame.action == int(np.argmax(policy))
             state.step(frame.action)
         assert state.is_over()
@@ -161,9 +163,9 @@ def test_evaluate_network_runs_on_the_threads_asked_and_restores_them(
     seen: list[int] = []
     original = small_network.evaluate_batch
 
-    def spy(states: Sequence[GameState]) -> BatchEvaluation:
+    def spy(positions: Positions) -> BatchEvaluation:
         seen.append(torch.get_num_threads())
-        return original(states)
+        return original(positions)
 
     small_network.evaluate_batch = spy  # type: ignore[method-assign]
     evaluate_network(small_network, small_board, SEARCH, evaluation_seeds(1), simulations=0)

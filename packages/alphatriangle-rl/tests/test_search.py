@@ -10,6 +10,7 @@ from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, action_dim
 from alphatriangle.nn import NeuralNetwork
+from alphatriangle.rl.game import encode_states
 from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, considered_visit_sequence
 
 
@@ -57,8 +58,8 @@ def test_visit_counts_add_up_and_one_network_call_per_round(
     assert search.tree.node_visits[:, ROOT_INDEX].tolist() == [simulations] * games
     # One call for the roots, then one per round holding every game's leaf.
     assert uniform_default.calls == [games] + [games] * simulations
-    # Each expansion is exactly one engine copy; every node but the root was expanded.
-    assert search.stats.engine_copies == int((search.tree.num_nodes - 1).sum())
+    # Each expansion is one model move; every node but the root was expanded.
+    assert search.stats.expansions == int((search.tree.num_nodes - 1).sum())
 
 
 @pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
@@ -157,8 +158,8 @@ def test_a_game_that_ends_inside_the_tree(uniform_default: Any, algorithm: str) 
     expanded = children[children >= 0]
     assert expanded.size >= 1
     assert tree.node_terminal[0, expanded].all()
-    # Terminal children are created once; later visits stop at them without another copy.
-    assert search.stats.engine_copies == expanded.size
+    # Terminal children are created once; later visits stop at them without another move.
+    assert search.stats.expansions == expanded.size
     assert int(result.visit_counts[0].sum()) == 12
     action = int(result.action[0])
     assert action in legal
@@ -172,9 +173,11 @@ def test_puct_reuses_the_chosen_subtree(uniform_default: Any) -> None:
     action = int(result.action[0])
     child = int(search.tree.children_index[0, ROOT_INDEX, action])
     child_visits = int(search.tree.node_visits[0, child])
-    child_state = search.tree.states[0][child]
     transition = search.play(0, action)
-    assert transition.state is child_state
+    # The first move of a game leaves shapes in the slots: the child is the real position.
+    assert not transition.done
+    real = encode_states(search.tables, [transition.state])
+    assert search.tree.holds_state(0, ROOT_INDEX, real)
     assert int(search.tree.node_visits[0, ROOT_INDEX]) == child_visits
     second = search.run(temperature=0.0)
     # The move only runs the simulations the reused root lacks (at least one).
@@ -204,4 +207,27 @@ def test_gumbel_next_root_keeps_its_leaf_evaluation(uniform_default: Any) -> Non
     search.run(add_noise=False)
     # No call for the roots: the first call already holds the first round's leaves.
     assert uniform_default.calls == [games] * simulations
-    assert search.stats.release_seconds > 0.0
+    assert search.stats.play_seconds > 0.0
+
+
+@pytest.mark.parametrize("refill_draws", ["per_child", "per_parent"])
+def test_refills_inside_the_tree_are_drawn_per_child_or_shared_by_siblings(
+    uniform_default: Any, refill_draws: str
+) -> None:
+    """With one shape left every move empties the slots: each child is a refill."""
+    state = GameState(EnvConfig(), initial_seed=8)
+    shapes = state.get_shapes()
+    state.debug_set_shapes([shapes[0]] + [None] * (len(shapes) - 1))
+    search = make_search(
+        uniform_default, 1, algorithm="gumbel", max_simulations=16, refill_draws=refill_draws
+    )
+    search.set_root(0, state)
+    search.run(add_noise=False)
+    tree = search.tree
+    children = tree.children_index[0, ROOT_INDEX]
+    dealt = {tuple(tree.node_shapes[0, c]) for c in children[children >= 0]}
+    assert int((children >= 0).sum()) == 16
+    if refill_draws == "per_parent":
+        assert dealt == {tuple(tree.node_refill[0, ROOT_INDEX])}
+    else:
+        assert len(dealt) > 1

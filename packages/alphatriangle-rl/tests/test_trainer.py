@@ -12,6 +12,7 @@ from trianglengin import GameState
 from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import ExperienceBatch, SampledBatch, Trainer, learning_rate_factor
+from alphatriangle.rl.game import GameTables, engine_positions
 
 
 def fixed_batch(network: NeuralNetwork, size: int = 32) -> SampledBatch:
@@ -26,7 +27,7 @@ def fixed_batch(network: NeuralNetwork, size: int = 32) -> SampledBatch:
         if state.is_over():
             state = GameState(EnvConfig(), initial_seed=1000 + seed)
         states.append(state)
-    features = network.features.extract(states)
+    features = network.features.extract(engine_positions(GameTables.for_env(EnvConfig()), states))
     legal = features.legal_mask(EnvConfig().NUM_SHAPE_SLOTS)
     policy = np.zeros(legal.shape, np.float32)
     for i, row in enumerate(legal):

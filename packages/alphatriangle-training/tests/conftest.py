@@ -12,12 +12,12 @@ from alphatriangle.training.config_file import read_config_file
 TinyConfigs = Callable[..., dict[str, object]]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_config() -> Path:
     return Path(__file__).parent / "tiny.toml"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_configs(tiny_config: Path) -> TinyConfigs:
     """`tiny_configs(**train)`: the model, train and search configs of tiny.toml, for
     `run_training(...)`, with `train` overrides."""

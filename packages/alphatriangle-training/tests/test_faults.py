@@ -35,11 +35,37 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 240.0) -
 
 
 def metric_history(context: RunContext, name: str) -> list[tuple[int, float]]:
+    return sorted((m.step, m.value) for m in logged_metrics(context, name))
+
+
+def metric_dates(context: RunContext, name: str) -> list[tuple[int, int]]:
+    """(epoch milliseconds, step) of each value of `name`, oldest first."""
+    return sorted((m.timestamp, m.step) for m in logged_metrics(context, name))
+
+
+def logged_metrics(context: RunContext, name: str) -> list[Any]:
     client = MlflowClient(tracking_uri=context.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name("AlphaTriangle")
     assert experiment is not None
     (run,) = client.search_runs([experiment.experiment_id])  # one MLflow run, always
-    return sorted((m.step, m.value) for m in client.get_metric_history(run.info.run_id, name))
+    return list(client.get_metric_history(run.info.run_id, name))
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def steps_by_launch(dates: list[tuple[int, int]], bounds_ms: tuple[int, ...]) -> list[list[int]]:
+    """The steps of `dates` logged between each two consecutive `bounds_ms`, oldest first.
+
+    Fails if a value is dated outside them all (before the first launch, after the last).
+    """
+    launches: list[list[int]] = [[] for _ in bounds_ms[1:]]
+    for ms, step in dates:
+        within = [i for i, end in enumerate(bounds_ms[1:]) if bounds_ms[i] <= ms <= end]
+        assert within, f"step {step} is dated {ms} ms, outside every launch {bounds_ms}"
+        launches[within[0]].append(step)
+    return launches
 
 
 def truncate(path: Path) -> None:
@@ -50,6 +76,7 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     tmp_path: Path, tiny_configs: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     context = RunContext(run_name="faults", seed=2, data_root=tmp_path / "data")
+    started_ms = now_ms()
     # Training waits for 200 positions; the worker is killed before they are there,
     # so the step limit is reachable only through the games of its replacement.
     components, owned_ray = setup_training_components(
@@ -85,6 +112,7 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
         loop.request_stop()
         thread.join(timeout=120)
         shutdown_run(components, loop, owned_ray)
+    first_ended_ms = now_ms()
     assert not failures, failures
     assert loop.finished
     assert loop.global_step == 30
@@ -105,6 +133,7 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     fallback_buffer.load(store.buffer_path(20))
     with caplog.at_level(logging.INFO):
         exit_code = run_training(context, **tiny_configs(max_training_steps=24))
+    resumed_ended_ms = now_ms()
     assert exit_code == 0
     assert f"Skipping checkpoint {store.latest_path}" in caplog.text
     assert f"Skipping checkpoint {store.checkpoint_path(30)}" in caplog.text
@@ -116,6 +145,24 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     (aside,) = store.checkpoints_dir.glob("superseded_*")  # set aside, not deleted
     assert [p.name for p in aside.iterdir()] == ["step_00000030.pt"]
     assert not ray.is_initialized()
+    # Dated by the driver's clock through the stats actor's restart (the events it lost
+    # were sent again) and the resume: each launch's values lie within its own time, in
+    # step order, and the resumed launch logged steps from 20 on anew.
+    launches = (started_ms, first_ended_ms, resumed_ended_ms)
+    loss_first, loss_resumed = steps_by_launch(metric_dates(context, "Loss/total"), launches)
+    assert loss_first == sorted(loss_first)
+    assert loss_first[-1] == 30
+    assert loss_resumed == sorted(loss_resumed)
+    assert loss_resumed, "the resumed launch logged no loss"
+    assert loss_resumed[0] > 20
+    assert loss_resumed[-1] == 24
+    counted = metric_dates(context, "Progress/episodes_played")  # logged at every flush
+    games_first, games_resumed = steps_by_launch(counted, launches)
+    assert games_first == sorted(games_first)
+    assert games_first[0] == 0  # counted before training began
+    assert games_resumed == sorted(games_resumed)
+    assert games_resumed, "the resumed launch logged no episode count"
+    assert games_resumed[0] >= 20
 
     # Nothing readable left: refuse (exit 2) and leave every file as it was.
     for _, path in store.step_checkpoints():

@@ -33,6 +33,11 @@ class AlphaTriangleMCTSConfig(StrictConfig):
     """Per-move discount of rewards inside the tree and in value targets."""
     mcts_batch_size: int = Field(default=256, ge=1)
     """Most leaves sent to the network in one call; larger rounds are split."""
+    refill_draws: Literal["per_child", "per_parent"] = "per_child"
+    """How a simulated move that empties the slots gets new shapes (always from the search's
+    own generator, never the game's): drawn afresh for each child ("per_child"), or drawn once
+    per node and shared by all its children ("per_parent"), so siblings are compared under
+    the same shapes."""
     reuse_tree: bool = True
     """Keep the chosen child's subtree for the next move (PUCT): fewer new simulations per move."""
     temperature: float = Field(default=1.0, ge=0.0)

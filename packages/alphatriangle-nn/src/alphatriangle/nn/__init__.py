@@ -2,7 +2,14 @@
 
 from .atomic_file import write_atomically
 from .device import resolve_device
-from .features import FeatureBatch, FeatureExtractor, FeatureSpec
+from .features import (
+    SHAPE_SUMMARY_SIZE,
+    FeatureBatch,
+    FeatureExtractor,
+    FeatureSpec,
+    Positions,
+    shape_summary,
+)
 from .model import AlphaTriangleNet
 from .network import (
     BatchEvaluation,
@@ -15,6 +22,7 @@ from .network import (
 from .value_support import ValueSupport, squash, unsquash
 
 __all__ = [
+    "SHAPE_SUMMARY_SIZE",
     "AlphaTriangleNet",
     "BatchEvaluation",
     "CheckpointMismatchError",
@@ -22,11 +30,13 @@ __all__ = [
     "FeatureExtractor",
     "FeatureSpec",
     "NeuralNetwork",
+    "Positions",
     "StateDict",
     "ValueSupport",
     "describe_board",
     "read_checkpoint",
     "resolve_device",
+    "shape_summary",
     "squash",
     "unsquash",
     "write_atomically",

@@ -1,6 +1,9 @@
-"""Game states to network inputs, for one state or a whole batch at once.
+"""Positions as plain arrays to network inputs, for a whole batch in one vectorized pass.
 
-The grid input has one plane per fact about a cell and one per shape slot:
+The network never sees a game engine: whoever holds the game (the search's array
+model of it, or a converter from trianglengin states) hands over `Positions`, the
+few arrays the features are made of. The grid input has one plane per fact about a
+cell and one per shape slot:
 
 - ``occupied``: the cell holds a triangle;
 - ``playable``: the cell is part of the board (not a death cell);
@@ -16,23 +19,71 @@ summaries and a few board scalars. Every size comes from the `EnvConfig`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, action_dim
 
 BOARD_PLANES = 3
 """occupied, playable, points_up."""
-SLOT_SCALARS = 6
-"""present, triangles, up triangles, bbox height, bbox width, legal placements (all scaled)."""
+SHAPE_SUMMARY_SIZE = 5
+"""present, triangles, up triangles, bbox height, bbox width (all scaled)."""
+SLOT_SCALARS = SHAPE_SUMMARY_SIZE + 1
+"""A slot's shape summary, then its legal placements (scaled)."""
 BOARD_SCALARS = 2
 """occupied fraction of the playable cells, legal placements over all slots (scaled)."""
 _MAX_SHAPE_EXTENT = 8.0
 """Scale of shape sizes in the scalars; only keeps the inputs near 1, not a limit."""
+
+
+def shape_summary(triangles: Iterable[tuple[int, int, bool]]) -> NDArray[np.float32]:
+    """[SHAPE_SUMMARY_SIZE] what the network is told about a shape in a slot.
+
+    `triangles` are the shape's `(row, col, points_up)` offsets, in any order. An
+    empty slot's summary is all zeros (its "present" entry is 0).
+    """
+    cells = list(triangles)
+    if not cells:
+        return np.zeros(SHAPE_SUMMARY_SIZE, np.float32)
+    rows = [t[0] for t in cells]
+    cols = [t[1] for t in cells]
+    up = sum(1 for t in cells if t[2])
+    return np.array(
+        [
+            1.0,
+            len(cells) / _MAX_SHAPE_EXTENT,
+            up / _MAX_SHAPE_EXTENT,
+            (max(rows) - min(rows) + 1) / _MAX_SHAPE_EXTENT,
+            (max(cols) - min(cols) + 1) / _MAX_SHAPE_EXTENT,
+        ],
+        np.float32,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Positions:
+    """B positions as the arrays their features are built from."""
+
+    occupied: NDArray[np.bool_]
+    """[B, ROWS, COLS] cells holding a triangle."""
+    legal: NDArray[np.bool_]
+    """[B, A] legal actions, in trianglengin's action layout."""
+    shape_summaries: NDArray[np.float32]
+    """[B, NUM_SHAPE_SLOTS, SHAPE_SUMMARY_SIZE] `shape_summary` of each slot's shape."""
+
+    def __len__(self) -> int:
+        return int(self.legal.shape[0])
+
+    def rows(self, index: slice | NDArray[np.integer] | NDArray[np.bool_]) -> Positions:
+        """The positions `index` selects (a slice gives views, not copies)."""
+        return Positions(
+            occupied=self.occupied[index],
+            legal=self.legal[index],
+            shape_summaries=self.shape_summaries[index],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,80 +137,54 @@ class FeatureExtractor:
         self.spec = FeatureSpec.from_env(env_config)
         rows, cols = np.indices((self.spec.rows, self.spec.cols))
         self._points_up = ((rows + cols) % 2 != 0).astype(np.float32)
+        playable = np.zeros((self.spec.rows, self.spec.cols), np.bool_)
+        for row, (start, end) in enumerate(env_config.PLAYABLE_RANGE_PER_ROW):
+            playable[row, start:end] = True
+        self._playable = playable
+        self._playable_cells = max(int(playable.sum()), 1)
         self._cells = self.spec.rows * self.spec.cols
         self._action_dim = action_dim(env_config)
-        self._shape_cache: dict[tuple[tuple[int, int, bool], ...], tuple[float, ...]] = {}
 
-    def legal_mask(self, state: GameState) -> NDArray[np.bool_]:
-        """[A] boolean mask of the state's legal actions."""
-        mask = np.zeros(self._action_dim, dtype=np.bool_)
-        actions = state.cpp_state.get_valid_actions()
-        if actions:
-            mask[np.fromiter(actions, dtype=np.int64, count=len(actions))] = True
-        return mask
+    def extract(self, positions: Positions) -> FeatureBatch:
+        """Features of every position, as one batch: a handful of array operations.
 
-    def extract(self, states: Sequence[GameState]) -> FeatureBatch:
-        """Features of every state, as one batch.
-
-        Reads the engine's arrays directly (not through the Python wrapper's caches)
-        and writes all legal actions of the batch with one scatter: this runs once per
-        search round for every leaf, so it is on the hot path.
+        This runs once per search round for every leaf, so it is on the hot path.
         """
         spec = self.spec
-        batch = len(states)
-        grid = np.zeros((batch, spec.grid_channels, spec.rows, spec.cols), dtype=np.float32)
-        other = np.zeros((batch, spec.other_dim), dtype=np.float32)
-        if batch == 0:
-            return FeatureBatch(grid=grid, other=other)
-        engines = [state.cpp_state for state in states]
-        occupied = np.stack([e.get_grid_occupied_flat() for e in engines]).reshape(
-            batch, spec.rows, spec.cols
-        )
-        playable = ~np.stack([e.get_grid_death_flat() for e in engines]).reshape(
-            batch, spec.rows, spec.cols
-        )
-        legal_sets = [e.get_valid_actions() for e in engines]
-        counts = np.fromiter((len(s) for s in legal_sets), dtype=np.int64, count=batch)
-        flat_actions = np.fromiter(
-            (a for s in legal_sets for a in s), dtype=np.int64, count=int(counts.sum())
-        )
-        legal_flat = np.zeros((batch, self._action_dim), dtype=np.float32)
-        legal_flat[np.repeat(np.arange(batch), counts), flat_actions] = 1.0
-
-        grid[:, 0] = occupied
-        grid[:, 1] = playable
+        batch = len(positions)
+        self._check(positions)
+        grid = np.empty((batch, spec.grid_channels, spec.rows, spec.cols), dtype=np.float32)
+        grid[:, 0] = positions.occupied
+        grid[:, 1] = self._playable
         grid[:, 2] = self._points_up
-        grid[:, BOARD_PLANES:] = legal_flat.reshape(batch, spec.num_slots, spec.rows, spec.cols)
-
-        legal_per_slot = legal_flat.reshape(batch, spec.num_slots, -1).sum(axis=2)
+        grid[:, BOARD_PLANES:] = positions.legal.reshape(
+            batch, spec.num_slots, spec.rows, spec.cols
+        )
+        other = np.empty((batch, spec.other_dim), dtype=np.float32)
         slot_block = other[:, : spec.num_slots * SLOT_SCALARS].reshape(
             batch, spec.num_slots, SLOT_SCALARS
         )
-        for i, engine in enumerate(engines):
-            for slot, shape in enumerate(engine.get_shapes_cpp()):
-                if shape is not None:
-                    slot_block[i, slot, :5] = self._shape_summary(shape[0])
-        slot_block[:, :, 5] = legal_per_slot / self._cells
+        slot_block[:, :, :SHAPE_SUMMARY_SIZE] = positions.shape_summaries
+        legal_per_slot = positions.legal.reshape(batch, spec.num_slots, -1).sum(axis=2)
+        slot_block[:, :, SHAPE_SUMMARY_SIZE] = legal_per_slot / self._cells
         tail = spec.num_slots * SLOT_SCALARS
-        playable_cells = np.maximum(playable.sum(axis=(1, 2)), 1)
-        other[:, tail] = (occupied & playable).sum(axis=(1, 2)) / playable_cells
-        other[:, tail + 1] = counts / self._action_dim
+        occupied_playable = (positions.occupied & self._playable).sum(axis=(1, 2))
+        other[:, tail] = occupied_playable / self._playable_cells
+        other[:, tail + 1] = legal_per_slot.sum(axis=1) / self._action_dim
         return FeatureBatch(grid=grid, other=other)
 
-    def _shape_summary(self, triangles: list[tuple[int, int, bool]]) -> tuple[float, ...]:
-        """Present, size, up-count, bbox height and width of a shape, memoised per shape."""
-        key = tuple(triangles)
-        summary = self._shape_cache.get(key)
-        if summary is None:
-            rows = [t[0] for t in triangles]
-            cols = [t[1] for t in triangles]
-            up = sum(1 for t in triangles if t[2])
-            summary = (
-                1.0,
-                len(triangles) / _MAX_SHAPE_EXTENT,
-                up / _MAX_SHAPE_EXTENT,
-                (max(rows) - min(rows) + 1) / _MAX_SHAPE_EXTENT,
-                (max(cols) - min(cols) + 1) / _MAX_SHAPE_EXTENT,
-            )
-            self._shape_cache[key] = summary
-        return summary
+    def _check(self, positions: Positions) -> None:
+        spec = self.spec
+        batch = len(positions)
+        expected = {
+            "occupied": (batch, spec.rows, spec.cols),
+            "legal": (batch, spec.action_dim),
+            "shape_summaries": (batch, spec.num_slots, SHAPE_SUMMARY_SIZE),
+        }
+        for name, shape in expected.items():
+            actual = tuple(getattr(positions, name).shape)
+            if actual != shape:
+                raise ValueError(
+                    f"Positions.{name} has shape {actual}; a board of {spec.rows}x{spec.cols} "
+                    f"with {spec.num_slots} slots needs {shape}"
+                )

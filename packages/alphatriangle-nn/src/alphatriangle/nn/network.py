@@ -1,26 +1,25 @@
 """NeuralNetwork: the evaluator the search calls, and the weights the trainer updates.
 
-`evaluate_batch` is the one call per search round: features for every leaf, one
-forward pass under `torch.inference_mode`, legal-move masking and a softmax, all
-for the whole batch.
+`evaluate_batch` is the one call per search round: features for every leaf's
+`Positions`, one forward pass under `torch.inference_mode`, legal-move masking and
+a softmax, all for the whole batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, ModelConfig
 
 from .atomic_file import write_atomically
 from .device import resolve_device
-from .features import FeatureBatch, FeatureExtractor
+from .features import FeatureBatch, FeatureExtractor, Positions
 from .model import AlphaTriangleNet
 from .value_support import ValueSupport
 
@@ -72,9 +71,9 @@ class NeuralNetwork:
 
     # --- inference ---
 
-    def evaluate_batch(self, states: Sequence[GameState]) -> BatchEvaluation:
-        """Masked policies and values for every state, in one forward pass."""
-        return self.evaluate_features(self.features.extract(states))
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+        """Masked policies and values for every position, in one forward pass."""
+        return self.evaluate_features(self.features.extract(positions))
 
     def evaluate_features(self, features: FeatureBatch) -> BatchEvaluation:
         """As `evaluate_batch`, for features already built.

@@ -22,6 +22,7 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import NeuralNetwork
 
 from .experience import ExperienceBatch, n_step_value_targets
+from .game import engine_positions
 from .search import BatchedSearch
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class SelfPlayWorker:
         return self.worker_id
 
     def stats(self) -> dict[str, float]:
-        """Counters of the search (simulations, engine copies, time per phase)."""
+        """Counters of the search (simulations, expansions, time per phase)."""
         return {
             **self.search.stats.as_dict(),
             "moves_played": float(self.moves_played),
@@ -164,10 +165,7 @@ class SelfPlayWorker:
         return _GameInProgress(seed=seed, started=time.perf_counter())
 
     def _play_one_move(self) -> list[SelfPlayResult]:
-        # No name keeps the roots alive: the search frees each old root when it moves on.
-        features = self.network.features.extract(
-            [self.search.root_state(g) for g in range(self.num_games)]
-        )
+        features = self.network.features.extract(self.search.root_positions())
         temperature = np.array(
             [
                 self.mcts_config.temperature
@@ -200,7 +198,8 @@ class SelfPlayWorker:
     ) -> SelfPlayResult:
         bootstrap = 0.0
         if truncated:
-            bootstrap = float(self.network.evaluate_batch([final_state]).value[0])
+            positions = engine_positions(self.search.tables, [final_state])
+            bootstrap = float(self.network.evaluate_batch(positions).value[0])
         value_targets = n_step_value_targets(
             np.asarray(game.rewards, np.float64),
             np.asarray(game.search_values, np.float64),

@@ -261,20 +261,24 @@ class TrainingLoop:
             self.evaluation.start(self.global_step, components.network.get_weights())
 
     def _take_evaluation(self, outcome: EvaluationOutcome | None) -> None:
-        """Log a finished evaluation at the step it evaluated; mark a new best checkpoint."""
+        """Log a finished evaluation at the step it evaluated, dated when that step's
+        weights were taken; mark a new best checkpoint."""
         if outcome is None:
             return
-        for name, value in outcome.summary.as_metrics().items():
-            self._stats.add(RawMetricEvent(name=name, value=value, global_step=outcome.step))
+        metrics = outcome.summary.as_metrics()
+        if outcome.is_best:
+            metrics["Eval/best_mean_score"] = outcome.summary.mean_score
+        for name, value in metrics.items():
+            self._stats.add(
+                RawMetricEvent(
+                    name=name,
+                    value=value,
+                    global_step=outcome.step,
+                    timestamp=outcome.weights_taken_at,
+                )
+            )
         if not outcome.is_best:
             return
-        self._stats.add(
-            RawMetricEvent(
-                name="Eval/best_mean_score",
-                value=outcome.summary.mean_score,
-                global_step=outcome.step,
-            )
-        )
         try:
             best = self.components.store.mark_best(outcome.step)
         except (FileNotFoundError, CheckpointSaveError) as error:

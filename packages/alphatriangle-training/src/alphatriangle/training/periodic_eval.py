@@ -13,6 +13,7 @@ driver's own (`CheckpointStore.mark_best`), on the driver's disk.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,9 @@ class EvaluationOutcome:
     step: int
     summary: PlayerSummary
     is_best: bool
+    weights_taken_at: float
+    """Wall-clock time (seconds) the weights were taken: its metrics are dated by it, as
+    the weights' step is, whenever the games finish."""
 
 
 class PeriodicEvaluation:
@@ -55,7 +59,7 @@ class PeriodicEvaluation:
         self.model_config = model_config
         self.mcts_config = mcts_config
         self.best_mean_score = best_mean_score
-        self._pending: tuple[int, Any] | None = None
+        self._pending: tuple[int, float, Any] | None = None
         # max_calls=1: the process exits after each evaluation instead of holding ~450 MB.
         self._task: Any = ray.remote(num_cpus=0, max_retries=0, max_calls=1)(evaluate_weights)
 
@@ -83,13 +87,13 @@ class PeriodicEvaluation:
             max_moves=self.max_moves,
             threads=1,
         )
-        self._pending = (step, ref)
+        self._pending = (step, time.time(), ref)
 
     def poll(self, timeout: float = 0.0) -> EvaluationOutcome | None:
         """The finished evaluation, if one finished (waiting up to `timeout` seconds)."""
         if self._pending is None:
             return None
-        step, ref = self._pending
+        step, weights_taken_at, ref = self._pending
         ready, _ = ray.wait([ref], timeout=timeout)
         if not ready:
             return None
@@ -109,10 +113,12 @@ class PeriodicEvaluation:
             len(summary.games),
             " (best so far)" if is_best else "",
         )
-        return EvaluationOutcome(step=step, summary=summary, is_best=is_best)
+        return EvaluationOutcome(
+            step=step, summary=summary, is_best=is_best, weights_taken_at=weights_taken_at
+        )
 
     def cancel(self) -> None:
         """Drop an unfinished evaluation (the run is stopping)."""
         if self._pending is not None:
-            ray.cancel(self._pending[1], force=True)
+            ray.cancel(self._pending[-1], force=True)
             self._pending = None

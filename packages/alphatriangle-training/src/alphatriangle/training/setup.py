@@ -147,9 +147,10 @@ def start_stats_actor(
     """The TrieyeActor of the run, restarted by Ray if it dies, always on `mlflow_run_id`.
 
     trieye's `mlflow.start_run` picks the run up from MLFLOW_RUN_ID, which the
-    actor's runtime environment sets again for every restart.
+    actor's runtime environment sets again for every restart. The actor is trieye's,
+    dating metrics by their events (see event_times).
     """
-    from trieye import TrieyeActor
+    from .event_times import EventTimeTrieyeActor
 
     trieye_config = build_trieye_config(
         run_context, stats_interval_seconds=train_config.stats_interval_seconds
@@ -157,7 +158,7 @@ def start_stats_actor(
     name = f"trieye_actor_{run_context.run_name}"
     # It writes MLflow, TensorBoard and configs.json at the driver's paths: on the
     # driver's node only, also when Ray restarts it.
-    actor = TrieyeActor.options(
+    actor = EventTimeTrieyeActor.options(
         name=name,
         num_cpus=0,
         max_restarts=STATS_ACTOR_MAX_RESTARTS,

@@ -6,7 +6,8 @@ calls whose answer we need retry until it is back, and `StatsSender` keeps every
 batch of events until the actor has taken it, sending failed batches again with
 the next flush: training never waits for metrics, and a restart loses none. A
 restarted trieye rewrites `configs.json` with its own settings, so after a restart
-the run's configs are sent again.
+the run's configs are sent again. Every event is dated on the driver's wall clock as
+it is added (see event_times: the date MLflow shows).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 from trieye import RawMetricEvent
+
+from .event_times import stamped
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ class StatsSender:
         self._actor_was_down = False
 
     def add(self, event: RawMetricEvent) -> None:
-        self._queued.append(event)
+        """Queue `event`, dated now unless it carries the time of what it measures."""
+        self._queued.append(stamped(event))
 
     def flush(self, global_step: int) -> None:
         """Send queued events and ask the actor to log; never blocks on the actor."""

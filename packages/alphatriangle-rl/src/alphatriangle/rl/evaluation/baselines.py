@@ -1,13 +1,17 @@
 """Baseline players: one move ahead at most, no network. A trained agent is judged against them.
 
 - `random`: a uniform legal move.
-- `greedy`: the move with the best immediate reward (engine copies, one move ahead).
-- `mobility`: one move ahead on `10 x reward + 0.01 x legal moves left after it`: it
-  prefers clearing lines and keeping the board open (shared/FACTS.md: mean about 25.8
-  on seeds 0-49 of the default board, against 2.1 for random and 6.1 for greedy).
+- `greedy`: the move with the best expected immediate reward.
+- `mobility`: one move ahead on `10 x reward + 0.01 x legal moves in the next position`:
+  it prefers clearing lines and keeping the board open.
 
-Ties are broken at random by a generator seeded from the game's seed, so a player
-replays exactly the same game on the same seed, whatever order seeds come in.
+They look ahead in the array model of the game, every legal move of a position in
+one batched `place`, and see only what a player sees: when a move empties the slots
+the next shapes are unknown, so its alive bonus and the moves that follow are
+expectations over trianglengin's shape distribution (`game.outlook`), never the
+shapes the game will deal. Ties are broken at random by a generator seeded from the
+game's seed, so a player replays exactly the same game on the same seed, whatever
+order seeds come in.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig
 
+from ..game import GameArrays, GameTables, Outlook, encode_states, legal_actions, outlook, place
 from .records import GameRecord, GameTracker
 
 MOBILITY_REWARD_WEIGHT = 10.0
@@ -71,41 +77,47 @@ class RandomPlayer(OneMovePlayer):
 
 
 class _LookaheadPlayer(OneMovePlayer):
-    """The legal move whose outcome `value`s highest, one engine copy per legal move."""
+    """The legal move whose outlook `value`s highest, all legal moves placed at once."""
 
-    def value(self, reward: float, after: GameState, done: bool) -> float:
+    def value(self, outlook: Outlook) -> NDArray[np.float64]:
         raise NotImplementedError
 
     def choose(self, state: GameState, rng: np.random.Generator) -> int:
-        actions = sorted(state.valid_actions())
-        values = np.empty(len(actions))
-        for i, action in enumerate(actions):
-            after = state.copy()
-            reward, done = after.step(action)
-            values[i] = self.value(float(reward), after, bool(done))
+        tables = GameTables.for_env(state.env_config)
+        position = encode_states(tables, [state])
+        actions = np.flatnonzero(legal_actions(tables, position.occupied, position.shapes)[0])
+        repeated = GameArrays(
+            occupied=np.repeat(position.occupied, actions.size, axis=0),
+            shapes=np.repeat(position.shapes, actions.size, axis=0),
+            score=np.repeat(position.score, actions.size),
+        )
+        values = self.value(outlook(tables, place(tables, repeated, actions)))
         best = np.flatnonzero(values >= values.max() - 1e-12)
-        return actions[int(rng.choice(best))]
+        return int(actions[int(rng.choice(best))])
 
 
 class GreedyPlayer(_LookaheadPlayer):
-    """The best immediate reward."""
+    """The best expected immediate reward."""
 
     name = "greedy"
     _salt = 2
 
-    def value(self, reward: float, after: GameState, done: bool) -> float:
-        return reward
+    def value(self, outlook: Outlook) -> NDArray[np.float64]:
+        return outlook.expected_reward
 
 
 class MobilityPlayer(_LookaheadPlayer):
-    """The best `10 x reward + 0.01 x legal moves left` one move ahead."""
+    """The best `10 x reward + 0.01 x legal moves in the next position`, in expectation."""
 
     name = "mobility"
     _salt = 3
 
-    def value(self, reward: float, after: GameState, done: bool) -> float:
-        moves_left = 0 if done else len(after.valid_actions())
-        return MOBILITY_REWARD_WEIGHT * reward + MOBILITY_MOVES_WEIGHT * moves_left
+    def value(self, outlook: Outlook) -> NDArray[np.float64]:
+        value: NDArray[np.float64] = (
+            MOBILITY_REWARD_WEIGHT * outlook.expected_reward
+            + MOBILITY_MOVES_WEIGHT * outlook.expected_moves
+        )
+        return value
 
 
 BASELINES: dict[str, type[OneMovePlayer]] = {

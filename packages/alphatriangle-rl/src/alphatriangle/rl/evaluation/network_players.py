@@ -16,6 +16,7 @@ from trianglengin import GameState
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
 from alphatriangle.nn.network import board_shape, describe_board
 
+from ..game import GameTables, engine_positions
 from ..search import BatchedSearch, Evaluator
 from .records import GameRecord, GameTracker
 
@@ -137,6 +138,7 @@ class PolicyPlayer:
         record_games: int = 0,
     ) -> list[GameRecord]:
         _check_board(self.evaluator, env_config)
+        tables = GameTables.for_env(env_config)
         records: list[GameRecord] = []
         for start in range(0, len(seeds), self.batch_games):
             chunk = list(enumerate(seeds))[start : start + self.batch_games]
@@ -150,7 +152,8 @@ class PolicyPlayer:
                     playing = [i for i in playing if trackers[i].length < max_moves]
                     if not playing:
                         break
-                evaluation = self.evaluator.evaluate_batch([states[i] for i in playing])
+                positions = engine_positions(tables, [states[i] for i in playing])
+                evaluation = self.evaluator.evaluate_batch(positions)
                 still = []
                 for row, i in enumerate(playing):
                     action = int(np.argmax(evaluation.policy[row]))

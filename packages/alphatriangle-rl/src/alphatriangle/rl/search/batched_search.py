@@ -1,21 +1,24 @@
 """Tree search over G games at once, one leaf per tree per round, one network call per round.
 
 Each round has three verbs, as in mctx: `_simulate` walks every active tree down
-from its root to a leaf with the selection rule (PUCT, or Gumbel AlphaZero at the
-root); `_expand` steps one engine copy per new leaf and evaluates all new leaves in
-a single `evaluate_batch` call; `_backward` propagates the discounted returns back
-to the roots. Walks and backups advance all trees in lockstep, so their cost is a
-few array operations per tree depth, not per node.
+from its root to a leaf with the root rule's selection (PUCT, or Gumbel AlphaZero,
+see `root_rule.py`); `_expand` plays every new leaf's move in the array model of the
+game (`alphatriangle.rl.game`, one batched step for all trees) and evaluates the new
+leaves in a single `evaluate_batch` call; `_backward` propagates the discounted
+returns back to the roots. Walks and backups advance all trees in lockstep, so their
+cost is a few array operations per tree depth, not per node.
 
-Selection at depth 0 under PUCT uses Dirichlet-noised priors (Silver et al., 2018);
-under Gumbel it follows sequential halving over Gumbel-top-k actions (Danihelka et
-al., 2022), see `gumbel.py`. Q-values are normalised by each tree's min-max range.
+The real games stay trianglengin `GameState`s: a root is read into arrays once per
+move and every real move is played on the engine, so the engine deals the real
+shapes. Inside the tree, a move that empties the slots draws the refill from the
+search's own generator (afresh per child, or once per parent and shared by its
+children: `refill_draws`): no simulation can know the shapes the game will deal
+next, and the next root is the real position, never a sampled one.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,35 +26,46 @@ import numpy as np
 from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, action_dim
-from alphatriangle.nn import BatchEvaluation
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.nn import BatchEvaluation, Positions
 
-from . import gumbel
-from .puct import add_dirichlet_noise, puct_scores
+from ..game import (
+    GameArrays,
+    GameTables,
+    deal,
+    encode_states,
+    legal_actions,
+    place,
+    positions_of,
+    settle,
+)
+from .root_rule import root_rule_for
 from .tree import ROOT_INDEX, UNVISITED, Tree
 
 
 class Evaluator(Protocol):
     """Anything that scores a batch of positions: the network, or a fixed baseline."""
 
-    def evaluate_batch(self, states: Sequence[GameState]) -> BatchEvaluation: ...
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation: ...
 
 
 @dataclass(slots=True)
 class SearchStats:
-    """Counters and timers accumulated over every call to `run`."""
+    """Counters and timers accumulated over every call to `run` and `play`."""
 
     simulations: int = 0
-    engine_copies: int = 0
-    engine_steps: int = 0
+    expansions: int = 0
+    """Moves played in the array model to create new nodes."""
     network_calls: int = 0
     states_evaluated: int = 0
     select_seconds: float = 0.0
     expand_seconds: float = 0.0
+    """Array-model moves and writing the new nodes."""
     evaluate_seconds: float = 0.0
+    """Building the network's inputs and the forward pass."""
     backward_seconds: float = 0.0
-    release_seconds: float = 0.0
-    """Dropping the engine states of discarded nodes: the C++ destructor is not free."""
+    play_seconds: float = 0.0
+    """Real moves on the engine, reading the new root into arrays, moving the tree on."""
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.__slots__}
@@ -70,19 +84,12 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """The outcome of playing a move at a root."""
+    """The outcome of playing a move on a real game."""
 
     reward: float
     done: bool
     cleared_triangles: int
     state: GameState
-
-
-@dataclass(slots=True)
-class _GumbelRoot:
-    gumbel_plus_logits: NDArray[np.float64]  # [B, A]
-    considered: NDArray[np.bool_]  # [B, A]
-    visit_schedule: NDArray[np.int64]  # [B, S]
 
 
 @dataclass(slots=True)
@@ -95,7 +102,7 @@ class _Leaves:
 
 
 class BatchedSearch:
-    """Owns the trees and game states of G games and searches them together."""
+    """Owns the trees of G games (and their real engine states) and searches them together."""
 
     def __init__(
         self,
@@ -111,66 +118,96 @@ class BatchedSearch:
         self.config = config
         self.num_games = num_games
         self.rng = rng
-        self.num_actions = action_dim(env_config)
+        """Draws every refill inside the trees, and the root rule's noise."""
+        self.tables = GameTables.for_env(env_config)
+        self.num_actions = self.tables.num_actions
+        self.rule = root_rule_for(config, rng)
         self.tree = Tree.empty(
             batch_size=num_games,
             num_nodes=config.max_simulations + 2,
             num_actions=self.num_actions,
+            words=self.tables.words,
+            num_slots=self.tables.num_slots,
         )
+        self._games: list[GameState | None] = [None] * num_games
         self.stats = SearchStats()
 
-    # --- roots ---
+    # --- roots: the real games ---
 
     def set_root(self, game: int, state: GameState) -> None:
-        """Start searching `state` in slot `game`; the search takes ownership of the state."""
+        """Start searching `state` in slot `game`; the search plays its moves from now on."""
         if state.is_over():
             raise ValueError(f"cannot search game slot {game}: its state is already over")
-        self.tree.clear(game)
-        self.tree.states[game][ROOT_INDEX] = state
-        self.tree.num_nodes[game] = 1
+        self._games[game] = state
+        self._read_root(game, state)
 
     def root_state(self, game: int) -> GameState:
-        state = self.tree.states[game][ROOT_INDEX]
+        """The real game in slot `game` (its final state once it has ended)."""
+        state = self._games[game]
         if state is None:
             raise ValueError(f"game slot {game} has no root; call set_root first")
         return state
 
     def has_root(self, game: int) -> bool:
-        return self.tree.states[game][ROOT_INDEX] is not None
+        """Whether slot `game` holds a game that is still going."""
+        state = self._games[game]
+        return state is not None and not state.is_over()
+
+    def root_positions(self, games: NDArray[np.int64] | None = None) -> Positions:
+        """The network's view of the roots of `games` (default: every slot)."""
+        index = np.arange(self.num_games) if games is None else np.asarray(games, np.int64)
+        tree = self.tree
+        return positions_of(
+            self.tables,
+            tree.node_occupied[index, ROOT_INDEX],
+            tree.node_shapes[index, ROOT_INDEX],
+            tree.children_legal[index, ROOT_INDEX],
+        )
 
     def play(self, game: int, action: int) -> Transition:
-        """Play `action` at the root of `game` and move the root to the resulting state.
+        """Play `action` in the real game of slot `game` and move its tree on.
 
-        A child the search already expanded becomes the new root with its subtree
-        (under PUCT with `reuse_tree`), or alone but with its network evaluation
-        (under Gumbel), and its stored state is reused, so playing costs no engine call
-        and no second network call. Otherwise the root's own state is stepped in place.
+        The engine deals the real shapes. When the played child of the tree holds
+        exactly the real new position (always, unless the move emptied the slots and
+        the tree sampled another refill), it becomes the new root: with its subtree
+        under a rule that keeps subtrees (PUCT with `reuse_tree`), else with just its
+        network evaluation (Gumbel). Otherwise the new root is read from the engine.
         """
         tree = self.tree
-        root_state = self.root_state(game)
-        if not tree.children_legal[game, ROOT_INDEX, action]:
+        state = self.root_state(game)
+        if state.is_over() or not tree.children_legal[game, ROOT_INDEX, action]:
             raise ValueError(f"action {action} is not legal at the root of game slot {game}")
         start = time.perf_counter()
-        child = int(tree.children_index[game, ROOT_INDEX, action])
-        if child != UNVISITED:
-            state = tree.states[game][child]
-            assert state is not None
-            reward = float(tree.node_reward[game, child])
-            done = bool(tree.node_terminal[game, child])
-            reuse = self.config.reuse_tree and self.config.algorithm == "puct" and not done
-            if reuse:
-                tree.keep_subtree(game, child)
-            else:
-                tree.restart_from(game, child)
-        else:
-            reward, done = root_state.step(action)
-            self.stats.engine_steps += 1
-            state = root_state
+        reward, done = state.step(action)
+        if done:
             tree.clear(game)
-            tree.states[game][ROOT_INDEX] = state
-            tree.num_nodes[game] = 1
-        self.stats.release_seconds += time.perf_counter() - start
-        return Transition(reward, done, state.get_last_cleared_triangles(), state)
+        else:
+            real = encode_states(self.tables, [state])
+            child = int(tree.children_index[game, ROOT_INDEX, action])
+            if child != UNVISITED and tree.holds_state(game, child, real):
+                if self.rule.keeps_subtree:
+                    tree.keep_subtree(game, child)
+                else:
+                    tree.restart_from(game, child)
+            else:
+                self._set_tree_root(game, real)
+        self.stats.play_seconds += time.perf_counter() - start
+        return Transition(float(reward), bool(done), state.get_last_cleared_triangles(), state)
+
+    def _read_root(self, game: int, state: GameState) -> None:
+        self._set_tree_root(game, encode_states(self.tables, [state]))
+
+    def _set_tree_root(self, game: int, real: GameArrays) -> None:
+        self.tree.set_root(game, real, self._legal(real)[0], self._draw_refills(1)[0])
+
+    def _draw_refills(self, count: int) -> NDArray[np.int8]:
+        """[count, S] shapes for the children of new nodes (used under "per_parent")."""
+        if self.config.refill_draws != "per_parent":
+            return np.zeros((count, self.tables.num_slots), np.int8)
+        return deal(self.tables, self.rng, count)
+
+    def _legal(self, states: GameArrays) -> NDArray[np.bool_]:
+        return legal_actions(self.tables, states.occupied, states.shapes)
 
     # --- search ---
 
@@ -190,85 +227,35 @@ class BatchedSearch:
         games = np.array([g for g in range(self.num_games) if self.has_root(g)], dtype=np.int64)
         if active is not None:
             games = games[np.asarray(active, dtype=bool)[games]]
-        self._expand_roots(games)
-        budget = self._simulation_budget(games)
-        gumbel_root = self._prepare_gumbel(games, add_noise) if self._is_gumbel else None
-        if not self._is_gumbel and add_noise:
-            self._noise_roots(games)
+        self._evaluate_roots(games)
+        budget = self.rule.simulation_budget(self.tree, games)
+        self.rule.prepare(self.tree, games, add_noise=add_noise)
         simulations = np.zeros(self.num_games, np.int32)
         for sim in range(int(budget.max(initial=0))):
             round_games = games[budget > sim]
             if round_games.size == 0:
                 break
-            leaves = self._simulate(round_games, sim, gumbel_root)
+            leaves = self._simulate(round_games, sim)
             self._expand(leaves)
             self._backward(leaves)
             simulations[round_games] += 1
             self.stats.simulations += int(round_games.size)
-        return self._decide(games, simulations, gumbel_root, temperature)
+        return self._decide(games, simulations, temperature)
 
-    @property
-    def _is_gumbel(self) -> bool:
-        return self.config.algorithm == "gumbel"
-
-    @property
-    def _sigma_scale(self) -> dict[str, float]:
-        """c_visit and c_scale of the Gumbel sigma transform, as keyword arguments."""
-        return {"c_visit": self.config.gumbel_c_visit, "c_scale": self.config.gumbel_c_scale}
-
-    def _simulation_budget(self, games: NDArray[np.int64]) -> NDArray[np.int64]:
-        total = self.config.max_simulations
-        if self._is_gumbel or not self.config.reuse_tree:
-            return np.full(games.size, total, np.int64)
-        already = self.tree.node_visits[games, ROOT_INDEX].astype(np.int64)
-        budget: NDArray[np.int64] = np.maximum(1, total - already)
-        return budget
-
-    def _expand_roots(self, games: NDArray[np.int64]) -> None:
+    def _evaluate_roots(self, games: NDArray[np.int64]) -> None:
         tree = self.tree
-        fresh = [int(g) for g in games if not tree.children_legal[g, ROOT_INDEX].any()]
-        if not fresh:
+        fresh = games[~tree.node_evaluated[games, ROOT_INDEX]]
+        if fresh.size == 0:
             return
-        states = [self.root_state(g) for g in fresh]
-        evaluation = self._evaluate(states)
-        index = np.asarray(fresh)
-        tree.children_prior[index, ROOT_INDEX] = evaluation.policy
-        tree.children_legal[index, ROOT_INDEX] = evaluation.legal_mask
-        tree.node_network_value[index, ROOT_INDEX] = evaluation.value
-
-    def _noise_roots(self, games: NDArray[np.int64]) -> None:
-        tree = self.tree
-        for g in games:
-            tree.children_prior[g, ROOT_INDEX] = add_dirichlet_noise(
-                tree.children_prior[g, ROOT_INDEX],
-                tree.children_legal[g, ROOT_INDEX],
-                alpha=self.config.dirichlet_alpha,
-                epsilon=self.config.dirichlet_epsilon,
-                rng=self.rng,
-            )
-
-    def _prepare_gumbel(self, games: NDArray[np.int64], noise_on: bool) -> _GumbelRoot:
-        tree, b, a = self.tree, self.num_games, self.num_actions
-        legal = tree.children_legal[:, ROOT_INDEX]
-        logits = gumbel.masked_log(tree.children_prior[:, ROOT_INDEX], legal)
-        scale = self.config.gumbel_scale if noise_on else 0.0
-        noise = self.rng.gumbel(size=(b, a)) * scale if scale > 0 else np.zeros((b, a))
-        gumbel_plus_logits = np.where(legal, noise + logits, -np.inf)
-        num_considered = np.minimum(self.config.gumbel_max_considered_actions, legal.sum(axis=1))
-        ranks = np.argsort(np.argsort(-gumbel_plus_logits, axis=1, kind="stable"), axis=1)
-        considered = legal & (ranks < num_considered[:, None])
-        schedule = np.zeros((b, self.config.max_simulations), np.int64)
-        for g in games:
-            schedule[g] = gumbel.considered_visit_sequence(
-                int(num_considered[g]), self.config.max_simulations
-            )
-        return _GumbelRoot(gumbel_plus_logits, considered, schedule)
+        roots = np.zeros_like(fresh)
+        evaluation = self._evaluate(self.root_positions(fresh))
+        tree.children_prior[fresh, roots] = evaluation.policy
+        tree.node_network_value[fresh, roots] = evaluation.value
+        tree.node_evaluated[fresh, roots] = True
 
     # --- the three verbs ---
 
-    def _simulate(
-        self, games: NDArray[np.int64], sim: int, gumbel_root: _GumbelRoot | None
-    ) -> _Leaves:
+    def _simulate(self, games: NDArray[np.int64], sim: int) -> _Leaves:
         """Walk each tree from its root until an unexpanded edge, a terminal node or max depth."""
         start = time.perf_counter()
         tree = self.tree
@@ -281,7 +268,7 @@ class BatchedSearch:
         depth = 0
         while walking.size:
             g, node = games[walking], nodes[walking]
-            actions = self._select(g, node, sim, gumbel_root)
+            actions = self.rule.select(tree, g, node, sim)
             child = tree.children_index[g, node, actions].astype(np.int64)
             depth += 1
             stop_new = child == UNVISITED
@@ -298,87 +285,64 @@ class BatchedSearch:
         self.stats.select_seconds += time.perf_counter() - start
         return _Leaves(games, leaf_nodes, leaf_parents, leaf_actions)
 
-    def _select(
-        self,
-        g: NDArray[np.int64],
-        node: NDArray[np.int64],
-        sim: int,
-        gumbel_root: _GumbelRoot | None,
-    ) -> NDArray[np.int64]:
-        tree, cfg = self.tree, self.config
-        stats = tree.child_stats(g, node)
-        if gumbel_root is None:
-            parent_visits = tree.node_visits[g, node]
-            parent_value = np.where(
-                parent_visits > 0,
-                tree.node_value_sum[g, node] / np.maximum(parent_visits, 1),
-                stats.network_value,
-            )
-            scores = puct_scores(stats, parent_value=parent_value, cpuct=cfg.cpuct)
-        else:
-            scale = self._sigma_scale
-            at_root = node == ROOT_INDEX
-            scores = np.empty(stats.prior.shape, np.float64)
-            if at_root.any():
-                root_games = g[at_root]
-                scores[at_root] = gumbel.root_scores(
-                    stats.rows(at_root),
-                    gumbel_plus_logits=gumbel_root.gumbel_plus_logits[root_games],
-                    considered=gumbel_root.considered[root_games],
-                    required_visits=gumbel_root.visit_schedule[root_games, sim],
-                    **scale,
-                )
-            inner = ~at_root
-            if inner.any():
-                scores[inner] = gumbel.interior_scores(stats.rows(inner), **scale)
-        chosen: NDArray[np.int64] = np.argmax(scores, axis=1).astype(np.int64)
-        return chosen
-
     def _expand(self, leaves: _Leaves) -> None:
-        """Create the new leaves with one engine copy each; evaluate them in one call."""
+        """Create every new leaf with one batched model step; evaluate them in one call."""
         start = time.perf_counter()
         tree = self.tree
+        existing = leaves.nodes != UNVISITED
         values = np.zeros(leaves.games.size, np.float64)
-        to_evaluate: list[int] = []
-        new_states: list[GameState] = []
-        copies = 0
-        for i in range(leaves.games.size):
-            g = int(leaves.games[i])
-            existing = int(leaves.nodes[i])
-            if existing != UNVISITED:
-                terminal = tree.node_terminal[g, existing]
-                values[i] = 0.0 if terminal else float(tree.node_network_value[g, existing])
-                continue
-            parent, action = int(leaves.parents[i]), int(leaves.actions[i])
-            parent_state = tree.states[g][parent]
-            assert parent_state is not None
-            state = parent_state.copy()
-            copies += 1
-            reward, done = state.step(action)
-            new = int(tree.num_nodes[g])
-            tree.num_nodes[g] = new + 1
-            tree.states[g][new] = state
-            tree.parents[g, new] = parent
-            tree.action_from_parent[g, new] = action
-            tree.node_reward[g, new] = reward
-            tree.node_terminal[g, new] = done
-            tree.children_index[g, parent, action] = new
-            leaves.nodes[i] = new
-            if not done:
-                to_evaluate.append(i)
-                new_states.append(state)
-        self.stats.engine_copies += copies
-        self.stats.engine_steps += copies
-        self.stats.expand_seconds += time.perf_counter() - start
-        if to_evaluate:
-            index = np.asarray(to_evaluate)
-            g_idx, n_idx = leaves.games[index], leaves.nodes[index]
-            evaluation = self._evaluate(new_states)
-            tree.children_prior[g_idx, n_idx] = evaluation.policy
-            tree.children_legal[g_idx, n_idx] = evaluation.legal_mask
-            tree.node_network_value[g_idx, n_idx] = evaluation.value
-            values[index] = evaluation.value
+        g_old, n_old = leaves.games[existing], leaves.nodes[existing]
+        values[existing] = np.where(
+            tree.node_terminal[g_old, n_old], 0.0, tree.node_network_value[g_old, n_old]
+        )
+        new = np.flatnonzero(~existing)
         leaves.values = values
+        if new.size == 0:
+            self.stats.expand_seconds += time.perf_counter() - start
+            return
+        g, parent, action = leaves.games[new], leaves.parents[new], leaves.actions[new]
+        # One leaf per tree per round, so the new rows of a round never collide.
+        node = tree.num_nodes[g].astype(np.int64)
+        tree.num_nodes[g] += 1
+        parent_states = GameArrays(
+            occupied=tree.node_occupied[g, parent],
+            shapes=tree.node_shapes[g, parent],
+            score=np.zeros(g.size),
+        )
+        placement = place(self.tables, parent_states, action)
+        refills = placement.needs_refill
+        if self.config.refill_draws == "per_parent":
+            dealt = tree.node_refill[g[refills], parent[refills]]
+        else:
+            dealt = deal(self.tables, self.rng, int(refills.sum()))
+        outcome = settle(self.tables, placement, dealt if refills.any() else None)
+        tree.node_refill[g, node] = self._draw_refills(g.size)
+        tree.node_occupied[g, node] = outcome.states.occupied
+        tree.node_shapes[g, node] = outcome.states.shapes
+        tree.children_legal[g, node] = outcome.legal
+        tree.parents[g, node] = parent
+        tree.action_from_parent[g, node] = action
+        tree.node_reward[g, node] = outcome.reward
+        tree.node_terminal[g, node] = outcome.done
+        tree.children_index[g, parent, action] = node
+        leaves.nodes[new] = node
+        self.stats.expansions += int(new.size)
+        self.stats.expand_seconds += time.perf_counter() - start
+        alive = ~outcome.done
+        if alive.any():
+            g_new, n_new = g[alive], node[alive]
+            evaluation = self._evaluate(
+                positions_of(
+                    self.tables,
+                    outcome.states.occupied[alive],
+                    outcome.states.shapes[alive],
+                    outcome.legal[alive],
+                )
+            )
+            tree.children_prior[g_new, n_new] = evaluation.policy
+            tree.node_network_value[g_new, n_new] = evaluation.value
+            tree.node_evaluated[g_new, n_new] = True
+            values[new[alive]] = evaluation.value
 
     def _backward(self, leaves: _Leaves) -> None:
         """Propagate each leaf's value to its root, discounting by the rewards on the way."""
@@ -402,15 +366,16 @@ class BatchedSearch:
             nodes, values = parents, q
         self.stats.backward_seconds += time.perf_counter() - start
 
-    def _evaluate(self, states: list[GameState]) -> BatchEvaluation:
+    def _evaluate(self, positions: Positions) -> BatchEvaluation:
         start = time.perf_counter()
         chunk = self.config.mcts_batch_size
+        count = len(positions)
         parts = [
-            self.evaluator.evaluate_batch(states[i : i + chunk])
-            for i in range(0, len(states), chunk)
+            self.evaluator.evaluate_batch(positions.rows(slice(i, i + chunk)))
+            for i in range(0, count, chunk)
         ]
         self.stats.network_calls += len(parts)
-        self.stats.states_evaluated += len(states)
+        self.stats.states_evaluated += count
         self.stats.evaluate_seconds += time.perf_counter() - start
         if len(parts) == 1:
             return parts[0]
@@ -426,50 +391,18 @@ class BatchedSearch:
         self,
         games: NDArray[np.int64],
         simulations: NDArray[np.int32],
-        gumbel_root: _GumbelRoot | None,
         temperature: float | NDArray[np.float64],
     ) -> SearchResult:
         tree, b, a = self.tree, self.num_games, self.num_actions
-        visits = tree.children_visits[:, ROOT_INDEX].copy()
         action = np.full(b, -1, np.int64)
         policy = np.zeros((b, a), np.float32)
         if games.size:
-            if gumbel_root is not None:
-                stats = tree.child_stats(games, np.full_like(games, ROOT_INDEX))
-                scale = self._sigma_scale
-                final = gumbel.final_scores(
-                    stats,
-                    gumbel_plus_logits=gumbel_root.gumbel_plus_logits[games],
-                    considered=gumbel_root.considered[games],
-                    **scale,
-                )
-                action[games] = np.argmax(final, axis=1)
-                policy[games] = gumbel.improved_policy(stats, **scale)
-            else:
-                temps = np.broadcast_to(np.asarray(temperature, np.float64), (b,))
-                for g in games:
-                    action[g], policy[g] = self._visit_policy(int(g), visits[g], float(temps[g]))
+            temps = np.broadcast_to(np.asarray(temperature, np.float64), (b,))[games]
+            action[games], policy[games] = self.rule.decide(tree, games, temperature=temps)
         return SearchResult(
             action=action,
             policy_target=policy,
             root_value=tree.root_value(),
-            visit_counts=visits,
+            visit_counts=tree.children_visits[:, ROOT_INDEX].copy(),
             simulations=simulations,
         )
-
-    def _visit_policy(
-        self, game: int, visits: NDArray[np.int32], temperature: float
-    ) -> tuple[int, NDArray[np.float32]]:
-        """Visit-count policy target and the move drawn from it at `temperature`."""
-        total = visits.sum()
-        legal = self.tree.children_legal[game, ROOT_INDEX]
-        if total == 0:
-            target = np.where(legal, 1.0, 0.0) / max(int(legal.sum()), 1)
-        else:
-            target = visits / total
-        if temperature <= 0.0 or total == 0:
-            best = np.flatnonzero(visits == visits.max()) if total else np.flatnonzero(legal)
-            return int(best[0]), target.astype(np.float32)
-        weights = np.power(visits.astype(np.float64), 1.0 / temperature)
-        choice = self.rng.choice(self.num_actions, p=weights / weights.sum())
-        return int(choice), target.astype(np.float32)

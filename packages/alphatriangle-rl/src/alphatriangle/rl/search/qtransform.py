@@ -20,10 +20,10 @@ class ChildStats:
     prior: NDArray[np.float32]  # [B, A] prior policy, 0 on illegal actions
     legal: NDArray[np.bool_]  # [B, A] legal actions
     visits: NDArray[np.int32]  # [B, A] visits of each edge
-    q_sum: NDArray[np.float64]  # [B, A] sum of discounted returns through each edge
+    q_sum: NDArray[np.float32]  # [B, A] sum of discounted returns through each edge
     network_value: NDArray[np.float32]  # [B] network value of each node
-    q_min: NDArray[np.float64]  # [B] smallest Q seen in each node's tree
-    q_max: NDArray[np.float64]  # [B] largest Q seen in each node's tree
+    q_min: NDArray[np.float32]  # [B] smallest Q seen in each node's tree
+    q_max: NDArray[np.float32]  # [B] largest Q seen in each node's tree
 
     def rows(self, mask: NDArray[np.bool_]) -> ChildStats:
         """The statistics of the nodes selected by `mask` [B]."""
@@ -37,44 +37,39 @@ class ChildStats:
             q_max=self.q_max[mask],
         )
 
-    def mean_q(self) -> NDArray[np.float64]:
+    def mean_q(self) -> NDArray[np.float32]:
         """[B, A] mean Q of each edge (0 where unvisited)."""
-        mean: NDArray[np.float64] = np.where(
-            self.visits > 0, self.q_sum / np.maximum(self.visits, 1), 0.0
-        )
-        return mean
+        visits = np.maximum(self.visits, 1).astype(np.float32)
+        mean: NDArray[np.float32] = np.divide(self.q_sum, visits)
+        return mean  # q_sum is 0 where unvisited, so the mean is too
 
-    def normalise(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
+    def normalise(self, q: NDArray[np.float32]) -> NDArray[np.float32]:
         """[B, A] raw Q -> [0, 1] by each tree's range (0.5 while the range is empty)."""
         span = self.q_max - self.q_min
         valid = np.isfinite(span) & (span > 1e-12)
-        safe_span = np.where(valid, span, 1.0)
-        scaled = (q - np.where(valid, self.q_min, 0.0)[:, None]) / safe_span[:, None]
-        normalised: NDArray[np.float64] = np.where(valid[:, None], np.clip(scaled, 0.0, 1.0), 0.5)
+        low = np.where(valid, self.q_min, 0.0)[:, None]
+        scale = np.where(valid, 1.0 / np.where(valid, span, 1.0), 0.0)[:, None]
+        normalised: NDArray[np.float32] = np.clip((q - low) * scale, 0.0, 1.0)
+        normalised[~valid] = 0.5
         return normalised
 
-    def mixed_value(self) -> NDArray[np.float64]:
+    def mixed_value(self, mean_q: NDArray[np.float32] | None = None) -> NDArray[np.float32]:
         """[B] v_mix of Gumbel AlphaZero (Danihelka et al., 2022, eq. 33).
 
         Interpolates the network's value with the prior-weighted mean Q of the visited
-        children; it stands in for the Q of unvisited children.
+        children; it stands in for the Q of unvisited children. `mean_q` may be passed
+        when the caller has it already.
         """
-        q = self.mean_q()
-        total_visits = self.visits.sum(axis=1)
-        visited = self.visits > 0
-        visited_prior = np.where(visited, self.prior, 0.0).sum(axis=1)
-        policy_q = np.where(visited, self.prior * q, 0.0).sum(axis=1) / np.maximum(
-            visited_prior, 1e-12
-        )
+        q = self.mean_q() if mean_q is None else mean_q
+        total_visits = self.visits.sum(axis=1).astype(np.float32)
+        visited_prior = np.where(self.visits > 0, self.prior, 0.0).sum(axis=1)
+        policy_q = (self.prior * q).sum(axis=1) / np.maximum(visited_prior, 1e-12)
         mixed = (self.network_value + total_visits * policy_q) / (1.0 + total_visits)
-        value: NDArray[np.float64] = np.where(
-            visited_prior > 0, mixed, self.network_value.astype(np.float64)
-        )
+        value: NDArray[np.float32] = np.where(visited_prior > 0, mixed, self.network_value)
         return value
 
-    def completed_q(self) -> NDArray[np.float64]:
+    def completed_q(self) -> NDArray[np.float32]:
         """[B, A] Q of visited children, v_mix for the others."""
-        completed: NDArray[np.float64] = np.where(
-            self.visits > 0, self.mean_q(), self.mixed_value()[:, None]
-        )
+        q = self.mean_q()
+        completed: NDArray[np.float32] = np.where(self.visits > 0, q, self.mixed_value(q)[:, None])
         return completed

@@ -1,0 +1,22 @@
+"""What the network is shown of array states: `alphatriangle.nn.Positions`, batched."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alphatriangle.nn import Positions
+
+from .bitboard import unpack_cells
+from .tables import GameTables
+
+
+def positions_of(
+    tables: GameTables,
+    occupied: NDArray[np.uint64],
+    shapes: NDArray[np.int8],
+    legal: NDArray[np.bool_],
+) -> Positions:
+    """The network's view of [B] states: their cells, legal actions and slot summaries."""
+    cells = unpack_cells(occupied, tables.num_cells).reshape(-1, tables.rows, tables.cols)
+    return Positions(occupied=cells, legal=legal, shape_summaries=tables.summaries[shapes])
