@@ -347,11 +347,12 @@ def test_joins_a_cluster_with_token_auth_and_leaves_it_running(
     assert "RAY_AUTH_TOKEN" in refused.stderr
     assert "ray get-auth-token" in refused.stderr
 
-    # The token where `ray start --head` keeps it, and no RAY_AUTH_MODE: it joins.
+    # The token where `ray start --head` keeps it, no RAY_AUTH_MODE, and the README's
+    # command (no --run-name: the newest unfinished run is looked for first): it joins.
     joined = train_app.run(
         workdir,
         *("--ray-address", cluster.address, "--config", "tiny.toml"),
-        *("--run-name", "joined", "--max-training-steps", "10"),
+        *("--max-training-steps", "10"),
         env=cluster.env,
         timeout=300,
     )
@@ -360,7 +361,10 @@ def test_joins_a_cluster_with_token_auth_and_leaves_it_running(
     assert f"Joined the Ray cluster at {cluster.address}: 1 node(s)" in output
     assert f"this driver runs on node {head.node_id[:SHORT_ID]}" in output
     assert "step 10/10" in output
-    assert run_state(workdir, "joined")["global_step"] == 10
+    (state_file,) = (workdir / ".alphatriangle_data" / "AlphaTriangle" / "runs").glob(
+        "run_*/run_state.json"
+    )
+    assert json.loads(state_file.read_text())["global_step"] == 10
     # The cluster is left running: its head and raylet are the ones started here.
     assert head.process.poll() is None
     assert is_running(head.raylet_pid)
@@ -411,6 +415,26 @@ def test_an_address_where_nothing_listens_exits_2_within_the_limit(
     joining = f"Joining the Ray cluster at {address} (for at most 3 s)"
     assert 3 - 1 <= logged_seconds(result.stderr, joining, "Cannot start run") <= 3 + 1
     assert f"no Ray cluster answers at {address}" in result.stderr
+    assert not list(tmp_path.rglob("*.pt"))
+
+
+def test_a_port_that_is_not_a_ray_head_exits_2_at_the_limit(
+    tmp_path: Path, train_app: TrainApp
+) -> None:
+    # Something accepts connections but never answers as a Ray head would: Ray's own
+    # client waits there for minutes, inside a call nothing interrupts.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        result = train_app.run(
+            tmp_path, "--ray-address", address, "--ray-connect-timeout", "4", timeout=120
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    joining = f"Joining the Ray cluster at {address} (for at most 4 s)"
+    gave_up = f"the Ray cluster at {address} did not let this driver join within 4 s"
+    assert 4 - 1 <= logged_seconds(result.stderr, joining, gave_up) <= 4 + 1
+    assert f"error: {gave_up}" in result.stderr
     assert not list(tmp_path.rglob("*.pt"))
 
 

@@ -160,6 +160,10 @@ def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.ray_address:
+        # Ray reads the authentication mode once, when it is imported: before anything
+        # below imports it (finding the newest unfinished run does).
+        enable_token_auth_if_available()
     try:
         overrides = read_config_file(args.config) if args.config else ConfigOverrides()
         _apply_arguments(args, overrides)
@@ -195,9 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"error: {fields}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if run_context.ray_address:
-        # Ray reads the authentication mode once, when it is imported (with the runner).
-        enable_token_auth_if_available()
     from .runner import run_training
 
     return run_training(
