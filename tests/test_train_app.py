@@ -9,105 +9,18 @@ exits 2 and leaves nothing behind.
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
 import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from alphatriangle.nn import read_checkpoint
 
-REPO = Path(__file__).resolve().parents[1]
-# The training package's tiny settings: a few seconds per run on 2 cores.
-TINY_TOML = (REPO / "packages" / "alphatriangle-training" / "tests" / "tiny.toml").read_text()
-
-
-def train_command(*args: str) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment of `uv run apps/train ARGS` in this test's venv."""
-    uv = shutil.which("uv")
-    assert uv is not None, "uv must be on PATH (the README's prerequisite)"
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": sys.prefix}
-    command = [uv, "run", "--frozen", "--project", str(REPO), str(REPO / "apps" / "train"), *args]
-    return command, env
-
-
-def train(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`uv run apps/train ARGS` from `workdir`, to its end."""
-    command, env = train_command(*args)
-    return subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600
-    )
-
-
-class RunningTrain:
-    """`uv run apps/train ARGS` in the background, its output collected line by line."""
-
-    def __init__(self, workdir: Path, *args: str) -> None:
-        command, env = train_command(*args)
-        self.process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout: float = 300.0) -> re.Match[str]:
-        """The first output line matching `pattern`; fails if the run ends or time runs out."""
-        deadline = time.monotonic() + timeout
-        regex = re.compile(pattern)
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                match = regex.search(line)
-                if match:
-                    return match
-            assert self.process.poll() is None, f"ended early:\n{self.output}"
-            time.sleep(0.2)
-        self.process.kill()
-        raise AssertionError(f"no line matching {pattern!r} in time:\n{self.output}")
-
-    def wait_for_step(self, at_least: int, timeout: float = 300.0) -> None:
-        """Until a progress line shows training step `at_least` or later."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            steps = [int(m) for line in list(self.lines) for m in re.findall(r"step (\d+)/", line)]
-            if steps and max(steps) >= at_least:
-                return
-            assert self.process.poll() is None, f"ended early:\n{self.output}"
-            time.sleep(0.2)
-        self.process.kill()
-        raise AssertionError(f"step {at_least} not reached in time:\n{self.output}")
-
-    def finish(self, timeout: float = 300.0) -> int:
-        try:
-            code = self.process.wait(timeout=timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-        self._reader.join(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return code
+if TYPE_CHECKING:
+    from conftest import TrainApp  # the fixture's type (conftest is not importable)
 
 
 def now_ms() -> int:
@@ -127,12 +40,14 @@ def adam_step(checkpoint: dict[str, object]) -> int:
     return int(trainer["optimizer"]["state"][0]["step"].item())
 
 
-def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
-    (tmp_path / "tiny.toml").write_text(TINY_TOML)
+def test_train_interrupt_resume_and_start_fresh(
+    tmp_path: Path, train_app: TrainApp, tiny_toml: str
+) -> None:
+    (tmp_path / "tiny.toml").write_text(tiny_toml)
     base = ["--config", "tiny.toml", "--run-name", "e2e", "--seed", "3"]
 
     launched_ms = [now_ms()]  # before each launch, and after the last
-    first = train(tmp_path, *base, "--max-training-steps", "20")
+    first = train_app.run(tmp_path, *base, "--max-training-steps", "20")
     assert first.returncode == 0, first.stdout + first.stderr
     app_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle"
     run_dir = app_dir / "runs" / "e2e"
@@ -147,7 +62,7 @@ def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
     # Ctrl-C (twice: the second lands while it saves), then resume and SIGTERM.
     longer = [*base, "--max-training-steps", "5000"]
     launched_ms.append(now_ms())
-    second = RunningTrain(tmp_path, *longer)
+    second = train_app.start(tmp_path, *longer)
     second.wait_for(f"Resuming run e2e at step 20 with {first_state['buffer_size']} positions")
     second.wait_for_step(23)
     second.process.send_signal(signal.SIGINT)
@@ -165,7 +80,7 @@ def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
     assert not [p for p in run_dir.rglob(".*") if p.is_file()]  # no half-written file
 
     launched_ms.append(now_ms())
-    third = RunningTrain(tmp_path, *longer)
+    third = train_app.start(tmp_path, *longer)
     third.wait_for(f"Resuming run e2e at step {step} with {state['buffer_size']} positions")
     third.wait_for_step(step + 3)
     third.process.send_signal(signal.SIGTERM)
@@ -202,7 +117,7 @@ def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
         )
     assert client.get_metric_history(runs[0].info.run_id, "Episode/score")
 
-    fresh = train(tmp_path, *base, "--max-training-steps", "10", "--no-resume")
+    fresh = train_app.run(tmp_path, *base, "--max-training-steps", "10", "--no-resume")
     output = fresh.stdout + fresh.stderr
     assert fresh.returncode == 0, output
     assert "Resuming" not in output
@@ -220,9 +135,9 @@ def test_train_interrupt_resume_and_start_fresh(tmp_path: Path) -> None:
     ],
 )
 def test_bad_arguments_exit_2_and_create_nothing(
-    tmp_path: Path, args: list[str], expected: str
+    tmp_path: Path, train_app: TrainApp, args: list[str], expected: str
 ) -> None:
-    result = train(tmp_path, *args)
+    result = train_app.run(tmp_path, *args)
     assert result.returncode == 2
     assert expected in result.stderr
     assert not (tmp_path / ".alphatriangle_data").exists()

@@ -35,6 +35,10 @@ from alphatriangle.config import (
         (AlphaTriangleMCTSConfig, "dirichlet_epsilon", -0.1, "greater than or equal to 0"),
         (RunContext, "seed", -1, "greater than or equal to 0"),
         (RunContext, "run_name", "../escape", "not a safe directory name"),
+        (RunContext, "ray_address", "headnode", "is not HOST:PORT"),
+        (RunContext, "ray_address", "10.0.0.5:99999", "is not HOST:PORT"),
+        (RunContext, "ray_address", "ray://10.0.0.5:10001", "is not HOST:PORT"),
+        (RunContext, "ray_connect_timeout", 0, "greater than 0"),
     ],
 )
 def test_bad_values_name_the_field_and_rule(
@@ -45,6 +49,11 @@ def test_bad_values_name_the_field_and_rule(
     message = str(caught.value)
     assert field in message
     assert rule in message
+
+
+@pytest.mark.parametrize("address", ["10.0.0.5:6379", "head-1.example.org:6390", "[::1]:6379"])
+def test_a_cluster_address_is_host_and_port(address: str) -> None:
+    assert RunContext(ray_address=f" {address} ").ray_address == address
 
 
 @pytest.mark.parametrize("model", [ModelConfig, TrainConfig, AlphaTriangleMCTSConfig, RunContext])

@@ -94,6 +94,9 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(tiny_run: TinyRun) 
     assert latest["global_step"] == 12
     assert not list(context.run_dir.rglob("*.pkl"))
     assert list(context.tensorboard_dir.glob("events.out.tfevents.*"))
+    # The app directory holds the MLflow store and the runs, and no empty leftovers.
+    assert sorted(p.name for p in context.app_dir.iterdir()) == ["mlartifacts", "mlflow.db", "runs"]
+    assert not [p for p in context.app_dir.rglob("*") if p.is_dir() and not any(p.iterdir())]
     configs = json.loads(context.configs_path.read_text())
     assert configs["train"]["max_training_steps"] == 12
     assert configs["mcts"]["max_simulations"] == 4

@@ -19,6 +19,7 @@ APP_NAME = "AlphaTriangle"
 DATA_DIR_NAME = ".alphatriangle_data"
 """Directory created under the starting directory to hold all AlphaTriangle data."""
 _RUN_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_ADDRESS_PATTERN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>\d{1,5})$")
 
 
 def default_run_name() -> str:
@@ -47,7 +48,9 @@ class RunContext(StrictConfig):
     load_checkpoint: Path | None = None
     """An explicit checkpoint to start the network from, made absolute."""
     ray_address: str | None = None
-    """Address of an existing Ray cluster to join (None: start a local one)."""
+    """`HOST:PORT` of a running Ray cluster's head to join (None: start a private local Ray)."""
+    ray_connect_timeout: float = Field(default=30.0, gt=0.0, le=3600.0)
+    """Seconds the cluster at `ray_address` has to let the driver join, else exit 2."""
 
     @field_validator("run_name", "app_name")
     @classmethod
@@ -58,6 +61,19 @@ class RunContext(StrictConfig):
                 "starting with a letter or digit, at most 128 characters"
             )
         return value
+
+    @field_validator("ray_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = _ADDRESS_PATTERN.match(value.strip())
+        if not match or not 0 < int(match.group("port")) < 65536:
+            raise ValueError(
+                f"{value!r} is not HOST:PORT (the address `ray start --head` prints, "
+                "for example 10.0.0.5:6379)"
+            )
+        return value.strip()
 
     @field_validator("data_root", "load_checkpoint")
     @classmethod

@@ -15,21 +15,28 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from alphatriangle.config import DATA_DIR_NAME, RunContext, default_run_name
+from alphatriangle.config import (
+    DATA_DIR_NAME,
+    AlphaTriangleMCTSConfig,
+    RunContext,
+    TrainConfig,
+    default_run_name,
+)
 
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
+from .exit_codes import EXIT_BAD_INPUT
+from .help_format import DefaultsOnceFormatter, config_default
+from .ray_auth import enable_token_auth_if_available
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
-
-EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="uv run apps/train",
         description="Train an AlphaTriangle agent by self-play (headless).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsOnceFormatter,
     )
     parser.add_argument(
         "--run-name",
@@ -42,31 +49,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-training-steps",
         type=int,
         default=None,
-        help="stop after this many training steps (default: from [train], 20000)",
+        help="stop after this many training steps "
+        f"(default: from [train], {config_default(TrainConfig, 'max_training_steps')})",
     )
     parser.add_argument(
         "--workers",
         type=int,
         default=None,
-        help="self-play workers at most (default: one per CPU)",
+        help="self-play workers (default: from [train], "
+        f"{config_default(TrainConfig, 'num_self_play_workers')}, at most one per CPU)",
     )
     parser.add_argument(
         "--games-per-worker",
         type=int,
         default=None,
-        help="games each worker plays at once (default: from [train], 32)",
+        help="games each worker plays at once "
+        f"(default: from [train], {config_default(TrainConfig, 'games_per_worker')})",
     )
     parser.add_argument(
         "--simulations",
         type=int,
         default=None,
-        help="search simulations per move (default: from [mcts], 16)",
+        help="search simulations per move "
+        f"(default: from [mcts], {config_default(AlphaTriangleMCTSConfig, 'max_simulations')})",
     )
     parser.add_argument(
         "--device",
         choices=["auto", "cpu", "cuda"],
         default=None,
-        help="trainer device (default: auto, falls back to the CPU)",
+        help=f"trainer device (default: from [train], {config_default(TrainConfig, 'device')}: "
+        "the GPU when there is one, else the CPU)",
     )
     parser.add_argument(
         "--resume",
@@ -82,7 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
         "a run with its own checkpoints resumes from those instead)",
     )
     parser.add_argument(
-        "--ray-address", default=None, help="join this Ray cluster instead of starting one"
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="join the Ray cluster whose head is at HOST:PORT (default: start a private "
+        "local Ray, whatever other clusters this machine has or had)",
+    )
+    parser.add_argument(
+        "--ray-connect-timeout",
+        type=float,
+        default=config_default(RunContext, "ray_connect_timeout"),
+        metavar="SECONDS",
+        help="how long the cluster of --ray-address has to let this run join; then the run exits 2",
     )
     parser.add_argument(
         "--log-level",
@@ -137,6 +160,10 @@ def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.ray_address:
+        # Ray reads the authentication mode once, when it is imported: before anything
+        # below imports it (finding the newest unfinished run does).
+        enable_token_auth_if_available()
     try:
         overrides = read_config_file(args.config) if args.config else ConfigOverrides()
         _apply_arguments(args, overrides)
@@ -160,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             resume=args.resume,
             load_checkpoint=args.load_checkpoint,
             ray_address=args.ray_address,
+            ray_connect_timeout=args.ray_connect_timeout,
         )
     except ConfigFileError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -38,6 +38,8 @@ from alphatriangle.rl.evaluation import (
 )
 
 from .config_file import ConfigFileError, ConfigOverrides, read_config_file
+from .exit_codes import EXIT_BAD_INPUT
+from .help_format import DefaultsOnceFormatter, config_default
 from .player_specs import (
     EvalInputError,
     build_player,
@@ -49,7 +51,6 @@ from .plots import LearningCurve, learning_curve, plot_learning_curve, plot_scor
 from .render import render_game
 from .report import print_table, write_json
 
-EXIT_BAD_INPUT = 2
 DEFAULT_PLAYERS = tuple(BASELINES)
 
 
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Play AlphaTriangle players side by side on the same fixed seeds and report "
             "their scores (table, JSON, PNG charts, optional GIFs of games)."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsOnceFormatter,
     )
     parser.add_argument(
         "--player",
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help=f"a player, repeatable: {', '.join(BASELINES)} (baselines), ckpt:PATH "
         "(a checkpoint file) or run:NAME[:latest|:best] (a run's checkpoint under the "
-        f"data dir); default: {', '.join(DEFAULT_PLAYERS)}",
+        f"data dir) (default: {', '.join(DEFAULT_PLAYERS)})",
     )
     parser.add_argument("--games", type=int, default=100, help="games per player")
     parser.add_argument(
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--simulations",
         type=int,
         default=None,
-        help="search simulations per move of network players (default: from [mcts], 16)",
+        help="search simulations per move of network players "
+        f"(default: from [mcts], {config_default(AlphaTriangleMCTSConfig, 'max_simulations')})",
     )
     parser.add_argument(
         "--raw-policy",
@@ -90,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="network players play the most probable move of their policy, without search",
     )
     parser.add_argument(
-        "--max-moves", type=int, default=None, help="stop a game after this many moves"
+        "--max-moves",
+        type=int,
+        default=None,
+        help="stop a game after this many moves (default: no limit)",
     )
     parser.add_argument(
         "--batch-games",
@@ -110,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="also plot this run's learning curve from its MLflow metrics (repeatable)",
+        help="also plot this run's learning curve from its MLflow metrics "
+        "(repeatable; default: none)",
     )
     parser.add_argument(
         "--data-dir", type=Path, default=Path(DATA_DIR_NAME), help="root of all AlphaTriangle data"

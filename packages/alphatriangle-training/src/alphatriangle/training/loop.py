@@ -78,7 +78,9 @@ class TrainingLoop:
         spec = FeatureSpec.from_env(components.env_config)
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
-        self.helpers = LoopHelpers(max_steps=self.train_config.max_training_steps)
+        self.helpers = LoopHelpers(
+            counters=self.counters, max_steps=self.train_config.max_training_steps
+        )
         self.evaluation = PeriodicEvaluation(
             train_config=self.train_config,
             env_config=components.env_config,
@@ -125,7 +127,6 @@ class TrainingLoop:
         self.worker_manager.start(components.network.get_weights(), self.global_step)
         self._event("System/num_workers", components.num_workers)
         last_stats = last_progress = time.monotonic()
-        self.helpers.record_rates(self.global_step, 0)
         try:
             while not self.finished and not self._stop.is_set():
                 can_train = self._may_train()
@@ -243,7 +244,7 @@ class TrainingLoop:
         self._event(STEP_EVENT, 1)
         self._event("PER/beta", components.buffer.beta(self.global_step))
         self._event("Buffer/size", len(components.buffer))
-        self.helpers.record_rates(self.global_step, self.counters.moves_played)
+        self.helpers.record_rates()
         _, moves_per_s = self.helpers.rates()
         self._event("Rate/moves_per_sec", moves_per_s)
         if self.global_step % config.worker_update_freq_steps == 0:

@@ -11,6 +11,8 @@ import numpy as np
 
 from alphatriangle.rl import SelfPlayResult
 
+from .resume import RunCounters
+
 
 def format_duration(seconds: float) -> str:
     """`75` -> `1m15s`; `3700` -> `1h01m`."""
@@ -35,22 +37,35 @@ def format_count(value: float) -> str:
 
 @dataclass(slots=True)
 class LoopHelpers:
-    """Keeps the recent figures the progress line shows."""
+    """Keeps the recent figures the progress line shows.
 
+    Rates are differences of `counters` between two moments of this process, and the
+    first moment is taken when the helpers are made: a resumed run's counters start at
+    the restored totals, so moves and steps of the earlier process never count as done
+    in the seconds since this one started.
+    """
+
+    counters: RunCounters
+    """The run's totals (restored ones included), read at each `record_rates`."""
     max_steps: int | None
     started: float = field(default_factory=time.monotonic)
     recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     last_losses: dict[str, float] = field(default_factory=dict)
     _window: deque[tuple[float, int, int]] = field(default_factory=lambda: deque(maxlen=64))
 
+    def __post_init__(self) -> None:
+        self.record_rates()
+
     def record_episode(self, result: SelfPlayResult) -> None:
         self.recent_scores.append(result.score)
 
-    def record_rates(self, global_step: int, moves_total: int) -> None:
-        self._window.append((time.monotonic(), global_step, moves_total))
+    def record_rates(self) -> None:
+        """Note the counters now, as one end of the window the rates are taken over."""
+        counters = self.counters
+        self._window.append((time.monotonic(), counters.global_step, counters.moves_played))
 
     def rates(self) -> tuple[float, float]:
-        """(training steps/s, self-play moves/s) over the recent window."""
+        """(training steps/s, self-play moves/s) over the recent window of this process."""
         if len(self._window) < 2:
             return 0.0, 0.0
         (t0, s0, m0), (t1, s1, m1) = self._window[0], self._window[-1]

@@ -4,8 +4,10 @@ Each evaluation is a Ray task holding a copy of the weights, so self-play and tr
 go on while it plays; the loop polls for the result without waiting. One evaluation
 runs at a time: if the previous one is still playing when the next is due, that one
 is skipped rather than queued, so evaluation can never pile up behind a slow machine.
-The task asks Ray for no CPU; it shares the trainer's core for the few seconds it takes,
-and its process exits afterwards, so an idle evaluator holds no memory.
+The task asks Ray for no CPU; it shares the trainer's core for the few seconds it takes
+(on a cluster it is pinned to the driver's node, whose core that is), and its process
+exits afterwards, so an idle evaluator holds no memory. The best-checkpoint copy is the
+driver's own (`CheckpointStore.mark_best`), on the driver's disk.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import ray
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import StateDict
 from alphatriangle.rl.evaluation import PlayerSummary, evaluate_weights, evaluation_seeds
+
+from .cluster_nodes import on_driver_node
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +78,7 @@ class PeriodicEvaluation:
 
     def start(self, step: int, weights: StateDict) -> None:
         """Start evaluating `weights`, the trainer's weights at `step`."""
-        ref = self._task.remote(
+        ref = self._task.options(scheduling_strategy=on_driver_node()).remote(
             weights,
             self.model_config,
             self.env_config,

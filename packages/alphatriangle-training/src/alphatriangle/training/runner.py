@@ -1,9 +1,10 @@
 """run_training: logging, setup, the loop, signals, and cleanup whatever went wrong.
 
-Exit codes: 0 the run reached its step limit; 1 it failed (see the log; the last
-good checkpoint stays); 2 its saved state or `--load-checkpoint` cannot be used
-(bad input: nothing was started or overwritten); 130 stopped by SIGINT (Ctrl-C) and
-143 by SIGTERM, after saving checkpoint and buffer and flushing metrics.
+Exit codes (`exit_codes`): 0 the run reached its step limit; 1 it failed (see the log;
+the last good checkpoint stays); 2 bad input: its saved state or `--load-checkpoint`
+cannot be used, or the Ray cluster of `--ray-address` cannot be joined (nothing was
+overwritten); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM, after saving
+checkpoint and buffer and flushing metrics.
 """
 
 from __future__ import annotations
@@ -30,20 +31,21 @@ from alphatriangle.config import (
 
 from .checkpoints import ResumeError
 from .components import TrainingComponents
+from .exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+)
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
+from .ray_cluster import ClusterJoinError
 from .setup import setup_training_components
 from .stats_actor import call_stats_actor
 
 logger = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-"""128 + SIGINT, what a shell reports for a Ctrl-C."""
-EXIT_TERMINATED = 143
-"""128 + SIGTERM, what a shell reports for `kill`."""
 _EXIT_FOR_SIGNAL = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
 
@@ -155,6 +157,10 @@ def _train(
             logger.error("Cannot resume run %s: %s", run_context.run_name, error)
             print(f"error: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        except ClusterJoinError as error:
+            logger.error("Cannot start run %s: %s", run_context.run_name, error)
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         signals.reinstall()
         components = state.components
         if components is None:
@@ -188,7 +194,8 @@ def _train(
 def shutdown_run(
     components: object, loop: TrainingLoop | None, owned_ray: bool, *, exit_code: int = EXIT_OK
 ) -> None:
-    """Stop workers, flush and shut down the stats actor, and shut Ray down if we started it.
+    """Stop workers, flush and shut down the stats actor, and shut Ray down if this run
+    connected it (a private Ray stops; a joined cluster is only left, and keeps running).
 
     The stats actor ends its MLflow run as FINISHED; a run stopped by a signal is then
     marked KILLED and a failed one FAILED, so the MLflow UI tells them apart.

@@ -1,10 +1,13 @@
 """setup_training_components: network, buffer, trainer, resume, then Ray and trieye.
 
-Everything is built in the driver from the `RunContext`'s absolute paths. The saved
-state is restored before Ray starts, so a checkpoint that cannot be used (none
-readable, another board) raises ResumeError at once: the caller exits 2. On any
-other failure the actors created so far are killed and Ray is shut down if we
-started it, so a failed setup leaves no processes behind.
+Everything is built in the driver from the `RunContext`'s absolute paths. A cluster
+given by `ray_address` is joined first, so an address that cannot be joined raises
+ClusterJoinError before the run's saved state is read or set aside; a private local
+Ray starts after the saved state is restored, so a checkpoint that cannot be used
+(none readable, another board) raises ResumeError at once. The caller exits 2 on
+both. On any other failure the actors created so far are killed and Ray is shut down
+(or the cluster left) if this setup connected it, so a failed setup leaves no
+processes behind.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from alphatriangle.nn import CheckpointMismatchError, NeuralNetwork
 from alphatriangle.rl import ExperienceBuffer, Trainer
 
 from .checkpoints import CheckpointStore, ResumeError
+from .cluster_nodes import alive_nodes, driver_node_id, on_driver_node, short_id
 from .components import TrainingComponents
 from .logging_utils import log_configs_to_mlflow
+from .ray_cluster import join_cluster, start_private_ray
 from .resume import ResumedRun, RunCounters, restore_run
 from .stats_config import build_trieye_config
 
@@ -38,10 +43,12 @@ STATS_ACTOR_MAX_RESTARTS = 20
 
 
 def init_ray(run_context: RunContext) -> bool:
-    """Join `run_context.ray_address` or start a local Ray; True if this call started it.
+    """Join `run_context.ray_address`, or start a private local Ray; True if this call
+    connected Ray (shutting it down then stops the private Ray, or leaves the cluster).
 
     Workers use the driver's interpreter and environment rather than one uv would
-    re-create for them in a temporary directory (shared/FACTS.md).
+    re-create for them in a temporary directory (shared/FACTS.md). A cluster that
+    cannot be joined within `ray_connect_timeout` raises ClusterJoinError.
     """
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     # Ray starts its workers at niceness 15 below the driver; the trainer in the driver
@@ -50,9 +57,9 @@ def init_ray(run_context: RunContext) -> bool:
     if ray.is_initialized():
         return False
     if run_context.ray_address:
-        ray.init(address=run_context.ray_address, log_to_driver=False)
+        join_cluster(run_context.ray_address, run_context.ray_connect_timeout)
     else:
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        start_private_ray()
     return True
 
 
@@ -67,15 +74,28 @@ def detect_workers(train_config: TrainConfig) -> tuple[int, float]:
     worker_gpus = 0.0
     if train_config.worker_device != "cpu" and gpus > 0:
         worker_gpus = min(1.0, gpus / (workers + 1))
-    logger.info("Ray sees %d CPU(s) and %g GPU(s): %d self-play worker(s).", cpus, gpus, workers)
+    logger.info(
+        "Ray sees %d node(s) with %d CPU(s) and %g GPU(s): %d self-play worker(s).",
+        len(alive_nodes()),
+        cpus,
+        gpus,
+        workers,
+    )
     return workers, worker_gpus
 
 
 def set_trainer_threads(train_config: TrainConfig, num_workers: int) -> int:
-    """Give the trainer the cores the workers leave (or `trainer_torch_threads`); returns it."""
+    """Give the trainer the cores the workers leave (or `trainer_torch_threads`); returns it.
+
+    On a cluster only the driver's own node counts: other machines' cores are no use to
+    the trainer, and its node keeps its share of the workers (they spread evenly).
+    """
     resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
-    spare = int(resources.get("CPU", 1)) - num_workers
-    threads = train_config.trainer_torch_threads or max(1, spare)
+    cluster_cpus = int(resources.get("CPU", 1))
+    node = alive_nodes().get(driver_node_id())
+    node_cpus = int(node.cpus) if node is not None else cluster_cpus
+    workers_here = -(-num_workers * node_cpus // max(1, cluster_cpus))
+    threads = train_config.trainer_torch_threads or max(1, node_cpus - workers_here)
     torch.set_num_threads(threads)
     logger.info("The trainer uses %d torch thread(s).", threads)
     return threads
@@ -136,11 +156,14 @@ def start_stats_actor(
         run_context, stats_interval_seconds=train_config.stats_interval_seconds
     )
     name = f"trieye_actor_{run_context.run_name}"
+    # It writes MLflow, TensorBoard and configs.json at the driver's paths: on the
+    # driver's node only, also when Ray restarts it.
     actor = EventTimeTrieyeActor.options(
         name=name,
         num_cpus=0,
         max_restarts=STATS_ACTOR_MAX_RESTARTS,
         runtime_env={"env_vars": {"MLFLOW_RUN_ID": mlflow_run_id}},
+        scheduling_strategy=on_driver_node(),
     ).remote(trieye_config)
     started = ray.get(actor.get_mlflow_run_id.remote(), timeout=120)
     if started != mlflow_run_id:
@@ -149,6 +172,7 @@ def start_stats_actor(
             f"{run_context.mlflow_tracking_uri} (got {started}); "
             f"see {run_context.logs_dir} for trieye's log"
         )
+    logger.info("The stats actor runs on the driver's node %s.", short_id(driver_node_id()))
     return actor, name
 
 
@@ -182,11 +206,18 @@ def setup_training_components(
         run_context.buffers_dir,
         keep=train_config.checkpoints_to_keep,
     )
-    resumed = _restore(run_context, store, network=network, trainer=trainer, buffer=buffer)
     owned_ray = False
+    if run_context.ray_address:
+        owned_ray = init_ray(run_context)  # ClusterJoinError before the saved state is read
+    try:
+        resumed = _restore(run_context, store, network=network, trainer=trainer, buffer=buffer)
+    except ResumeError:
+        if owned_ray and ray.is_initialized():
+            ray.shutdown()
+        raise
     actor: Any = None
     try:
-        owned_ray = init_ray(run_context)
+        owned_ray = init_ray(run_context) or owned_ray
         num_workers, worker_gpus = detect_workers(train_config)
         set_trainer_threads(train_config, num_workers)
         experiment_id = prepare_mlflow_experiment(run_context)

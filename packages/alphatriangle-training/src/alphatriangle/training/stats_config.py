@@ -40,6 +40,14 @@ class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
         database = Path(self.ROOT_DATA_DIR) / self.APP_NAME / "mlflow.db"
         return f"sqlite:///{database.as_posix()}"
 
+    def get_mlflow_abs_path(self) -> Path:
+        """The directory of the MLflow store: the app directory, where the database is.
+
+        trieye creates this directory for its `file://` store; left at trieye's
+        `mlruns/`, every run would leave an empty, unused `mlruns/` beside the database.
+        """
+        return Path(self.get_app_root_dir())
+
 
 def _each_step(name: str, aggregation: str = "mean", **extra: object) -> MetricConfig:
     return MetricConfig(name=name, aggregation=aggregation, log_frequency_steps=1, **extra)
@@ -100,6 +108,9 @@ def build_trieye_config(
         LOAD_CHECKPOINT_PATH=None,
         LOAD_BUFFER_PATH=None,
         SAVE_BUFFER=False,
+        # Nothing is profiled; trieye still creates a directory for profiles, so it is
+        # pointed at the run's logs/ rather than left as an empty profile_data/.
+        PROFILE_DIR_NAME=run_context.logs_dir.name,
     )
     return TrieyeConfig(
         app_name=run_context.app_name,

@@ -1,0 +1,36 @@
+"""The progress line's rates count only what this process saw, also right after a resume."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from alphatriangle.training.loop_helpers import LoopHelpers
+from alphatriangle.training.resume import RunCounters
+
+
+def test_rates_after_a_resume_leave_out_the_restored_totals() -> None:
+    # A run resumed at step 20 with 5,000 moves played by the process before.
+    counters = RunCounters(global_step=20, moves_played=5_000)
+    helpers = LoopHelpers(counters=counters, max_steps=100)
+    pause = 0.2
+    time.sleep(pause)
+    counters.global_step += 2
+    counters.moves_played += 40
+    helpers.record_rates()
+    window = time.monotonic() - helpers.started
+
+    steps_per_s, moves_per_s = helpers.rates()
+    assert 2 / window <= steps_per_s <= 2 / pause
+    assert 40 / window <= moves_per_s <= 40 / pause  # 5,040 / 0.2 s before the fix
+    line = helpers.progress_line(
+        global_step=counters.global_step,
+        games=3,
+        buffer_size=500,
+        buffer_capacity=1_000,
+        min_buffer=100,
+    )
+    shown = re.search(r"(\d+) moves/s", line)
+    assert shown is not None, line
+    assert int(shown.group(1)) <= 40 / pause
+    assert "step 22/100" in line
