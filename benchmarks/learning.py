@@ -10,7 +10,7 @@ stopped by SIGINT (as Ctrl-C would) once the budget is spent, if it has not reac
 step limit before (the budget includes Ray's start-up,
 about a minute on the loaded 2-core machine): it then saves its checkpoint and exits
 130. The run's `runs/<name>/checkpoints/latest.pt` (the checkpoint contract) is then
-evaluated by `apps/eval` against random, greedy and mobility on the same evaluation
+evaluated by `apps/eval` against every baseline (`BASELINES`) on the same evaluation
 seeds, with the run's learning curve from MLflow. The table is printed and every file
 is written to `<data-dir>/AlphaTriangle/eval/learning_<name>/`.
 """
@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alphatriangle.config import APP_NAME, DATA_DIR_NAME
+from alphatriangle.rl.evaluation import BASELINES
 from alphatriangle.training.evaluation_cli import main as evaluate_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +106,7 @@ def main() -> int:
     out = app_dir / "eval" / f"learning_{run_name}"
     eval_args = [
         *("--player", f"run:{run_name}:latest"),
-        *("--player", "mobility", "--player", "greedy", "--player", "random"),
+        *(argument for name in BASELINES for argument in ("--player", name)),
         *("--games", str(args.games), "--data-dir", str(data_dir), "--out", str(out)),
     ]
     if args.simulations is not None:
@@ -121,8 +122,10 @@ def main() -> int:
     means = {p["name"]: p["mean_score"] for p in results["players"]}
     agent = next(name for name in means if name.startswith("run:"))
     print(
-        f"Agent {agent}: mean {means[agent]:.2f} against mobility {means['mobility']:.2f} "
-        f"({means[agent] - means['mobility']:+.2f})"
+        f"Agent {agent}: mean {means[agent]:.2f}; "
+        + ", ".join(
+            f"{name} {means[name]:.2f} ({means[agent] - means[name]:+.2f})" for name in BASELINES
+        )
     )
     curve = out / f"learning_curve_{run_name}.png"
     print(f"Learning curve: {curve if curve.is_file() else 'none (no MLflow metrics)'}")
