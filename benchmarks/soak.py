@@ -27,8 +27,8 @@ import ray
 from default_run import pss_mib
 
 from alphatriangle.config import RunContext
+from alphatriangle.config.config_file import ConfigOverrides, read_config_file
 from alphatriangle.training import TrainingLoop, setup_training_components
-from alphatriangle.training.config_file import ConfigOverrides, read_config_file
 from alphatriangle.training.runner import shutdown_run
 
 

@@ -22,10 +22,10 @@ from alphatriangle.config import (
     TrainConfig,
     default_run_name,
 )
+from alphatriangle.config.config_file import ConfigFileError, ConfigOverrides, read_config_file
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
+from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
 
-from .config_file import ConfigFileError, ConfigOverrides, read_config_file
-from .exit_codes import EXIT_BAD_INPUT
-from .help_format import DefaultsOnceFormatter, config_default
 from .ray_auth import enable_token_auth_if_available
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once

@@ -26,6 +26,9 @@ from alphatriangle.config import (
     AlphaTriangleMCTSConfig,
     EnvConfig,
 )
+from alphatriangle.config.config_file import ConfigFileError, ConfigOverrides, read_config_file
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
+from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.evaluation import (
     BASELINES,
@@ -37,9 +40,6 @@ from alphatriangle.rl.evaluation import (
     torch_threads,
 )
 
-from .config_file import ConfigFileError, ConfigOverrides, read_config_file
-from .exit_codes import EXIT_BAD_INPUT
-from .help_format import DefaultsOnceFormatter, config_default
 from .player_specs import (
     EvalInputError,
     build_player,

@@ -33,8 +33,9 @@ from contextlib import contextmanager
 
 import ray
 
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
+
 from .cluster_nodes import alive_nodes, driver_node_id, short_id
-from .exit_codes import EXIT_BAD_INPUT
 from .ray_auth import AUTH_MODE_ENV, TOKEN_ADVICE, enable_token_auth_if_available, token_mode
 
 logger = logging.getLogger(__name__)

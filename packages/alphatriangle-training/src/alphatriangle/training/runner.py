@@ -28,16 +28,16 @@ from alphatriangle.config import (
     RunContext,
     TrainConfig,
 )
-
-from .checkpoints import ResumeError
-from .components import TrainingComponents
-from .exit_codes import (
+from alphatriangle.config.exit_codes import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TERMINATED,
 )
+
+from .checkpoints import ResumeError
+from .components import TrainingComponents
 from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
 from .ray_cluster import ClusterJoinError
