@@ -18,6 +18,7 @@ PACKAGES = {
     "nn": "alphatriangle-nn",
     "rl": "alphatriangle-rl",
     "training": "alphatriangle-training",
+    "eval": "alphatriangle-eval",
 }
 PYTEST_ARGS = ("-p", "no:cacheprovider")
 # Ray workers must use this environment's interpreter, not re-create one through uv.

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from alphatriangle.config import APP_NAME, DATA_DIR_NAME
-from alphatriangle.training.evaluation_cli import main as evaluate_main
+from alphatriangle.eval.cli import main as evaluate_main
 
 REPO = Path(__file__).resolve().parents[1]
 SHUTDOWN_GRACE_SECONDS = 300.0

@@ -3,8 +3,8 @@
     random | greedy | mobility | planner
                                     a baseline (alphatriangle.rl.evaluation)
     ckpt:PATH                       the network of a checkpoint file
-    run:NAME[:latest|:best]         <data>/AlphaTriangle/runs/NAME/checkpoints/latest.pt
-                                    (or best.pt)
+    run:NAME[:latest|:best]         the run's latest (or best) checkpoint, where its
+                                    RunContext puts it under the data root
 
 A network plays with its search at `simulations` per move, or by its raw policy.
 Every input error (unknown name, missing or unreadable checkpoint, a checkpoint for
@@ -53,12 +53,11 @@ def parse_spec(text: str, data_root: Path) -> PlayerSpec:
                     f"--player {text}: checkpoint {kind!r} of a run must be 'latest' or 'best'"
                 )
             try:
-                run_dir = RunContext(run_name=parts[1], data_root=data_root).run_dir
+                run = RunContext(run_name=parts[1], data_root=data_root)
             except ValueError:
                 raise EvalInputError(f"--player {text}: {parts[1]!r} is not a run name") from None
-            return PlayerSpec(
-                text, checkpoint=run_dir / "checkpoints" / f"{kind}.pt", run_name=parts[1]
-            )
+            checkpoint = run.best_checkpoint_path if kind == "best" else run.latest_checkpoint_path
+            return PlayerSpec(text, checkpoint=checkpoint, run_name=parts[1])
     raise EvalInputError(
         f"unknown player {text!r}: use one of {', '.join(BASELINES)}, ckpt:PATH or "
         "run:NAME[:latest|:best]"

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from alphatriangle.config import AppPaths
 from alphatriangle.rl.evaluation import PlayerSummary
 
 from .player_specs import EvalInputError
@@ -60,14 +61,14 @@ class LearningCurve:
     episode_scores: list[float]
 
 
-def learning_curve(mlflow_db: Path, experiment: str, run_name: str) -> LearningCurve:
-    """Read the run's evaluation and self-play scores from the MLflow SQLite store."""
-    if not mlflow_db.is_file():
-        raise EvalInputError(f"--run {run_name}: no MLflow store at {mlflow_db}")
+def learning_curve(app: AppPaths, run_name: str) -> LearningCurve:
+    """Read the run's evaluation and self-play scores from the app's MLflow SQLite store."""
+    if not app.mlflow_db_path.is_file():
+        raise EvalInputError(f"--run {run_name}: no MLflow store at {app.mlflow_db_path}")
     from mlflow.tracking import MlflowClient  # slow import: only when a curve is wanted
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_db.as_posix()}")
-    found = client.get_experiment_by_name(experiment)
+    client = MlflowClient(tracking_uri=app.mlflow_tracking_uri)
+    found = client.get_experiment_by_name(app.app_name)
     runs = (
         []
         if found is None
@@ -78,7 +79,9 @@ def learning_curve(mlflow_db: Path, experiment: str, run_name: str) -> LearningC
         ]
     )
     if not runs:
-        raise EvalInputError(f"--run {run_name}: no MLflow run of that name in {mlflow_db}")
+        raise EvalInputError(
+            f"--run {run_name}: no MLflow run of that name in {app.mlflow_db_path}"
+        )
 
     def history(metric: str) -> tuple[list[int], list[float]]:
         points = sorted(
