@@ -29,7 +29,7 @@ from default_run import pss_mib
 from alphatriangle.config import RunContext
 from alphatriangle.config.config_file import ConfigOverrides, read_config_file
 from alphatriangle.training import TrainingLoop, setup_training_components
-from alphatriangle.training.runner import shutdown_run
+from alphatriangle.training.pipeline.runner import shutdown_run
 
 
 def actor_pid(actor: Any) -> int:

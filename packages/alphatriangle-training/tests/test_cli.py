@@ -86,8 +86,8 @@ def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
     from alphatriangle.nn import NeuralNetwork
     from alphatriangle.rl import ExperienceBuffer, Trainer
-    from alphatriangle.training.checkpoints import CheckpointStore
-    from alphatriangle.training.resume import RunCounters, training_extras
+    from alphatriangle.training.store.checkpoints import CheckpointStore
+    from alphatriangle.training.store.resume import RunCounters, training_extras
 
     board = EnvConfig(
         ROWS=6,

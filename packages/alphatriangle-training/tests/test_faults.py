@@ -23,8 +23,8 @@ from alphatriangle.config import RunContext
 from alphatriangle.nn import read_checkpoint
 from alphatriangle.rl import ExperienceBuffer
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
-from alphatriangle.training.loop import NAN_INJECTION_ENV
-from alphatriangle.training.runner import shutdown_run
+from alphatriangle.training.pipeline.loop import NAN_INJECTION_ENV
+from alphatriangle.training.pipeline.runner import shutdown_run
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 240.0) -> None:

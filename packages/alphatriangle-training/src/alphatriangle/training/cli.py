@@ -26,7 +26,7 @@ from alphatriangle.config.config_file import ConfigFileError, ConfigOverrides, r
 from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
 from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
 
-from .ray_auth import enable_token_auth_if_available
+from .cluster.auth import enable_token_auth_if_available
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
@@ -127,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def newest_unfinished_run(runs_dir: Path) -> str | None:
     """Name of the most recently saved run that has not reached its step limit."""
-    from .checkpoints import LATEST_CHECKPOINT
-    from .loop import RUN_STATE_FILE
+    from .pipeline.loop import RUN_STATE_FILE
+    from .store.checkpoints import LATEST_CHECKPOINT
 
     candidates = []
     for state_file in runs_dir.glob(f"*/{RUN_STATE_FILE}"):
@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"error: {fields}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from .runner import run_training
+    from .pipeline.runner import run_training
 
     return run_training(
         run_context,

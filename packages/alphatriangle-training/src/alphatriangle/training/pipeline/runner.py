@@ -36,13 +36,14 @@ from alphatriangle.config.exit_codes import (
     EXIT_TERMINATED,
 )
 
-from .checkpoints import ResumeError
+from ..cluster.connect import ClusterJoinError
+from ..store.checkpoints import ResumeError
+from ..telemetry.mlflow_run import mark_mlflow_run_end
+from ..telemetry.run_logs import remove_logging_handlers, setup_logging
+from ..telemetry.stats_actor import call_stats_actor
 from .components import TrainingComponents
-from .logging_utils import remove_logging_handlers, setup_logging
 from .loop import TrainingLoop
-from .ray_cluster import ClusterJoinError
 from .setup import setup_training_components
-from .stats_actor import call_stats_actor
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def run_training(
     log_level: str = "INFO",
 ) -> int:
     """Run one training run; returns the exit code (see the module docstring)."""
-    setup_logging(log_level, run_context.logs_dir / f"{run_context.run_name}_driver.log")
+    setup_logging(log_level, run_context.driver_log_path)
     logger.info("Run %s: data under %s", run_context.run_name, run_context.run_dir)
     signals = StopSignals()
     state = _RunParts()
@@ -212,21 +213,6 @@ def shutdown_run(
             ray.kill(actor)
         except Exception:
             logger.debug("Stats actor already gone.", exc_info=True)
-    _mark_mlflow_run(components, exit_code)
+    mark_mlflow_run_end(components, exit_code)
     if owned_ray and ray.is_initialized():
         ray.shutdown()
-
-
-def _mark_mlflow_run(components: object, exit_code: int) -> None:
-    status = {EXIT_INTERRUPTED: "KILLED", EXIT_TERMINATED: "KILLED", EXIT_FAILED: "FAILED"}
-    run_id = getattr(components, "mlflow_run_id", None)
-    run_context = getattr(components, "run_context", None)
-    if exit_code not in status or run_id is None or run_context is None:
-        return
-    from mlflow.tracking import MlflowClient
-
-    try:
-        client = MlflowClient(tracking_uri=run_context.mlflow_tracking_uri)
-        client.set_terminated(run_id, status=status[exit_code])
-    except Exception:
-        logger.warning("Could not mark MLflow run %s as %s.", run_id, status[exit_code])

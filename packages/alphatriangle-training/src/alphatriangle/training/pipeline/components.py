@@ -15,8 +15,8 @@ from alphatriangle.config import (
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import ExperienceBuffer, Trainer
 
-from .checkpoints import CheckpointStore
-from .resume import RunCounters
+from ..store.checkpoints import CheckpointStore
+from ..store.resume import RunCounters
 
 
 @dataclass(slots=True)

@@ -25,15 +25,16 @@ from trieye import RawMetricEvent
 
 from alphatriangle.nn import FeatureSpec, write_atomically
 
-from .checkpoints import CheckpointSaveError
+from ..roles.periodic_eval import EvaluationOutcome, PeriodicEvaluation
+from ..roles.result_intake import validate_result
+from ..roles.worker_manager import WorkerManager
+from ..store.checkpoints import CheckpointSaveError
+from ..store.resume import training_extras
+from ..telemetry.progress import LoopHelpers
+from ..telemetry.run_logs import seconds_since_process_start
+from ..telemetry.stats_actor import StatsSender
+from ..telemetry.stats_config import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
 from .components import TrainingComponents
-from .logging_utils import seconds_since_process_start
-from .loop_helpers import LoopHelpers, validate_result
-from .periodic_eval import EvaluationOutcome, PeriodicEvaluation
-from .resume import training_extras
-from .stats_actor import StatsSender
-from .stats_config import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
-from .worker_manager import WorkerManager
 
 logger = logging.getLogger(__name__)
 RUN_STATE_FILE = "run_state.json"

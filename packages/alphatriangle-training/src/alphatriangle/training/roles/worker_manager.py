@@ -26,7 +26,7 @@ import torch
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.rl import SelfPlayResult, SelfPlayWorker
 
-from .cluster_nodes import SPREAD, NodeWatch
+from ..cluster.nodes import SPREAD, NodeWatch
 
 logger = logging.getLogger(__name__)
 

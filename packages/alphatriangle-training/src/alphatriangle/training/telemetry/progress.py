@@ -1,4 +1,4 @@
-"""LoopHelpers: the console progress line and the checks on incoming experiences."""
+"""LoopHelpers: the console progress line of the training loop, and the recent figures it shows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from alphatriangle.rl import SelfPlayResult
 
-from .resume import RunCounters
+from ..store.resume import RunCounters
 
 
 def format_duration(seconds: float) -> str:
@@ -101,24 +101,3 @@ class LoopHelpers:
             parts.append(f"ETA {format_duration((self.max_steps - global_step) / steps_per_s)}")
         parts.append(f"up {format_duration(time.monotonic() - self.started)}")
         return " | ".join(parts)
-
-
-def validate_result(
-    result: SelfPlayResult, *, grid_shape: tuple[int, ...], action_dim: int
-) -> str | None:
-    """Why a self-play result must be dropped, or None when it is sound."""
-    experiences = result.experiences
-    if len(experiences) != result.length:
-        return f"{len(experiences)} positions for a game of {result.length} moves"
-    if experiences.grid.shape[1:] != grid_shape:
-        return f"feature planes of shape {experiences.grid.shape[1:]}, expected {grid_shape}"
-    if experiences.policy_target.shape[1:] != (action_dim,):
-        shape = experiences.policy_target.shape[1:]
-        return f"policy targets over {shape} actions, expected {action_dim}"
-    if not np.all((experiences.grid == 0) | (experiences.grid == 1)):
-        return "feature planes that are not all 0 or 1"
-    if not np.all(np.isfinite(experiences.value_target)):
-        return "non-finite value targets"
-    if not np.all(np.isfinite(experiences.policy_target)):
-        return "non-finite policy targets"
-    return None

@@ -1,20 +1,11 @@
-"""Console and file logging of the driver, and our configs as MLflow params.
-
-trieye logs its own config; `log_configs_to_mlflow` adds AlphaTriangle's model,
-train, search and board settings to the same MLflow run, flattened to
-`<section>.<field>` params.
-"""
+"""Console and file logging of the driver, and how long it took the process to get going."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 logger = logging.getLogger(__name__)
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -67,34 +58,3 @@ def remove_logging_handlers() -> None:
         if getattr(handler, "_alphatriangle", False):
             root.removeHandler(handler)
             handler.close()
-
-
-def flatten_configs(configs: Mapping[str, BaseModel]) -> dict[str, str]:
-    """`{"train": TrainConfig(...)}` -> `{"train.batch_size": "128", ...}`."""
-    params: dict[str, str] = {}
-    for section, config in configs.items():
-        for key, value in config.model_dump(mode="json").items():
-            params[f"{section}.{key}"] = str(value)[:500]
-    return params
-
-
-def log_configs_to_mlflow(
-    *, tracking_uri: str, run_id: str | None, configs: Mapping[str, BaseModel]
-) -> int:
-    """Log every config field as an MLflow param of run `run_id`; returns how many were logged."""
-    if run_id is None:
-        logger.warning("No MLflow run to log configs to; MLflow tracking is not active.")
-        return 0
-    from mlflow.entities import Param
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri)
-    existing: dict[str, Any] = client.get_run(run_id).data.params
-    params = [
-        Param(key, value)
-        for key, value in flatten_configs(configs).items()
-        if existing.get(key, value) == value and key not in existing
-    ]
-    for start in range(0, len(params), 100):
-        client.log_batch(run_id, params=params[start : start + 100])
-    return len(params)

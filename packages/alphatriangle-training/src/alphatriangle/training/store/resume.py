@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.config import EnvConfig, ModelConfig, RunContext
 from alphatriangle.nn import CheckpointMismatchError, NeuralNetwork, describe_board
 from alphatriangle.nn.network import board_shape
 from alphatriangle.rl import ExperienceBuffer, Trainer
@@ -180,3 +180,44 @@ def restore_run(
         buffer=buffer_file,
         mlflow_run_id=saved_run_id if isinstance(saved_run_id, str) and saved_run_id else None,
     )
+
+
+def restore_or_start(
+    run_context: RunContext,
+    store: CheckpointStore,
+    *,
+    network: NeuralNetwork,
+    trainer: Trainer,
+    buffer: ExperienceBuffer,
+) -> ResumedRun | None:
+    """Resume the run's own saved state, or start from `--load-checkpoint` weights, or afresh.
+
+    Setup calls it before a private Ray starts, so a checkpoint that cannot be used
+    fails fast (ResumeError). A fresh start sets earlier files aside, never deletes them.
+    """
+    if run_context.resume and store.has_saved_state():
+        resumed = restore_run(
+            store, network=network, trainer=trainer, buffer=buffer, run_name=run_context.run_name
+        )
+        logger.info(
+            "Restored checkpoint %s (step %d) and %s.",
+            resumed.checkpoint,
+            resumed.counters.global_step,
+            f"buffer {resumed.buffer}" if resumed.buffer else "no buffer",
+        )
+        if run_context.load_checkpoint is not None:
+            logger.warning(
+                "Ignoring --load-checkpoint %s: the run resumes from its own checkpoint.",
+                run_context.load_checkpoint,
+            )
+        return resumed
+    if store.has_saved_state() or store.step_buffers():
+        store.set_aside("replaced")  # a fresh start neither deletes nor mixes with them
+    explicit = run_context.load_checkpoint
+    if explicit is not None:
+        try:
+            network.load(explicit)
+        except (CheckpointMismatchError, FileNotFoundError) as error:
+            raise ResumeError(f"--load-checkpoint: {error}") from error
+        logger.info("Loaded network weights from %s.", explicit)
+    return None
