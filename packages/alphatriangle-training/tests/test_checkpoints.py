@@ -17,7 +17,11 @@ import torch
 from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import NeuralNetwork, read_checkpoint
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
-from alphatriangle.training.store.checkpoints import CheckpointSaveError, CheckpointStore, ResumeError
+from alphatriangle.training.store.checkpoints import (
+    CheckpointSaveError,
+    CheckpointStore,
+    ResumeError,
+)
 from alphatriangle.training.store.resume import RunCounters, restore_run, training_extras
 
 TINY_MODEL = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16)

@@ -14,7 +14,11 @@ from trieye import LogContext, RawMetricEvent, StatsConfig
 
 from alphatriangle.training.telemetry.event_times import EventTimeStatsProcessor, stamped
 from alphatriangle.training.telemetry.stats_actor import StatsSender
-from alphatriangle.training.telemetry.stats_config import EPISODE_EVENT, STEP_EVENT, alphatriangle_metrics
+from alphatriangle.training.telemetry.stats_config import (
+    EPISODE_EVENT,
+    STEP_EVENT,
+    alphatriangle_metrics,
+)
 
 A_DAY_AGO = time.time() - 86_400.0
 
