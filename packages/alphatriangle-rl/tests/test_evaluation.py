@@ -12,7 +12,7 @@ from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
-from alphatriangle.rl import SelfPlayWorker
+from alphatriangle.rl import SelfPlayWorker, metric_names
 from alphatriangle.rl.evaluation import (
     BASELINES,
     ENGINE_SEED_END,
@@ -145,6 +145,8 @@ def test_evaluate_network_gives_the_eval_metrics(
     assert metrics["Eval/mean_score"] == pytest.approx(np.mean(searched.scores))
     assert metrics["Eval/median_score"] == pytest.approx(np.median(searched.scores))
     assert {"Eval/mean_length", "Eval/triangles_cleared", "Eval/seconds_per_move"} <= set(metrics)
+    # Named from the one module of metric names (the best score so far is the loop's).
+    assert set(metrics) == set(metric_names.EVAL_METRICS) - {metric_names.EVAL_BEST_MEAN_SCORE}
     assert searched.as_dict()["per_game"][0]["seed"] == seeds[0]  # type: ignore[index]
 
 

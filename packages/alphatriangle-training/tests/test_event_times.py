@@ -12,13 +12,11 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 from trieye import LogContext, RawMetricEvent, StatsConfig
 
+from alphatriangle.rl import metric_names
+from alphatriangle.rl.metric_names import EPISODE_EVENT, STEP_EVENT
 from alphatriangle.training.telemetry.event_times import EventTimeStatsProcessor, stamped
 from alphatriangle.training.telemetry.stats_actor import StatsSender
-from alphatriangle.training.telemetry.stats_config import (
-    EPISODE_EVENT,
-    STEP_EVENT,
-    alphatriangle_metrics,
-)
+from alphatriangle.training.telemetry.stats_config import alphatriangle_metrics
 
 A_DAY_AGO = time.time() - 86_400.0
 
@@ -101,3 +99,15 @@ def test_the_sender_dates_each_event_as_it_is_added() -> None:
     assert before <= fresh.timestamp <= after
     assert dated.timestamp == A_DAY_AGO + 5.0  # an event's own date is kept
     assert stamped(dated) is dated
+
+
+def test_the_stats_config_logs_every_metric_name_and_only_those() -> None:
+    """A name added to (or renamed in) `alphatriangle.rl.metric_names` is configured here,
+    so the loop's events under it reach MLflow."""
+    named = {
+        value
+        for key, value in vars(metric_names).items()
+        if key.isupper() and isinstance(value, str) and not key.endswith("_EVENT")
+    }
+    configured = [metric.name for metric in alphatriangle_metrics()]
+    assert sorted(configured) == sorted(named)

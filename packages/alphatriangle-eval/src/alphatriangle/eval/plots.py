@@ -19,13 +19,10 @@ import numpy as np
 
 from alphatriangle.config import AppPaths
 from alphatriangle.rl.evaluation import PlayerSummary
+from alphatriangle.rl.metric_names import EPISODE_SCORE, EVAL_MEAN_SCORE
 
 from .player_specs import EvalInputError
 
-EVAL_SCORE_METRIC = "Eval/mean_score"
-"""Logged by the training loop's periodic evaluation."""
-EPISODE_SCORE_METRIC = "Episode/score"
-"""Self-play game scores, logged as their mean per training step (see stats_config.py)."""
 ROLLING_WINDOW = 50
 """Logged self-play points averaged into one point of the learning curve."""
 BASELINE_COLORS = ("tab:gray", "tab:green", "tab:purple", "tab:brown", "tab:olive")
@@ -91,8 +88,10 @@ def learning_curve(app: AppPaths, run_name: str) -> LearningCurve:
         )
         return [p[0] for p in points], [p[2] for p in points]
 
-    eval_steps, eval_scores = history(EVAL_SCORE_METRIC)
-    episode_steps, episode_scores = history(EPISODE_SCORE_METRIC)
+    # The names the training loop logs them under: its periodic evaluation's mean score,
+    # and self-play game scores (the mean of each training step's games).
+    eval_steps, eval_scores = history(EVAL_MEAN_SCORE)
+    episode_steps, episode_scores = history(EPISODE_SCORE)
     return LearningCurve(run_name, eval_steps, eval_scores, episode_steps, episode_scores)
 
 

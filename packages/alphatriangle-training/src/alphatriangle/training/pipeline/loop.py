@@ -24,6 +24,7 @@ import numpy as np
 from trieye import RawMetricEvent
 
 from alphatriangle.nn import FeatureSpec, write_atomically
+from alphatriangle.rl.metric_names import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
 
 from ..roles.periodic_eval import EvaluationOutcome, PeriodicEvaluation
 from ..roles.result_intake import validate_result
@@ -33,7 +34,6 @@ from ..store.resume import training_extras
 from ..telemetry.progress import LoopHelpers
 from ..telemetry.run_logs import seconds_since_process_start
 from ..telemetry.stats_actor import StatsSender
-from ..telemetry.stats_config import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
 from .components import TrainingComponents
 
 logger = logging.getLogger(__name__)
