@@ -83,7 +83,7 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
 
 def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     """A training checkpoint of run `run_name` for a 6x9 board with 2 shape slots."""
-    from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
+    from alphatriangle.config import EnvConfig, ModelConfig, RunContext, TrainConfig
     from alphatriangle.nn import NeuralNetwork
     from alphatriangle.rl import ExperienceBuffer, Trainer
     from alphatriangle.training.store.checkpoints import CheckpointStore
@@ -98,8 +98,9 @@ def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     model = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16)
     network = NeuralNetwork(model_config=model, env_config=board, device="cpu")
     config = TrainConfig()
-    run_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "runs" / run_name
-    store = CheckpointStore(run_dir / "checkpoints", run_dir / "buffers")
+    store = CheckpointStore(
+        RunContext(run_name=run_name, data_root=tmp_path / ".alphatriangle_data")
+    )
     extras = training_extras(
         counters=RunCounters(),
         trainer=Trainer(network=network, config=config),

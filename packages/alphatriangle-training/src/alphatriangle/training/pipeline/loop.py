@@ -1,62 +1,57 @@
-"""TrainingLoop: self-play results in, training steps out, metrics and checkpoints on cadence.
+"""TrainingLoop: the schedule of a run, top to bottom.
 
-One driver thread does everything in order: collect finished games from the workers
-(waiting briefly only while the buffer is too small to train), add them to the
-buffer, take a training step, broadcast weights every `worker_update_freq_steps`,
-send metric events to the TrieyeActor, and save on the configured cadence.
+One driver thread repeats, in this order:
 
-Faults are survived where that is safe: dead workers are replaced (WorkerManager),
-a stats actor that is down only costs metrics, and a NaN/inf update is skipped and
-counted, until `max_consecutive_bad_updates` in a row stop the run with the last
-good checkpoint left as it was.
+1. collect finished games from the workers (waiting briefly only while training
+   must wait for data), and take the ones that pass the intake;
+2. add them to the replay buffer;
+3. train: once the buffer holds `min_buffer_size_to_train` positions and training is
+   not ahead of self-play (`max_samples_per_position`), sample a batch, take one
+   update and send the new priorities back;
+4. broadcast the weights to the workers every `worker_update_freq_steps` updates;
+5. save the checkpoint every `checkpoint_save_freq_steps` and the buffer every
+   `buffer_save_freq_steps` updates (and the checkpoint of every evaluated step);
+6. evaluate every `eval_interval_steps` updates, off the hot path, and take finished
+   evaluations (a new best becomes `best.pt`);
+
+and sends metric events and a progress line on their intervals. At the end (step
+limit or stop request) it saves checkpoint and buffer.
+
+Every role was built by `setup_training_components` and comes in with the components:
+the loop only drives them. Faults are survived where that is safe: dead workers are
+replaced (WorkerManager), a stats actor that is down only costs metrics, and a NaN/inf
+update is skipped and counted, until `max_consecutive_bad_updates` in a row stop the
+run with the last good checkpoint left as it was.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
-from typing import Any
 
-import numpy as np
-from trieye import RawMetricEvent
+from alphatriangle.nn import FeatureSpec
+from alphatriangle.rl import metric_names as names
 
-from alphatriangle.nn import FeatureSpec, write_atomically
-from alphatriangle.rl.metric_names import EPISODE_EVENT, SIMULATIONS_EVENT, STEP_EVENT
-
-from ..roles.periodic_eval import EvaluationOutcome, PeriodicEvaluation
-from ..roles.result_intake import validate_result
-from ..roles.worker_manager import WorkerManager
+from ..roles.periodic_eval import EvaluationOutcome
+from ..roles.result_intake import CollectedResults, validate_result
 from ..store.checkpoints import CheckpointSaveError
 from ..store.resume import training_extras
+from ..store.run_state import RunState
+from ..telemetry.events import RunMetrics
 from ..telemetry.progress import LoopHelpers
 from ..telemetry.run_logs import seconds_since_process_start
-from ..telemetry.stats_actor import StatsSender
 from .components import TrainingComponents
 
 logger = logging.getLogger(__name__)
-RUN_STATE_FILE = "run_state.json"
 FINAL_EVALUATION_WAIT_SECONDS = 300.0
 """How long a run that reached its step limit waits for an evaluation still playing."""
-NAN_INJECTION_ENV = "ALPHATRIANGLE_TEST_NAN_UPDATES"
-"""Test-only: `STEP:COUNT[,STEP:COUNT]` poisons COUNT updates attempted at STEP with NaN
-value targets, so the skip-and-stop path runs through the real trainer."""
+COLLECT_WAIT_SECONDS = 0.5
+"""How long a collect waits for games while training cannot go on without them."""
 
 
 class TrainingDivergedError(RuntimeError):
     """Too many NaN/inf updates in a row: the run stops; the last good checkpoint stays."""
-
-
-def nan_injection_plan(text: str | None) -> dict[int, int]:
-    """`"5:3,12:100"` -> `{5: 3, 12: 100}` (see NAN_INJECTION_ENV)."""
-    plan: dict[int, int] = {}
-    for item in (text or "").split(","):
-        if item.strip():
-            step, count = item.split(":")
-            plan[int(step)] = int(count)
-    return plan
 
 
 class TrainingLoop:
@@ -66,38 +61,24 @@ class TrainingLoop:
         self.components = components
         self.train_config = components.train_config
         self.counters = components.counters
-        self._restarts_before = self.counters.worker_restarts
+        self.workers = components.workers
+        self.evaluation = components.evaluation
+        self.store = components.store
+        self.metrics = RunMetrics(components.stats)
+        self.helpers = LoopHelpers(
+            counters=self.counters, max_steps=self.train_config.max_training_steps
+        )
         self.stopped_early = False
         self.stop_reason = ""
         self._stop = threading.Event()
+        self._restarts_before = self.counters.worker_restarts
         self._saved_at: tuple[int, bool] = (-1, False)
         self._buffer_step: int | None = None
         self._bad_in_row = 0
         self._first_step_done = False
-        self._nan_plan = nan_injection_plan(os.environ.get(NAN_INJECTION_ENV))
-        self._stats = StatsSender(components.trieye_actor, components.run_config)
         spec = FeatureSpec.from_env(components.env_config)
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
-        self.helpers = LoopHelpers(
-            counters=self.counters, max_steps=self.train_config.max_training_steps
-        )
-        self.evaluation = PeriodicEvaluation(
-            train_config=self.train_config,
-            env_config=components.env_config,
-            model_config=components.model_config,
-            mcts_config=components.mcts_config,
-            best_mean_score=self._best_from_run_state(),
-        )
-        self.worker_manager = WorkerManager(
-            num_workers=components.num_workers,
-            env_config=components.env_config,
-            model_config=components.model_config,
-            mcts_config=components.mcts_config,
-            train_config=self.train_config,
-            seed=components.run_context.seed + self.counters.global_step,
-            num_gpus_per_worker=components.worker_num_gpus,
-        )
 
     @property
     def global_step(self) -> int:
@@ -124,26 +105,30 @@ class TrainingLoop:
         On an error the workers are stopped and, unless the error is about the
         saved state itself (divergence, a failed save), a last save is attempted.
         """
-        components = self.components
-        self.worker_manager.start(components.network.get_weights(), self.global_step)
-        self._event("System/num_workers", components.num_workers)
+        network = self.components.network
+        self.workers.start(network.get_weights(), self.global_step)
+        self.metrics.value(names.NUM_WORKERS, self.components.num_workers, self.global_step)
         last_stats = last_progress = time.monotonic()
         try:
-            while not self.finished and not self._stop.is_set():
-                can_train = self._may_train()
-                collected = self.worker_manager.collect(timeout=0.0 if can_train else 0.5)
+            while not self.finished and not self.stop_requested:
+                # 1. Collect.
+                wait = 0.0 if self._may_train() else COLLECT_WAIT_SECONDS
+                collected = self.workers.collect(timeout=wait)
                 self._note_worker_restarts()
-                if self._stop.is_set():
+                if self.stop_requested:
                     break  # stop taking results: what just arrived is not added
-                self.counters.moves_played += collected.moves_played
-                for result in collected.results:
-                    self._add_result(result)
-                if self._may_train():
-                    self._train_step()
+                # 2. Add.
+                self._add_games(collected)
+                # 3. Train; then 4. broadcast, 5. save and 6. evaluate, on their cadence.
+                if self._may_train() and self._update():
+                    if self.global_step % self.train_config.worker_update_freq_steps == 0:
+                        self._broadcast_weights()
+                    self._save_and_evaluate_when_due()
                 self._take_evaluation(self.evaluation.poll())
+                # Metrics and the progress line, on their intervals.
                 now = time.monotonic()
                 if now - last_stats >= self.train_config.stats_interval_seconds:
-                    self._flush_events()
+                    self._flush_metrics()
                     last_stats = now
                 if now - last_progress >= self.train_config.progress_interval_seconds:
                     self._log_progress()
@@ -151,22 +136,51 @@ class TrainingLoop:
         except Exception as error:
             self.stopped_early = True
             self.evaluation.cancel()
-            self.worker_manager.stop()
+            self.workers.stop()
             if not isinstance(error, TrainingDivergedError | CheckpointSaveError):
                 self._save_after_error()
-            self._flush_events(force=True)
+            self._flush_metrics(wait=True)
             raise
         self.stopped_early = not self.finished
-        self.worker_manager.stop()
+        self.workers.stop()
         if self.finished:
             self._take_evaluation(self.evaluation.poll(timeout=FINAL_EVALUATION_WAIT_SECONDS))
         self.evaluation.cancel()
         self._log_progress()
         self.save(save_buffer=True)
-        self._flush_events(force=True)
+        self._flush_metrics(wait=True)
+
+    # --- 1. collect and 2. add ---
+
+    def _note_worker_restarts(self) -> None:
+        total = self._restarts_before + self.workers.restarts
+        if total != self.counters.worker_restarts:
+            self.counters.worker_restarts = total
+            self.metrics.value(names.WORKER_RESTARTS, total, self.global_step)
+
+    def _add_games(self, collected: CollectedResults) -> None:
+        """Add every sound game to the buffer; a malformed one is dropped, with its reason."""
+        self.counters.moves_played += collected.moves_played
+        buffer = self.components.buffer
+        for result in collected.results:
+            problem = validate_result(
+                result, grid_shape=self._grid_shape, action_dim=self._action_dim
+            )
+            if problem is not None:
+                logger.warning("Dropped a game from worker %d: %s.", result.worker_id, problem)
+                continue
+            buffer.add(result.experiences)
+            self.counters.episodes_played += 1
+            self.counters.total_simulations += result.simulations
+            self.helpers.record_episode(result)
+            self.metrics.game_added(result, step=self.global_step, buffer_size=len(buffer))
+
+    # --- 3. train ---
 
     def _may_train(self) -> bool:
-        """The buffer holds its minimum and training is not ahead of self-play's data."""
+        """The buffer holds its minimum and training is not ahead of self-play's data:
+        after the next update, at most `max_samples_per_position` samples per position
+        added so far."""
         config, buffer = self.train_config, self.components.buffer
         if not buffer.is_ready(config.min_buffer_size_to_train):
             return False
@@ -175,133 +189,42 @@ class TrainingLoop:
             return True
         return (self.global_step + 1) * config.batch_size <= ratio * buffer.total_added
 
-    def _save_after_error(self) -> None:
-        try:
-            self.save(save_buffer=True)
-        except Exception:
-            logger.exception("Could not save after the error; the previous checkpoint stays.")
-
-    def _note_worker_restarts(self) -> None:
-        total = self._restarts_before + self.worker_manager.restarts
-        if total != self.counters.worker_restarts:
-            self.counters.worker_restarts = total
-            self._event("System/worker_restarts", total)
-
-    # --- steps ---
-
-    def _add_result(self, result: Any) -> None:
-        problem = validate_result(result, grid_shape=self._grid_shape, action_dim=self._action_dim)
-        if problem is not None:
-            logger.warning("Dropped a game from worker %d: %s.", result.worker_id, problem)
-            return
-        self.components.buffer.add(result.experiences)
-        self.counters.episodes_played += 1
-        self.counters.total_simulations += result.simulations
-        self.helpers.record_episode(result)
-        self._stats.add(
-            RawMetricEvent(
-                name=EPISODE_EVENT,
-                value=result.score,
-                global_step=self.global_step,
-                context={
-                    "score": result.score,
-                    "length": result.length,
-                    "triangles_cleared": result.triangles_cleared,
-                },
-            )
-        )
-        self._event(SIMULATIONS_EVENT, result.simulations)
-        self._event("Buffer/size", len(self.components.buffer))
-
-    def _train_step(self) -> None:
-        components, config = self.components, self.train_config
-        batch = components.buffer.sample(config.batch_size, global_step=self.global_step)
-        if self._nan_plan.get(self.global_step, 0) > 0:
-            self._nan_plan[self.global_step] -= 1
-            batch.experiences.value_target[:] = np.nan
-        outcome = components.trainer.train_step(batch)
+    def _update(self) -> bool:
+        """Sample a batch, take one update, send its priorities back; False if the trainer
+        skipped it (NaN or infinite loss or gradient)."""
+        components = self.components
+        buffer, trainer = components.buffer, components.trainer
+        batch = buffer.sample(self.train_config.batch_size, global_step=self.global_step)
+        outcome = trainer.train_step(batch)
         if outcome.skipped:
             self._skip_update(outcome.total_loss, outcome.grad_norm)
-            return
+            return False
         self._bad_in_row = 0
-        components.buffer.update_priorities(batch.indices, outcome.value_errors)
-        self.counters.global_step = components.trainer.global_step
+        buffer.update_priorities(batch.indices, outcome.value_errors)
+        self.counters.global_step = trainer.global_step
         if not self._first_step_done:
             self._first_step_done = True
             seconds = seconds_since_process_start()
             logger.info("First training step %.1f s after launch.", seconds)
-            self._event("System/seconds_to_first_step", seconds)
-        metrics = outcome.as_metrics()
-        self.helpers.last_losses = metrics
-        for key, name in (
-            ("total_loss", "Loss/total"),
-            ("policy_loss", "Loss/policy"),
-            ("value_loss", "Loss/value"),
-            ("entropy", "Loss/entropy"),
-            ("grad_norm", "Train/grad_norm"),
-            ("learning_rate", "LearningRate"),
-        ):
-            self._event(name, metrics[key])
-        self._event(STEP_EVENT, 1)
-        self._event("PER/beta", components.buffer.beta(self.global_step))
-        self._event("Buffer/size", len(components.buffer))
+            self.metrics.value(names.SECONDS_TO_FIRST_STEP, seconds, self.global_step)
+        losses = outcome.as_metrics()
+        self.helpers.last_losses = losses
         self.helpers.record_rates()
-        _, moves_per_s = self.helpers.rates()
-        self._event("Rate/moves_per_sec", moves_per_s)
-        if self.global_step % config.worker_update_freq_steps == 0:
-            self.worker_manager.update_weights(components.network.get_weights(), self.global_step)
-            self.counters.weight_updates += 1
-            self._event("Progress/weight_updates", self.counters.weight_updates)
-        save_checkpoint = self.global_step % config.checkpoint_save_freq_steps == 0
-        save_buffer = self.global_step % config.buffer_save_freq_steps == 0
-        evaluate = self.evaluation.is_due(self.global_step)
-        if save_checkpoint or save_buffer or evaluate:
-            # An evaluated step has its checkpoint on disk, to become best.pt if it wins.
-            self.save(save_buffer=save_buffer)
-        if evaluate:
-            self.evaluation.start(self.global_step, components.network.get_weights())
-
-    def _take_evaluation(self, outcome: EvaluationOutcome | None) -> None:
-        """Log a finished evaluation at the step it evaluated, dated when that step's
-        weights were taken; mark a new best checkpoint."""
-        if outcome is None:
-            return
-        metrics = outcome.summary.as_metrics()
-        if outcome.is_best:
-            metrics["Eval/best_mean_score"] = outcome.summary.mean_score
-        for name, value in metrics.items():
-            self._stats.add(
-                RawMetricEvent(
-                    name=name,
-                    value=value,
-                    global_step=outcome.step,
-                    timestamp=outcome.weights_taken_at,
-                )
-            )
-        if not outcome.is_best:
-            return
-        try:
-            best = self.components.store.mark_best(outcome.step)
-        except (FileNotFoundError, CheckpointSaveError) as error:
-            logger.warning("Could not mark step %d as best: %s", outcome.step, error)
-            return
-        self._write_run_state()
-        logger.info("Marked the checkpoint of step %d as best (%s).", outcome.step, best)
-
-    def _best_from_run_state(self) -> float | None:
-        """The best evaluation score of this run so far, if it is being resumed."""
-        path = self.components.run_context.run_dir / RUN_STATE_FILE
-        try:
-            value = json.loads(path.read_text()).get("best_eval_mean_score")
-        except (OSError, ValueError):
-            return None
-        return float(value) if isinstance(value, int | float) else None
+        _, moves_per_second = self.helpers.rates()
+        self.metrics.update_applied(
+            losses,
+            step=self.global_step,
+            beta=buffer.beta(self.global_step),
+            buffer_size=len(buffer),
+            moves_per_second=moves_per_second,
+        )
+        return True
 
     def _skip_update(self, loss: float, grad_norm: float) -> None:
         """Count a NaN/inf update that the trainer skipped; stop after too many in a row."""
         self._bad_in_row += 1
         self.counters.skipped_updates += 1
-        self._event("Train/skipped_updates", self.counters.skipped_updates)
+        self.metrics.value(names.SKIPPED_UPDATES, self.counters.skipped_updates, self.global_step)
         limit = self.train_config.max_consecutive_bad_updates
         logger.warning(
             "Skipped the update at step %d: loss %s, gradient norm %s (%d in a row, %d in all).",
@@ -312,7 +235,7 @@ class TrainingLoop:
             self.counters.skipped_updates,
         )
         if self._bad_in_row >= limit:
-            latest = self.components.store.latest_path
+            latest = self.store.latest_path
             kept = (
                 f"the last good checkpoint {latest} is kept"
                 if latest.is_file()
@@ -324,24 +247,49 @@ class TrainingLoop:
                 f"(max_consecutive_bad_updates = {limit}); {kept}"
             )
 
-    # --- metrics and saving ---
+    # --- 4. broadcast ---
 
-    def _event(self, name: str, value: float) -> None:
-        self._stats.add(RawMetricEvent(name=name, value=value, global_step=self.global_step))
+    def _broadcast_weights(self) -> None:
+        self.workers.update_weights(self.components.network.get_weights(), self.global_step)
+        self.counters.weight_updates += 1
+        self.metrics.value(names.WEIGHT_UPDATES, self.counters.weight_updates, self.global_step)
 
-    def _flush_events(self, force: bool = False) -> None:
-        """Hand buffered events to the stats actor (see StatsSender: restarts lose none)."""
-        self._event("Progress/episodes_played", self.counters.episodes_played)
-        self._event("Progress/total_simulations", self.counters.total_simulations)
-        self._event("System/worker_restarts", self.counters.worker_restarts)
-        self._event("Train/skipped_updates", self.counters.skipped_updates)
-        if force:
-            self._stats.flush_and_wait(self.global_step)
-        else:
-            self._stats.flush(self.global_step)
+    # --- 5. save and 6. evaluate ---
+
+    def _save_and_evaluate_when_due(self) -> None:
+        config, step = self.train_config, self.global_step
+        save_checkpoint = step % config.checkpoint_save_freq_steps == 0
+        save_buffer = step % config.buffer_save_freq_steps == 0
+        evaluate = self.evaluation.is_due(step)
+        if save_checkpoint or save_buffer or evaluate:
+            # An evaluated step has its checkpoint on disk, to become best.pt if it wins.
+            self.save(save_buffer=save_buffer)
+        if evaluate:
+            self.evaluation.start(step, self.components.network.get_weights())
+
+    def _take_evaluation(self, outcome: EvaluationOutcome | None) -> None:
+        """Log a finished evaluation at the step it evaluated, dated when that step's
+        weights were taken; mark a new best checkpoint."""
+        if outcome is None:
+            return
+        self.metrics.evaluation(
+            outcome.summary,
+            step=outcome.step,
+            weights_taken_at=outcome.weights_taken_at,
+            is_best=outcome.is_best,
+        )
+        if not outcome.is_best:
+            return
+        try:
+            best = self.store.mark_best(outcome.step)
+        except (FileNotFoundError, CheckpointSaveError) as error:
+            logger.warning("Could not mark step %d as best: %s", outcome.step, error)
+            return
+        self.store.write_run_state(self._run_state())
+        logger.info("Marked the checkpoint of step %d as best (%s).", outcome.step, best)
 
     def save(self, *, save_buffer: bool) -> None:
-        """Write the checkpoint (and buffer) of this step, then the run's state file.
+        """Write the checkpoint (and buffer) of this step, then the run-state file.
 
         Every file is written beside its target and renamed over it, and signal
         handlers only set a flag, so neither a crash nor a second Ctrl-C leaves a
@@ -350,10 +298,9 @@ class TrainingLoop:
         last_step, buffer_saved = self._saved_at
         if last_step == self.global_step and (buffer_saved or not save_buffer):
             return  # this exact state is already on disk
-        components = self.components
-        step = self.global_step
+        components, step = self.components, self.global_step
         if save_buffer:
-            components.store.save_buffer(components.buffer, step)
+            self.store.save_buffer(components.buffer, step)
             self._buffer_step = step
         extras = training_extras(
             counters=self.counters,
@@ -363,36 +310,47 @@ class TrainingLoop:
             mlflow_run_id=components.mlflow_run_id,
             buffer_step=self._buffer_step,
         )
-        components.store.save_checkpoint(components.network, step, extras)
+        self.store.save_checkpoint(components.network, step, extras)
         self._saved_at = (step, save_buffer)
-        self._write_run_state()
+        self.store.write_run_state(self._run_state())
         logger.info("Saved checkpoint%s at step %d.", " and buffer" if save_buffer else "", step)
 
-    def _write_run_state(self) -> None:
-        context = self.components.run_context
-        state = {
-            "run_name": context.run_name,
-            "global_step": self.global_step,
-            "max_training_steps": self.train_config.max_training_steps,
-            "finished": self.finished,
-            "buffer_size": len(self.components.buffer),
-            "episodes_played": self.counters.episodes_played,
-            "latest_checkpoint": str(self.components.store.latest_path),
-            "mlflow_run_id": self.components.mlflow_run_id,
-            "counters": self.counters.as_dict(),
-            "best_eval_mean_score": self.evaluation.best_mean_score,
-        }
-        text = json.dumps(state, indent=2).encode()
-        write_atomically(context.run_dir / RUN_STATE_FILE, lambda handle: handle.write(text))
+    def _save_after_error(self) -> None:
+        try:
+            self.save(save_buffer=True)
+        except Exception:
+            logger.exception("Could not save after the error; the previous checkpoint stays.")
+
+    def _run_state(self) -> RunState:
+        components = self.components
+        return RunState(
+            run_name=components.run_context.run_name,
+            global_step=self.global_step,
+            max_training_steps=self.train_config.max_training_steps,
+            finished=self.finished,
+            buffer_size=len(components.buffer),
+            episodes_played=self.counters.episodes_played,
+            latest_checkpoint=str(self.store.latest_path),
+            mlflow_run_id=components.mlflow_run_id,
+            counters=self.counters.as_dict(),
+            best_eval_mean_score=self.evaluation.best_mean_score,
+        )
+
+    # --- metrics and the progress line ---
+
+    def _flush_metrics(self, *, wait: bool = False) -> None:
+        """The totals, then every event to the stats actor (StatsSender: restarts lose none)."""
+        self.metrics.totals(self.counters)
+        self.metrics.flush(self.global_step, wait=wait)
 
     def _log_progress(self) -> None:
-        components = self.components
+        buffer = self.components.buffer
         logger.info(
             self.helpers.progress_line(
                 global_step=self.global_step,
                 games=self.counters.episodes_played,
-                buffer_size=len(components.buffer),
-                buffer_capacity=components.buffer.capacity,
+                buffer_size=len(buffer),
+                buffer_capacity=buffer.capacity,
                 min_buffer=self.train_config.min_buffer_size_to_train,
             )
         )

@@ -132,7 +132,7 @@ def run_training(
             )
             return exit_code
         finally:
-            shutdown_run(state.components, state.loop, state.owned_ray, exit_code=exit_code)
+            shutdown_run(state.components, state.owned_ray, exit_code=exit_code)
             remove_logging_handlers()
 
 
@@ -141,7 +141,6 @@ class _RunParts:
     """What `_train` has started so far, for `shutdown_run` to stop whatever happens."""
 
     components: TrainingComponents | None = None
-    loop: TrainingLoop | None = None
     owned_ray: bool = False
 
 
@@ -173,7 +172,7 @@ def _train(
                 components.resumed_from_step,
                 len(components.buffer),
             )
-        loop = state.loop = TrainingLoop(components)
+        loop = TrainingLoop(components)
         signals.loop = loop
         if signals.received is not None:
             logger.warning("Stopped during setup; nothing was trained.")
@@ -193,7 +192,7 @@ def _train(
 
 
 def shutdown_run(
-    components: object, loop: TrainingLoop | None, owned_ray: bool, *, exit_code: int = EXIT_OK
+    components: TrainingComponents | None, owned_ray: bool, *, exit_code: int = EXIT_OK
 ) -> None:
     """Stop workers, flush and shut down the stats actor, and shut Ray down if this run
     connected it (a private Ray stops; a joined cluster is only left, and keeps running).
@@ -201,18 +200,17 @@ def shutdown_run(
     The stats actor ends its MLflow run as FINISHED; a run stopped by a signal is then
     marked KILLED and a failed one FAILED, so the MLflow UI tells them apart.
     """
-    if loop is not None:
-        loop.worker_manager.stop()
-    actor = getattr(components, "trieye_actor", None)
-    if actor is not None and ray.is_initialized():
-        try:
-            call_stats_actor(actor, "shutdown")
-        except Exception:
-            logger.warning("The stats actor did not shut down cleanly.", exc_info=True)
-        try:
-            ray.kill(actor)
-        except Exception:
-            logger.debug("Stats actor already gone.", exc_info=True)
-    mark_mlflow_run_end(components, exit_code)
+    if components is not None:
+        components.workers.stop()
+        if ray.is_initialized():
+            try:
+                call_stats_actor(components.trieye_actor, "shutdown")
+            except Exception:
+                logger.warning("The stats actor did not shut down cleanly.", exc_info=True)
+            try:
+                ray.kill(components.trieye_actor)
+            except Exception:
+                logger.debug("Stats actor already gone.", exc_info=True)
+        mark_mlflow_run_end(components.run_context, components.mlflow_run_id, exit_code)
     if owned_ray and ray.is_initialized():
         ray.shutdown()

@@ -7,9 +7,20 @@ the buffer, against the shapes the driver's own board gives.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from alphatriangle.rl import SelfPlayResult
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedResults:
+    """What one `collect` hands in: finished games, and the moves played since the last."""
+
+    results: list[SelfPlayResult]
+    moves_played: int
+    """Every move the workers played, in finished games and in games still going."""
 
 
 def validate_result(

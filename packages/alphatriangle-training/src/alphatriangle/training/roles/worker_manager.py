@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import ray
@@ -27,6 +26,7 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.rl import SelfPlayResult, SelfPlayWorker
 
 from ..cluster.nodes import SPREAD, NodeWatch
+from .result_intake import CollectedResults
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,6 @@ class LocatedSelfPlayWorker(SelfPlayWorker):
 
     def node_id(self) -> str:
         return str(ray.get_runtime_context().get_node_id())
-
-
-@dataclass(frozen=True, slots=True)
-class CollectedResults:
-    results: list[SelfPlayResult]
-    moves_played: int
 
 
 class WorkerManager:

@@ -93,13 +93,11 @@ def log_configs_to_mlflow(
     return len(params)
 
 
-def mark_mlflow_run_end(components: object, exit_code: int) -> None:
-    """Mark the run's MLflow run KILLED (a signal) or FAILED; a run that reached its
-    limit keeps the FINISHED status the stats actor gave it."""
+def mark_mlflow_run_end(run_context: RunContext, run_id: str, exit_code: int) -> None:
+    """Mark MLflow run `run_id` KILLED (stopped by a signal) or FAILED; a run that reached
+    its limit keeps the FINISHED status the stats actor gave it."""
     status = {EXIT_INTERRUPTED: "KILLED", EXIT_TERMINATED: "KILLED", EXIT_FAILED: "FAILED"}
-    run_id = getattr(components, "mlflow_run_id", None)
-    run_context = getattr(components, "run_context", None)
-    if exit_code not in status or run_id is None or run_context is None:
+    if exit_code not in status:
         return
     from mlflow.tracking import MlflowClient
 
