@@ -11,7 +11,7 @@ import torch
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
-from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
+from alphatriangle.nn import BatchEvaluation, BoardMismatchError, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker, metric_names
 from alphatriangle.rl.evaluation import (
     BASELINES,
@@ -42,6 +42,12 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture
 def small_network(small_board: EnvConfig, tiny_model: ModelConfig) -> NeuralNetwork:
     return NeuralNetwork(model_config=tiny_model, env_config=small_board, device="cpu", seed=0)
+
+
+def test_a_network_refuses_to_play_another_board(small_network: NeuralNetwork) -> None:
+    for player in (SearchPlayer(small_network, SEARCH), PolicyPlayer(small_network)):
+        with pytest.raises(BoardMismatchError, match=r"6x9 with 2 shape slots.*8x15 with 3"):
+            player.play(EnvConfig(), [EVAL_SEED_BASE])
 
 
 def outcome(record: GameRecord) -> tuple[int, float, int, int, bool]:

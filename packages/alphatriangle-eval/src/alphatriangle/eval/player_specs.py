@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, RunContext
-from alphatriangle.nn import NeuralNetwork
-from alphatriangle.nn.network import CheckpointMismatchError, board_shape, describe_board
+from alphatriangle.nn import (
+    BoardMismatchError,
+    CheckpointMismatchError,
+    NeuralNetwork,
+    check_same_board,
+)
 from alphatriangle.rl.evaluation import BASELINES, Player, PolicyPlayer, SearchPlayer
 
 CHECKPOINT_KINDS = ("latest", "best")
@@ -80,12 +84,15 @@ def load_network(spec: PlayerSpec, device: str) -> NeuralNetwork:
 
 def check_board(spec: PlayerSpec, network: NeuralNetwork, env_config: EnvConfig) -> None:
     """Refuse a checkpoint for another board than the one being evaluated, naming both."""
-    if board_shape(network.env_config) != board_shape(env_config):
-        raise EvalInputError(
-            f"--player {spec.text}: checkpoint {spec.checkpoint} is for a board of "
-            f"{describe_board(network.env_config)}, but the evaluation plays a board of "
-            f"{describe_board(env_config)}"
+    try:
+        check_same_board(
+            network.env_config,
+            env_config,
+            recorded_by=f"checkpoint {spec.checkpoint}",
+            expected_by="the evaluation plays",
         )
+    except BoardMismatchError as error:
+        raise EvalInputError(f"--player {spec.text}: {error}") from None
 
 
 def build_player(

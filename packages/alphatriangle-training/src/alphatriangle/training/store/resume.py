@@ -18,8 +18,12 @@ from typing import Any
 import torch
 
 from alphatriangle.config import EnvConfig, ModelConfig, RunContext
-from alphatriangle.nn import CheckpointMismatchError, NeuralNetwork, describe_board
-from alphatriangle.nn.network import board_shape
+from alphatriangle.nn import (
+    BoardMismatchError,
+    CheckpointMismatchError,
+    NeuralNetwork,
+    check_same_board,
+)
 from alphatriangle.rl import ExperienceBuffer, Trainer
 
 from .checkpoints import CheckpointStore, ResumeError
@@ -103,16 +107,19 @@ def training_extras(
 
 
 def check_board(payload: dict[str, object], path: Path, env_config: EnvConfig) -> None:
-    """Refuse a checkpoint recorded for another board, naming both boards."""
+    """Refuse a checkpoint recorded for another board, naming both boards (ResumeError)."""
     recorded = payload.get("env_config")
     if not isinstance(recorded, str):
         return
-    theirs = EnvConfig.model_validate_json(recorded)
-    if board_shape(theirs) != board_shape(env_config):
-        raise ResumeError(
-            f"checkpoint {path} is for a board of {describe_board(theirs)}; "
-            f"this run is configured for a board of {describe_board(env_config)}"
+    try:
+        check_same_board(
+            EnvConfig.model_validate_json(recorded),
+            env_config,
+            recorded_by=f"checkpoint {path}",
+            expected_by="this run is configured for",
         )
+    except BoardMismatchError as error:
+        raise ResumeError(str(error)) from error
 
 
 def _check_model(payload: dict[str, object], path: Path, model_config: ModelConfig) -> None:

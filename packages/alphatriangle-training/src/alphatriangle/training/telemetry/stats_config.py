@@ -12,7 +12,7 @@ from pathlib import Path
 
 from trieye import MetricConfig, PersistenceConfig, StatsConfig, TrieyeConfig
 
-from alphatriangle.config import RunContext
+from alphatriangle.config import AppPaths, RunContext
 from alphatriangle.rl import metric_names as names
 
 
@@ -21,8 +21,7 @@ class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
 
     @property
     def MLFLOW_TRACKING_URI(self) -> str:  # noqa: N802 (trieye's name)
-        database = Path(self.ROOT_DATA_DIR) / self.APP_NAME / "mlflow.db"
-        return f"sqlite:///{database.as_posix()}"
+        return self.app_paths.mlflow_tracking_uri
 
     def get_mlflow_abs_path(self) -> Path:
         """The directory of the MLflow store: the app directory, where the database is.
@@ -30,7 +29,12 @@ class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
         trieye creates this directory for its `file://` store; left at trieye's
         `mlruns/`, every run would leave an empty, unused `mlruns/` beside the database.
         """
-        return Path(self.get_app_root_dir())
+        return self.app_paths.app_dir
+
+    @property
+    def app_paths(self) -> AppPaths:
+        """The app's shared paths under trieye's data root (see `AppPaths`)."""
+        return AppPaths(Path(self.ROOT_DATA_DIR), self.APP_NAME)
 
 
 def _each_step(name: str, aggregation: str = "mean", **extra: object) -> MetricConfig:
@@ -86,8 +90,16 @@ def build_trieye_config(
     Checkpoints and buffers are written by `CheckpointStore` (weights-only torch files
     and pickle-free .npz); trieye never loads or saves training state here.
     """
+    # trieye builds the run's paths from the data root and these names: every one of
+    # them is the RunContext's, so trieye writes where the rest of the run does.
     persistence = AlphaTrianglePersistence(
         ROOT_DATA_DIR=str(run_context.data_root),
+        RUNS_DIR_NAME=run_context.runs_dir.name,
+        LOG_DIR_NAME=run_context.logs_dir.name,
+        TENSORBOARD_DIR_NAME=run_context.tensorboard_dir.name,
+        CHECKPOINT_SAVE_DIR_NAME=run_context.checkpoints_dir.name,
+        BUFFER_SAVE_DIR_NAME=run_context.buffers_dir.name,
+        CONFIG_FILENAME=run_context.configs_path.name,
         AUTO_RESUME_LATEST=False,
         LOAD_CHECKPOINT_PATH=None,
         LOAD_BUFFER_PATH=None,
