@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import signal
 import statistics
@@ -35,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alphatriangle.config import APP_NAME, EnvConfig, TrainConfig
+from alphatriangle.config import EnvConfig, RunContext, TrainConfig
 from alphatriangle.nn import FeatureSpec
 from alphatriangle.rl import stored_bytes_per_position
 
@@ -152,17 +151,14 @@ def main() -> None:
     )
     capacity = TrainConfig().buffer_capacity
     with tempfile.TemporaryDirectory(prefix="alphatriangle_default_run_") as data_dir:
-        log_path = Path(data_dir) / APP_NAME / "runs" / RUN_NAME / "logs"
-        log_path = log_path / f"{RUN_NAME}_driver.log"
+        log_path = RunContext(run_name=RUN_NAME, data_root=Path(data_dir)).driver_log_path
         command = [sys.executable, str(REPO / "apps" / "train"), "--run-name", RUN_NAME]
         command += ["--no-resume", "--data-dir", data_dir]
-        env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
         launched = time.time()
         process = subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=env,
             start_new_session=True,
         )
         samples: list[dict[str, Any]] = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from alphatriangle.config import APP_NAME, DATA_DIR_NAME
+from alphatriangle.config import DATA_DIR_NAME, AppPaths, RunContext
+from alphatriangle.eval.cli import main as evaluate_main
 from alphatriangle.rl.evaluation import BASELINES
-from alphatriangle.training.evaluation_cli import main as evaluate_main
 
 REPO = Path(__file__).resolve().parents[1]
 SHUTDOWN_GRACE_SECONDS = 300.0
@@ -38,7 +37,7 @@ SHUTDOWN_GRACE_SECONDS = 300.0
 
 def train_for(minutes: float, run_name: str, data_dir: Path, extra: list[str]) -> int:
     """`apps/train` with the defaults for `minutes` of wall clock, then SIGINT; its exit code."""
-    log_path = data_dir / APP_NAME / f"learning_{run_name}.log"
+    log_path = AppPaths(data_dir).app_dir / f"learning_{run_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
@@ -47,11 +46,10 @@ def train_for(minutes: float, run_name: str, data_dir: Path, extra: list[str]) -
         *("--data-dir", str(data_dir)),
         *extra,
     ]
-    env = {**os.environ, "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
     print(f"Training run {run_name} for {minutes:g} min; its output goes to {log_path}")
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + minutes * 60
         try:
@@ -91,19 +89,18 @@ def main() -> int:
     args = parser.parse_args()
     data_dir = args.data_dir.expanduser().resolve()
     run_name = args.run_name or datetime.now().strftime("learning_%Y%m%d_%H%M%S")
-    app_dir = data_dir / APP_NAME
+    run = RunContext(run_name=run_name, data_root=data_dir)
     started = time.monotonic()
     if not args.skip_training:
         code = train_for(args.minutes, run_name, data_dir, args.train_arg)
         print(f"Training stopped with exit code {code} after {time.monotonic() - started:.0f} s")
-        state_file = app_dir / "runs" / run_name / "run_state.json"
-        if state_file.is_file():
-            print(f"Run state: {json.loads(state_file.read_text())}")
-    checkpoint = app_dir / "runs" / run_name / "checkpoints" / "latest.pt"
+        if run.run_state_path.is_file():
+            print(f"Run state: {json.loads(run.run_state_path.read_text())}")
+    checkpoint = run.latest_checkpoint_path
     if not checkpoint.is_file():
         print(f"No checkpoint at {checkpoint}: the run saved none to evaluate.", file=sys.stderr)
         return 1
-    out = app_dir / "eval" / f"learning_{run_name}"
+    out = run.app.evaluations_dir / f"learning_{run_name}"
     eval_args = [
         *("--player", f"run:{run_name}:latest"),
         *(argument for name in BASELINES for argument in ("--player", name)),
@@ -111,10 +108,10 @@ def main() -> int:
     ]
     if args.simulations is not None:
         eval_args += ["--simulations", str(args.simulations)]
-    if (app_dir / "mlflow.db").is_file():
+    if run.mlflow_db_path.is_file():
         eval_args += ["--run", run_name]
     else:
-        print(f"No MLflow store at {app_dir / 'mlflow.db'}: no learning curve.", file=sys.stderr)
+        print(f"No MLflow store at {run.mlflow_db_path}: no learning curve.", file=sys.stderr)
     code = evaluate_main(eval_args)
     if code != 0:
         return code

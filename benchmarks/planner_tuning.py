@@ -29,6 +29,7 @@ from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from alphatriangle.config import EnvConfig  # noqa: E402
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT  # noqa: E402
 from alphatriangle.rl.evaluation import (  # noqa: E402
     DEFAULT_BEAM_WIDTH,
     EVAL_SEED_BASE,
@@ -38,7 +39,6 @@ from alphatriangle.rl.evaluation import (  # noqa: E402
     play_player,
 )
 
-EXIT_BAD_INPUT = 2
 NO_HOLES = {"isolated": 0.0, "dead_end": 0.0, "narrow": 0.0}
 CANDIDATES: dict[str, tuple[PlannerWeights, int]] = {
     # 10 x reward + 0.01 x expected placements of one drawn shape: the untuned planner.

@@ -20,24 +20,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Before Ray is imported: workers use this interpreter, not a uv-built copy.
-os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+from alphatriangle.config import ConfigOverrides, RunContext, read_config_file
 
-import ray
-from default_run import pss_mib
-
-from alphatriangle.config import RunContext
-from alphatriangle.training import TrainingLoop, setup_training_components
-from alphatriangle.training.config_file import ConfigOverrides, read_config_file
-from alphatriangle.training.runner import shutdown_run
+# The training package sets the variables Ray reads before any of it imports Ray.
+from alphatriangle.training import TrainingLoop, WorkerManager, setup_training_components
+from alphatriangle.training.pipeline.runner import shutdown_run
 
 
 def actor_pid(actor: Any) -> int:
     """The process id of a Ray actor, asked of the actor itself."""
+    import ray  # after the training package set Ray's environment
+
     return int(ray.get(actor.__ray_call__.remote(lambda _self: os.getpid()), timeout=60))
 
 
 def main() -> None:
+    from default_run import pss_mib  # it imports Ray: after the training package
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=600.0, help="how long to train")
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between samples")
@@ -56,10 +55,12 @@ def main() -> None:
         if components is None:
             raise SystemExit("setup failed; see the log above")
         loop = TrainingLoop(components)
+        workers = components.workers
+        assert isinstance(workers, WorkerManager)
         thread = threading.Thread(target=loop.run, daemon=True)
         try:
             thread.start()
-            while not loop.worker_manager.workers:
+            while not workers.workers:
                 time.sleep(0.2)
             pids: dict[int, int] = {}  # id(actor) -> pid; a replaced worker gets looked up anew
             stats_pid = actor_pid(components.trieye_actor)
@@ -74,7 +75,7 @@ def main() -> None:
                     f"{len(components.buffer)}/{components.buffer.capacity}",
                     f"{pss_mib(os.getpid()):.0f}",
                 ]
-                for worker in list(loop.worker_manager.workers):
+                for worker in list(workers.workers):
                     if id(worker) not in pids:
                         pids[id(worker)] = actor_pid(worker)
                     row.append(f"{pss_mib(pids[id(worker)]):.0f}")
@@ -83,11 +84,11 @@ def main() -> None:
                 time.sleep(
                     min(args.interval, max(0.0, args.seconds - (time.monotonic() - started)))
                 )
-            print(f"restarted workers: {loop.worker_manager.restarts}", flush=True)
+            print(f"restarted workers: {workers.restarts}", flush=True)
         finally:
             loop.request_stop()
             thread.join(timeout=300)
-            shutdown_run(components, loop, owned_ray)
+            shutdown_run(components, owned_ray)
 
 
 if __name__ == "__main__":

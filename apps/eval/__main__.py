@@ -1,8 +1,8 @@
-"""`uv run apps/eval`: agents and baselines on fixed seeds (logic: alphatriangle.training)."""
+"""`uv run apps/eval`: agents and baselines on fixed seeds (logic: alphatriangle.eval)."""
 
 import sys
 
-from alphatriangle.training.evaluation_cli import main
+from alphatriangle.eval.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

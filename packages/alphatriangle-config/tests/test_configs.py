@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from alphatriangle.config import (
     AlphaTriangleMCTSConfig,
+    AppPaths,
     EnvConfig,
     ModelConfig,
     RunContext,
@@ -100,6 +101,19 @@ def test_run_context_paths_are_absolute_under_the_start_directory(
         assert root in path.parents
     assert context.mlflow_tracking_uri == f"sqlite:///{root / 'mlflow.db'}"
     assert context.mlflow_tracking_uri.startswith("sqlite:////")
+    # The layout the READMEs document, every file of a run named by the context.
+    run = root / "runs" / "demo"
+    assert context.latest_checkpoint_path == run / "checkpoints" / "latest.pt"
+    assert context.best_checkpoint_path == run / "checkpoints" / "best.pt"
+    assert context.run_state_path == run / "run_state.json"
+    assert context.driver_log_path == run / "logs" / "demo_driver.log"
+    assert context.buffers_dir == run / "buffers"
+    # The paths shared by the app's runs are the same without a run.
+    app = AppPaths(Path(".alphatriangle_data"))
+    assert app == context.app
+    assert app.runs_dir == context.runs_dir
+    assert app.evaluations_dir == root / "eval"
+    assert app.mlflow_tracking_uri == context.mlflow_tracking_uri
     relative = RunContext(run_name="demo", data_root=Path("elsewhere"))
     assert relative.data_root == tmp_path.resolve() / "elsewhere"
     # Nothing is created on disk by describing a run.

@@ -11,11 +11,13 @@ import torch
 from alphatriangle.config import EnvConfig, ModelConfig, action_dim
 from alphatriangle.nn import (
     SHAPE_SUMMARY_SIZE,
+    BoardMismatchError,
     CheckpointMismatchError,
     FeatureExtractor,
     NeuralNetwork,
     Positions,
     ValueSupport,
+    check_same_board,
     resolve_device,
     shape_summary,
     squash,
@@ -155,7 +157,7 @@ def test_a_checkpoint_for_another_board_is_refused_with_both_shapes(tmp_path: Pa
     path = small.save(tmp_path / "small.pt")
     default = NeuralNetwork(model_config=TINY, env_config=EnvConfig(), device="cpu", seed=0)
     with pytest.raises(
-        CheckpointMismatchError, match=r"board of 6x9 with 2 shape slots.*board of 8x15 with 3"
+        BoardMismatchError, match=r"board of 6x9 with 2 shape slots.*board of 8x15 with 3"
     ):
         default.load(path)
     weights_only = tmp_path / "weights_only.pt"
@@ -174,6 +176,25 @@ def test_a_checkpoint_for_another_board_is_refused_with_both_shapes(tmp_path: Pa
     (tmp_path / "garbage.pt").write_bytes(b"\x00not a checkpoint")
     with pytest.raises(CheckpointMismatchError, match=r"garbage\.pt"):
         default.load(tmp_path / "garbage.pt")
+
+
+def test_the_one_board_check_names_both_boards_and_what_they_belong_to() -> None:
+    check_same_board(SMALL_BOARD, SMALL_BOARD.model_copy(), recorded_by="a", expected_by="b")
+    with pytest.raises(BoardMismatchError) as caught:
+        check_same_board(
+            SMALL_BOARD, EnvConfig(), recorded_by="checkpoint x.pt", expected_by="the game is on"
+        )
+    assert str(caught.value) == (
+        "checkpoint x.pt is for a board of 6x9 with 2 shape slots, "
+        "but the game is on a board of 8x15 with 3 shape slots"
+    )
+    assert isinstance(caught.value, CheckpointMismatchError)  # what loaders already catch
+    # Same size, other playable cells: the network's masks differ, so it is another board.
+    narrower = SMALL_BOARD.model_copy(
+        update={"PLAYABLE_RANGE_PER_ROW": [(2, 7), (0, 9), (0, 9), (0, 9), (0, 9), (1, 8)]}
+    )
+    with pytest.raises(BoardMismatchError):
+        check_same_board(narrower, SMALL_BOARD, recorded_by="a", expected_by="b")
 
 
 def test_transformer_variant_and_gpu_preset_build() -> None:

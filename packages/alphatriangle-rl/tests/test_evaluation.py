@@ -11,8 +11,8 @@ import torch
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
-from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
-from alphatriangle.rl import SelfPlayWorker
+from alphatriangle.nn import BatchEvaluation, BoardMismatchError, NeuralNetwork, Positions
+from alphatriangle.rl import SelfPlayWorker, metric_names
 from alphatriangle.rl.evaluation import (
     BASELINES,
     ENGINE_SEED_END,
@@ -42,6 +42,12 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture
 def small_network(small_board: EnvConfig, tiny_model: ModelConfig) -> NeuralNetwork:
     return NeuralNetwork(model_config=tiny_model, env_config=small_board, device="cpu", seed=0)
+
+
+def test_a_network_refuses_to_play_another_board(small_network: NeuralNetwork) -> None:
+    for player in (SearchPlayer(small_network, SEARCH), PolicyPlayer(small_network)):
+        with pytest.raises(BoardMismatchError, match=r"6x9 with 2 shape slots.*8x15 with 3"):
+            player.play(EnvConfig(), [EVAL_SEED_BASE])
 
 
 def outcome(record: GameRecord) -> tuple[int, float, int, int, bool]:
@@ -145,6 +151,8 @@ def test_evaluate_network_gives_the_eval_metrics(
     assert metrics["Eval/mean_score"] == pytest.approx(np.mean(searched.scores))
     assert metrics["Eval/median_score"] == pytest.approx(np.median(searched.scores))
     assert {"Eval/mean_length", "Eval/triangles_cleared", "Eval/seconds_per_move"} <= set(metrics)
+    # Named from the one module of metric names (the best score so far is the loop's).
+    assert set(metrics) == set(metric_names.EVAL_METRICS) - {metric_names.EVAL_BEST_MEAN_SCORE}
     assert searched.as_dict()["per_game"][0]["seed"] == seeds[0]  # type: ignore[index]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alphatriangle.training.config_file import read_config_file
+from alphatriangle.config.config_file import read_config_file
 
 TinyConfigs = Callable[..., dict[str, object]]
 

@@ -14,11 +14,15 @@ import numpy as np
 import pytest
 import torch
 
-from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, RunContext, TrainConfig
 from alphatriangle.nn import NeuralNetwork, read_checkpoint
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
-from alphatriangle.training.checkpoints import CheckpointSaveError, CheckpointStore, ResumeError
-from alphatriangle.training.resume import RunCounters, restore_run, training_extras
+from alphatriangle.training.store.checkpoints import (
+    CheckpointSaveError,
+    CheckpointStore,
+    ResumeError,
+)
+from alphatriangle.training.store.resume import RunCounters, restore_run, training_extras
 
 TINY_MODEL = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16)
 BOARD = EnvConfig(
@@ -41,7 +45,7 @@ class Run:
         )
         self.trainer = Trainer(network=self.network, config=config)
         self.buffer = ExperienceBuffer.from_config(config, seed=seed)
-        self.store = CheckpointStore(root / "checkpoints", root / "buffers", keep=2)
+        self.store = CheckpointStore(RunContext(run_name="run", data_root=root), keep=2)
         self.counters = RunCounters()
 
     def play_and_train(self, steps: int) -> None:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
-from alphatriangle.training.cli import build_parser, main
-from alphatriangle.training.evaluation_cli import build_parser as build_eval_parser
+from alphatriangle.training.cli import main
 
 
 @pytest.mark.parametrize(
@@ -86,40 +81,13 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
     assert "(default: 42)" in text
 
 
-def _option_entries(help_text: str) -> dict[str, str]:
-    """`--flag` -> its help entry, from argparse's `options:` section."""
-    entries: dict[str, str] = {}
-    flag = ""
-    for line in help_text.split("options:", 1)[1].splitlines():
-        match = re.match(r"^  (-[-\w]+)", line)
-        if match:
-            flag = match.group(1)
-            entries[flag] = ""
-        if flag:
-            entries[flag] += " " + line.strip()
-    return entries
-
-
-@pytest.mark.parametrize("parser", [build_parser, build_eval_parser])
-def test_help_says_each_default_once(parser: Callable[[], argparse.ArgumentParser]) -> None:
-    text = parser().format_help()
-    entries = _option_entries(text)
-    assert len(entries) > 10
-    assert "(default: None)" not in text
-    for flag, entry in entries.items():
-        assert entry.count("(default") <= 1, f"{flag} says its default twice: {entry}"
-    # Defaults that live in the config models are read from there, not restated.
-    simulations = AlphaTriangleMCTSConfig().max_simulations
-    assert f"(default: from [mcts], {simulations})" in " ".join(entries["--simulations"].split())
-
-
 def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     """A training checkpoint of run `run_name` for a 6x9 board with 2 shape slots."""
-    from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
+    from alphatriangle.config import EnvConfig, ModelConfig, RunContext, TrainConfig
     from alphatriangle.nn import NeuralNetwork
     from alphatriangle.rl import ExperienceBuffer, Trainer
-    from alphatriangle.training.checkpoints import CheckpointStore
-    from alphatriangle.training.resume import RunCounters, training_extras
+    from alphatriangle.training.store.checkpoints import CheckpointStore
+    from alphatriangle.training.store.resume import RunCounters, training_extras
 
     board = EnvConfig(
         ROWS=6,
@@ -130,8 +98,9 @@ def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     model = ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16)
     network = NeuralNetwork(model_config=model, env_config=board, device="cpu")
     config = TrainConfig()
-    run_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "runs" / run_name
-    store = CheckpointStore(run_dir / "checkpoints", run_dir / "buffers")
+    store = CheckpointStore(
+        RunContext(run_name=run_name, data_root=tmp_path / ".alphatriangle_data")
+    )
     extras = training_extras(
         counters=RunCounters(),
         trainer=Trainer(network=network, config=config),

@@ -12,9 +12,12 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 from trieye import LogContext, RawMetricEvent, StatsConfig
 
-from alphatriangle.training.event_times import EventTimeStatsProcessor, stamped
-from alphatriangle.training.stats_actor import StatsSender
-from alphatriangle.training.stats_config import EPISODE_EVENT, STEP_EVENT, alphatriangle_metrics
+from alphatriangle.config import RunContext
+from alphatriangle.rl import metric_names
+from alphatriangle.rl.metric_names import EPISODE_EVENT, STEP_EVENT
+from alphatriangle.training.telemetry.event_times import EventTimeStatsProcessor, stamped
+from alphatriangle.training.telemetry.stats_actor import StatsSender
+from alphatriangle.training.telemetry.stats_config import alphatriangle_metrics, build_trieye_config
 
 A_DAY_AGO = time.time() - 86_400.0
 
@@ -97,3 +100,28 @@ def test_the_sender_dates_each_event_as_it_is_added() -> None:
     assert before <= fresh.timestamp <= after
     assert dated.timestamp == A_DAY_AGO + 5.0  # an event's own date is kept
     assert stamped(dated) is dated
+
+
+def test_the_stats_config_logs_every_metric_name_and_only_those() -> None:
+    """A name added to (or renamed in) `alphatriangle.rl.metric_names` is configured here,
+    so the loop's events under it reach MLflow."""
+    named = {
+        value
+        for key, value in vars(metric_names).items()
+        if key.isupper() and isinstance(value, str) and not key.endswith("_EVENT")
+    }
+    configured = [metric.name for metric in alphatriangle_metrics()]
+    assert sorted(configured) == sorted(named)
+
+
+def test_trieye_writes_where_the_run_context_says(tmp_path: Path) -> None:
+    context = RunContext(run_name="paths", data_root=tmp_path)
+    persistence = build_trieye_config(context, stats_interval_seconds=1.0).persistence
+    run_dir = persistence.get_run_base_dir()
+    assert run_dir == context.run_dir
+    assert context.mlflow_tracking_uri == persistence.MLFLOW_TRACKING_URI
+    assert persistence.get_mlflow_abs_path() == context.app_dir  # no stray mlruns/
+    assert run_dir / persistence.LOG_DIR_NAME == context.logs_dir
+    assert run_dir / persistence.TENSORBOARD_DIR_NAME == context.tensorboard_dir
+    assert run_dir / persistence.CONFIG_FILENAME == context.configs_path
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # describing creates nothing

@@ -1,8 +1,9 @@
 """Faults caused for real in tiny in-process runs (real Ray, trieye, MLflow on SQLite).
 
 A self-play worker and the stats actor are killed with `ray.kill` mid-run; the newest
-checkpoint and buffer are truncated before a resume; NaN losses are injected through
-the test-only switch. Signals are in tests/test_train_app.py, on the real subprocess.
+checkpoint and buffer are truncated before a resume; NaN losses come from a trainer
+whose batches carry NaN value targets at chosen steps. Signals are in
+tests/test_train_app.py, on the real subprocess.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 import ray
 from mlflow.tracking import MlflowClient
 
 from alphatriangle.config import RunContext
 from alphatriangle.nn import read_checkpoint
-from alphatriangle.rl import ExperienceBuffer
+from alphatriangle.rl import ExperienceBuffer, SampledBatch, Trainer, TrainStepResult
 from alphatriangle.training import TrainingLoop, run_training, setup_training_components
-from alphatriangle.training.loop import NAN_INJECTION_ENV
-from alphatriangle.training.runner import shutdown_run
+from alphatriangle.training.pipeline import setup
+from alphatriangle.training.pipeline.runner import shutdown_run
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 240.0) -> None:
@@ -97,21 +99,22 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
         thread.start()
         wait_for(lambda: loop.counters.episodes_played >= 1, "the first game")
         assert len(components.buffer) < 200
-        victim = loop.worker_manager.workers[0]
+        workers = components.workers
+        victim = workers.workers[0]  # type: ignore[attr-defined]
         ray.kill(victim)  # type: ignore[arg-type]
         ray.kill(components.trieye_actor, no_restart=False)
-        wait_for(lambda: loop.worker_manager.restarts >= 1, "the worker to be replaced")
-        workers = list(loop.worker_manager.workers)
-        assert len(workers) == components.num_workers
-        assert victim not in workers
-        alive = ray.get([w.ping.remote() for w in workers], timeout=120)  # type: ignore[attr-defined]
+        wait_for(lambda: workers.restarts >= 1, "the worker to be replaced")
+        actors = list(workers.workers)  # type: ignore[attr-defined]
+        assert len(actors) == components.num_workers
+        assert victim not in actors
+        alive = ray.get([w.ping.remote() for w in actors], timeout=120)
         assert alive == list(range(components.num_workers))
         thread.join(timeout=300)
         assert not thread.is_alive()
     finally:
         loop.request_stop()
         thread.join(timeout=120)
-        shutdown_run(components, loop, owned_ray)
+        shutdown_run(components, owned_ray)
     first_ended_ms = now_ms()
     assert not failures, failures
     assert loop.finished
@@ -174,6 +177,19 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     assert not ray.is_initialized()
 
 
+class PoisonedTrainer(Trainer):
+    """The real trainer, whose batches carry NaN value targets for the first COUNT updates
+    attempted at each STEP of `POISON` (so the loss is NaN and the update is skipped)."""
+
+    POISON: ClassVar[dict[int, int]] = {}
+
+    def train_step(self, batch: SampledBatch) -> TrainStepResult:
+        if self.POISON.get(self.global_step, 0) > 0:
+            self.POISON[self.global_step] -= 1
+            batch.experiences.value_target[:] = np.nan
+        return super().train_step(batch)
+
+
 def test_nan_updates_are_skipped_and_counted_and_a_streak_stops_the_run(
     tmp_path: Path,
     tiny_configs: Any,
@@ -181,14 +197,15 @@ def test_nan_updates_are_skipped_and_counted_and_a_streak_stops_the_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # Three poisoned updates at step 5 are skipped; at step 14 they never stop.
-    monkeypatch.setenv(NAN_INJECTION_ENV, "5:3,14:1000")
+    monkeypatch.setattr(PoisonedTrainer, "POISON", {5: 3, 14: 1000})
+    monkeypatch.setattr(setup, "Trainer", PoisonedTrainer)
     context = RunContext(run_name="nan", seed=4, data_root=tmp_path / "data")
     configs = tiny_configs(max_training_steps=30, max_consecutive_bad_updates=6)
     exit_code = run_training(context, **configs)
 
     assert exit_code == 1
     assert "training diverged: 6 updates in a row at step 14" in capsys.readouterr().err
-    log = (context.logs_dir / "nan_driver.log").read_text()
+    log = context.driver_log_path.read_text()
     assert "Skipped the update at step 5: loss nan" in log
     assert "(3 in a row, 3 in all)" in log
     latest = read_checkpoint(context.checkpoints_dir / "latest.pt")

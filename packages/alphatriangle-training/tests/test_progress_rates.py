@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import time
 
-from alphatriangle.training.loop_helpers import LoopHelpers
-from alphatriangle.training.resume import RunCounters
+from alphatriangle.training.store.resume import RunCounters
+from alphatriangle.training.telemetry.progress import LoopHelpers
 
 
 def test_rates_after_a_resume_leave_out_the_restored_totals() -> None:

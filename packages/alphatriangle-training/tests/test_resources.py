@@ -9,7 +9,8 @@ import ray
 import torch
 
 from alphatriangle.config import RunContext, TrainConfig
-from alphatriangle.training.setup import detect_workers, init_ray, set_trainer_threads
+from alphatriangle.training.cluster.connect import init_ray
+from alphatriangle.training.cluster.resources import detect_workers, set_trainer_threads
 
 
 @ray.remote

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from alphatriangle.rl import ExperienceBatch, SelfPlayResult
-from alphatriangle.training.loop_helpers import validate_result
+from alphatriangle.training.roles.result_intake import validate_result
 
 GRID_SHAPE = (5, 2, 3)
 ACTIONS = 12

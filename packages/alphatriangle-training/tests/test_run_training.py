@@ -28,7 +28,7 @@ from mlflow.tracking import MlflowClient
 from alphatriangle.config import RunContext
 from alphatriangle.nn import read_checkpoint
 from alphatriangle.training import run_training
-from alphatriangle.training.logging_utils import seconds_since_process_start
+from alphatriangle.training.telemetry.run_logs import seconds_since_process_start
 
 DATED_METRICS = ("Loss/total", "Episode/score", "Eval/mean_score", "Rate/steps_per_sec")
 """Metrics of each kind (per step, per game, per evaluation, a rate) the run must log."""

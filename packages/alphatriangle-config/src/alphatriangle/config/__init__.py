@@ -1,15 +1,32 @@
-"""Validated configuration of AlphaTriangle: models that reject unknown fields and bad values."""
+"""Validated configuration of AlphaTriangle: models that reject unknown fields and bad values,
+the paths of a run, and the config file both command lines read."""
 
+from .config_file import ConfigFileError, ConfigOverrides, read_config_file
 from .env import EnvConfig, action_dim, decode_action, encode_action
 from .mcts_config import AlphaTriangleMCTSConfig
 from .model_config import ModelConfig
-from .run_context import APP_NAME, DATA_DIR_NAME, RunContext, default_run_name
+from .run_context import (
+    APP_NAME,
+    BEST_CHECKPOINT,
+    DATA_DIR_NAME,
+    LATEST_CHECKPOINT,
+    RUN_STATE_FILE,
+    AppPaths,
+    RunContext,
+    default_run_name,
+)
 from .train_config import TrainConfig
 
 __all__ = [
     "APP_NAME",
+    "BEST_CHECKPOINT",
     "DATA_DIR_NAME",
+    "LATEST_CHECKPOINT",
+    "RUN_STATE_FILE",
     "AlphaTriangleMCTSConfig",
+    "AppPaths",
+    "ConfigFileError",
+    "ConfigOverrides",
     "EnvConfig",
     "ModelConfig",
     "RunContext",
@@ -18,4 +35,5 @@ __all__ = [
     "decode_action",
     "default_run_name",
     "encode_action",
+    "read_config_file",
 ]

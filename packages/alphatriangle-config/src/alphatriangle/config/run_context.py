@@ -7,6 +7,7 @@ the run (see shared/FACTS.md), so every path here is absolute from construction 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,9 +28,64 @@ def default_run_name() -> str:
     return datetime.now().strftime("run_%Y%m%d_%H%M%S")
 
 
+LATEST_CHECKPOINT = "latest.pt"
+"""The newest checkpoint of a run (a copy of its newest step file): what a resume reads."""
+BEST_CHECKPOINT = "best.pt"
+"""The checkpoint of a run's best evaluation during training."""
+RUN_STATE_FILE = "run_state.json"
+"""A run's step, whether it reached its limit, its counters and best evaluation score."""
+
+
 def default_data_root() -> Path:
     """`.alphatriangle_data/` under the current working directory, absolute."""
     return (Path.cwd() / DATA_DIR_NAME).resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    """What every run of the app shares under `<data_root>/<app_name>/`: the MLflow
+    store, the runs, and the evaluations of `uv run apps/eval`.
+
+    `RunContext` adds the paths of one run to these; code that is about no run in
+    particular (finding the newest run, the evaluation app) uses this alone.
+    """
+
+    data_root: Path
+    """Root of all AlphaTriangle data, made absolute."""
+    app_name: str = APP_NAME
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_root", Path(self.data_root).expanduser().resolve())
+
+    @property
+    def app_dir(self) -> Path:
+        """`<data_root>/<app_name>`: the MLflow store and every run of the app."""
+        return self.data_root / self.app_name
+
+    @property
+    def runs_dir(self) -> Path:
+        """Directory holding one subdirectory per run."""
+        return self.app_dir / "runs"
+
+    @property
+    def evaluations_dir(self) -> Path:
+        """Where `uv run apps/eval` writes its reports, one subdirectory per evaluation."""
+        return self.app_dir / "eval"
+
+    @property
+    def mlflow_db_path(self) -> Path:
+        """SQLite database of the MLflow tracking store (shared by the app's runs)."""
+        return self.app_dir / "mlflow.db"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """`sqlite:////abs/path/mlflow.db`: the file store silently drops metrics with MLflow 3."""
+        return f"sqlite:///{self.mlflow_db_path.as_posix()}"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        """Artifact store of the MLflow experiment, beside the database."""
+        return self.app_dir / "mlartifacts"
 
 
 class RunContext(StrictConfig):
@@ -81,14 +137,19 @@ class RunContext(StrictConfig):
         return None if value is None else Path(value).expanduser().resolve()
 
     @property
+    def app(self) -> AppPaths:
+        """The paths this run shares with the app's other runs."""
+        return AppPaths(self.data_root, self.app_name)
+
+    @property
     def app_dir(self) -> Path:
         """`<data_root>/<app_name>`: the MLflow store and every run of the app."""
-        return self.data_root / self.app_name
+        return self.app.app_dir
 
     @property
     def runs_dir(self) -> Path:
         """Directory holding one subdirectory per run."""
-        return self.app_dir / "runs"
+        return self.app.runs_dir
 
     @property
     def run_dir(self) -> Path:
@@ -101,6 +162,16 @@ class RunContext(StrictConfig):
         return self.run_dir / "checkpoints"
 
     @property
+    def latest_checkpoint_path(self) -> Path:
+        """The checkpoint a resume (and `run:NAME` in the evaluation app) reads."""
+        return self.checkpoints_dir / LATEST_CHECKPOINT
+
+    @property
+    def best_checkpoint_path(self) -> Path:
+        """The checkpoint of the best evaluation during training (`run:NAME:best`)."""
+        return self.checkpoints_dir / BEST_CHECKPOINT
+
+    @property
     def buffers_dir(self) -> Path:
         """Saved replay buffers of this run."""
         return self.run_dir / "buffers"
@@ -109,6 +180,11 @@ class RunContext(StrictConfig):
     def logs_dir(self) -> Path:
         """Text logs of this run."""
         return self.run_dir / "logs"
+
+    @property
+    def driver_log_path(self) -> Path:
+        """The log of the training loop's process (the driver), everything at DEBUG level."""
+        return self.logs_dir / f"{self.run_name}_driver.log"
 
     @property
     def tensorboard_dir(self) -> Path:
@@ -121,16 +197,21 @@ class RunContext(StrictConfig):
         return self.run_dir / "configs.json"
 
     @property
+    def run_state_path(self) -> Path:
+        """The run's state file: step, whether it finished, counters, best evaluation score."""
+        return self.run_dir / RUN_STATE_FILE
+
+    @property
     def mlflow_db_path(self) -> Path:
         """SQLite database of the MLflow tracking store (shared by the app's runs)."""
-        return self.app_dir / "mlflow.db"
+        return self.app.mlflow_db_path
 
     @property
     def mlflow_tracking_uri(self) -> str:
         """`sqlite:////abs/path/mlflow.db`: the file store silently drops metrics with MLflow 3."""
-        return f"sqlite:///{self.mlflow_db_path.as_posix()}"
+        return self.app.mlflow_tracking_uri
 
     @property
     def mlflow_artifacts_dir(self) -> Path:
         """Artifact store of the MLflow experiment, beside the database."""
-        return self.app_dir / "mlartifacts"
+        return self.app.mlflow_artifacts_dir

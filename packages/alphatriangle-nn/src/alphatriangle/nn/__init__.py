@@ -1,7 +1,9 @@
 """Features, the policy-value network and the batched evaluator of AlphaTriangle."""
 
 from .atomic_file import write_atomically
+from .board import check_same_board, describe_board
 from .device import resolve_device
+from .errors import BoardMismatchError, CheckpointMismatchError
 from .features import (
     SHAPE_SUMMARY_SIZE,
     FeatureBatch,
@@ -11,20 +13,14 @@ from .features import (
     shape_summary,
 )
 from .model import AlphaTriangleNet
-from .network import (
-    BatchEvaluation,
-    CheckpointMismatchError,
-    NeuralNetwork,
-    StateDict,
-    describe_board,
-    read_checkpoint,
-)
+from .network import BatchEvaluation, NeuralNetwork, StateDict, read_checkpoint
 from .value_support import ValueSupport, squash, unsquash
 
 __all__ = [
     "SHAPE_SUMMARY_SIZE",
     "AlphaTriangleNet",
     "BatchEvaluation",
+    "BoardMismatchError",
     "CheckpointMismatchError",
     "FeatureBatch",
     "FeatureExtractor",
@@ -33,6 +29,7 @@ __all__ = [
     "Positions",
     "StateDict",
     "ValueSupport",
+    "check_same_board",
     "describe_board",
     "read_checkpoint",
     "resolve_device",

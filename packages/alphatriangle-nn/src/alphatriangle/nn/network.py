@@ -18,16 +18,14 @@ from numpy.typing import NDArray
 from alphatriangle.config import EnvConfig, ModelConfig
 
 from .atomic_file import write_atomically
+from .board import check_same_board, describe_board
 from .device import resolve_device
+from .errors import CheckpointMismatchError
 from .features import FeatureBatch, FeatureExtractor, Positions
 from .model import AlphaTriangleNet
 from .value_support import ValueSupport
 
 StateDict = dict[str, torch.Tensor]
-
-
-class CheckpointMismatchError(ValueError):
-    """A checkpoint's tensors do not fit this network (another board or architecture)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +132,12 @@ class NeuralNetwork:
         payload = read_checkpoint(path)
         recorded = payload.get("env_config")
         if isinstance(recorded, str):
-            theirs = EnvConfig.model_validate_json(recorded)
-            if board_shape(theirs) != board_shape(self.env_config):
-                raise CheckpointMismatchError(
-                    f"checkpoint {path} is for a board of {describe_board(theirs)}; "
-                    f"this network is for a board of {describe_board(self.env_config)}"
-                )
+            check_same_board(
+                EnvConfig.model_validate_json(recorded),
+                self.env_config,
+                recorded_by=f"checkpoint {path}",
+                expected_by="this network is for",
+            )
         weights = payload["model_state"]
         assert isinstance(weights, dict)
         self.set_weights(weights, source=f"checkpoint {path}")
@@ -198,14 +196,3 @@ def read_checkpoint(path: Path | str) -> dict[str, object]:
     if not isinstance(payload, dict) or not isinstance(payload.get("model_state"), dict):
         raise CheckpointMismatchError(f"checkpoint {source} does not hold a model_state dict")
     return payload
-
-
-def board_shape(env_config: EnvConfig) -> tuple[int, int, int, tuple[tuple[int, int], ...]]:
-    """What a network's tensor shapes depend on: rows, columns, slots, playable ranges."""
-    ranges = tuple((int(a), int(b)) for a, b in env_config.PLAYABLE_RANGE_PER_ROW)
-    return env_config.ROWS, env_config.COLS, env_config.NUM_SHAPE_SLOTS, ranges
-
-
-def describe_board(env_config: EnvConfig) -> str:
-    """'8x15 with 3 shape slots': how error messages name a board."""
-    return f"{env_config.ROWS}x{env_config.COLS} with {env_config.NUM_SHAPE_SLOTS} shape slots"

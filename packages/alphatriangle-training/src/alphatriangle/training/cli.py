@@ -8,7 +8,6 @@ resumed exits 2 as well (see `runner` for every exit code).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,15 +17,16 @@ from pydantic import ValidationError
 from alphatriangle.config import (
     DATA_DIR_NAME,
     AlphaTriangleMCTSConfig,
+    AppPaths,
     RunContext,
     TrainConfig,
     default_run_name,
 )
+from alphatriangle.config.config_file import ConfigFileError, ConfigOverrides, read_config_file
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
+from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
 
-from .config_file import ConfigFileError, ConfigOverrides, read_config_file
-from .exit_codes import EXIT_BAD_INPUT
-from .help_format import DefaultsOnceFormatter, config_default
-from .ray_auth import enable_token_auth_if_available
+from .cluster.auth import enable_token_auth_if_available
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
@@ -125,23 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def newest_unfinished_run(runs_dir: Path) -> str | None:
-    """Name of the most recently saved run that has not reached its step limit."""
-    from .checkpoints import LATEST_CHECKPOINT
-    from .loop import RUN_STATE_FILE
+def _newest_unfinished_run(app: AppPaths) -> str | None:
+    from .store.run_state import newest_unfinished_run  # imports torch: only when needed
 
-    candidates = []
-    for state_file in runs_dir.glob(f"*/{RUN_STATE_FILE}"):
-        try:
-            state = json.loads(state_file.read_text())
-        except (OSError, ValueError):
-            continue
-        if (
-            not state.get("finished", False)
-            and (state_file.parent / "checkpoints" / LATEST_CHECKPOINT).is_file()
-        ):
-            candidates.append((state_file.stat().st_mtime, state_file.parent.name))
-    return max(candidates)[1] if candidates else None
+    return newest_unfinished_run(app)
 
 
 def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
@@ -162,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.ray_address:
         # Ray reads the authentication mode once, when it is imported: before anything
-        # below imports it (finding the newest unfinished run does).
+        # below imports it (the pipeline does).
         enable_token_auth_if_available()
     try:
         overrides = read_config_file(args.config) if args.config else ConfigOverrides()
@@ -176,9 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_root = args.data_dir.expanduser().resolve()
         run_name = args.run_name
         if run_name is None:
-            runs_dir = data_root / "AlphaTriangle" / "runs"
             run_name = (
-                newest_unfinished_run(runs_dir) if args.resume else None
+                _newest_unfinished_run(AppPaths(data_root)) if args.resume else None
             ) or default_run_name()
         run_context = RunContext(
             run_name=run_name,
@@ -199,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"error: {fields}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from .runner import run_training
+    from .pipeline.runner import run_training
 
     return run_training(
         run_context,

@@ -1,5 +1,6 @@
-"""The entry point of the headless pipeline, re-exported for `from ... import run_training`."""
+"""The seed's `runners` module: `run_training` (the seed's re-export of `runner`) now lives
+in `pipeline/runner.py`; this name hands it on."""
 
-from .runner import run_training
+from .pipeline.runner import run_training
 
 __all__ = ["run_training"]

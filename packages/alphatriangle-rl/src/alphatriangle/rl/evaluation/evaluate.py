@@ -23,6 +23,7 @@ import torch
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import NeuralNetwork
 
+from .. import metric_names as names
 from ..search import Evaluator
 from ..self_play import SELF_PLAY_SEED_END
 from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
@@ -108,18 +109,18 @@ class PlayerSummary:
     def seeds(self) -> list[int]:
         return [g.seed for g in self.games]
 
-    def as_metrics(self, prefix: str = "Eval") -> dict[str, float]:
+    def as_metrics(self) -> dict[str, float]:
         """`Eval/mean_score`, `Eval/median_score`, ...: what the training loop logs."""
         return {
-            f"{prefix}/mean_score": self.mean_score,
-            f"{prefix}/median_score": self.median_score,
-            f"{prefix}/p10_score": self.p10_score,
-            f"{prefix}/p90_score": self.p90_score,
-            f"{prefix}/best_score": self.best_score,
-            f"{prefix}/mean_length": self.mean_length,
-            f"{prefix}/triangles_cleared": self.mean_triangles_cleared,
-            f"{prefix}/seconds_per_move": self.seconds_per_move,
-            f"{prefix}/seconds": self.seconds,
+            names.EVAL_MEAN_SCORE: self.mean_score,
+            names.EVAL_MEDIAN_SCORE: self.median_score,
+            names.EVAL_P10_SCORE: self.p10_score,
+            names.EVAL_P90_SCORE: self.p90_score,
+            names.EVAL_BEST_SCORE: self.best_score,
+            names.EVAL_MEAN_LENGTH: self.mean_length,
+            names.EVAL_TRIANGLES_CLEARED: self.mean_triangles_cleared,
+            names.EVAL_SECONDS_PER_MOVE: self.seconds_per_move,
+            names.EVAL_SECONDS: self.seconds,
         }
 
     def as_dict(self) -> dict[str, object]:

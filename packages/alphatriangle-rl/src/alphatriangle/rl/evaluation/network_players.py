@@ -14,7 +14,7 @@ import numpy as np
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
-from alphatriangle.nn.network import board_shape, describe_board
+from alphatriangle.nn import check_same_board
 
 from ..game import GameTables, engine_positions
 from ..search import BatchedSearch, Evaluator
@@ -25,12 +25,12 @@ DEFAULT_BATCH_GAMES = 32
 
 
 def _check_board(evaluator: Evaluator, env_config: EnvConfig) -> None:
-    """A network plays only the board shape it was built for (rewards may differ)."""
+    """A network plays only the board shape it was built for (rewards may differ):
+    BoardMismatchError otherwise."""
     own = getattr(evaluator, "env_config", None)
-    if isinstance(own, EnvConfig) and board_shape(own) != board_shape(env_config):
-        raise ValueError(
-            f"the network was built for a board of {describe_board(own)} but is asked to "
-            f"play a board of {describe_board(env_config)}"
+    if isinstance(own, EnvConfig):
+        check_same_board(
+            own, env_config, recorded_by="the network", expected_by="it is asked to play"
         )
 
 

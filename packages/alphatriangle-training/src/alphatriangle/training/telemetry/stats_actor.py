@@ -1,6 +1,6 @@
-"""Getting metric events to the stats actor, through its restarts.
+"""The stats actor: starting it, and getting metric events to it through its restarts.
 
-Ray restarts a dead TrieyeActor (see `setup.start_stats_actor`), but while it is
+Ray restarts a dead TrieyeActor (`start_stats_actor` asks it to), but while it is
 restarting, calls fail at once (ActorUnavailableError) instead of waiting. So the
 calls whose answer we need retry until it is back, and `StatsSender` keeps every
 batch of events until the actor has taken it, sending failed batches again with
@@ -21,12 +21,51 @@ import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
 from trieye import RawMetricEvent
 
-from .event_times import stamped
+from alphatriangle.config import RunContext, TrainConfig
+
+from ..cluster.nodes import driver_node_id, on_driver_node, short_id
+from .event_times import EventTimeTrieyeActor, stamped
+from .stats_config import build_trieye_config
 
 logger = logging.getLogger(__name__)
 
+STATS_ACTOR_MAX_RESTARTS = 20
+"""Ray restarts a dead stats actor this often; training goes on without metrics after that."""
 MAX_HELD_EVENTS = 200_000
 """Events kept for an actor that stays down; the oldest go first beyond this."""
+
+
+def start_stats_actor(
+    run_context: RunContext, train_config: TrainConfig, mlflow_run_id: str
+) -> tuple[Any, str]:
+    """The TrieyeActor of the run, restarted by Ray if it dies, always on `mlflow_run_id`.
+
+    trieye's `mlflow.start_run` picks the run up from MLFLOW_RUN_ID, which the
+    actor's runtime environment sets again for every restart. The actor is trieye's,
+    dating metrics by their events (see event_times).
+    """
+    trieye_config = build_trieye_config(
+        run_context, stats_interval_seconds=train_config.stats_interval_seconds
+    )
+    name = f"trieye_actor_{run_context.run_name}"
+    # It writes MLflow, TensorBoard and configs.json at the driver's paths: on the
+    # driver's node only, also when Ray restarts it.
+    actor = EventTimeTrieyeActor.options(
+        name=name,
+        num_cpus=0,
+        max_restarts=STATS_ACTOR_MAX_RESTARTS,
+        runtime_env={"env_vars": {"MLFLOW_RUN_ID": mlflow_run_id}},
+        scheduling_strategy=on_driver_node(),
+    ).remote(trieye_config)
+    started = ray.get(actor.get_mlflow_run_id.remote(), timeout=120)
+    if started != mlflow_run_id:
+        raise RuntimeError(
+            f"MLflow tracking did not start on run {mlflow_run_id} at "
+            f"{run_context.mlflow_tracking_uri} (got {started}); "
+            f"see {run_context.logs_dir} for trieye's log"
+        )
+    logger.info("The stats actor runs on the driver's node %s.", short_id(driver_node_id()))
+    return actor, name
 
 
 def call_stats_actor(actor: Any, method: str, *args: Any, timeout: float = 120.0) -> Any:

@@ -17,9 +17,13 @@ from typing import Any
 
 import torch
 
-from alphatriangle.config import EnvConfig, ModelConfig
-from alphatriangle.nn import CheckpointMismatchError, NeuralNetwork, describe_board
-from alphatriangle.nn.network import board_shape
+from alphatriangle.config import EnvConfig, ModelConfig, RunContext
+from alphatriangle.nn import (
+    BoardMismatchError,
+    CheckpointMismatchError,
+    NeuralNetwork,
+    check_same_board,
+)
 from alphatriangle.rl import ExperienceBuffer, Trainer
 
 from .checkpoints import CheckpointStore, ResumeError
@@ -103,16 +107,19 @@ def training_extras(
 
 
 def check_board(payload: dict[str, object], path: Path, env_config: EnvConfig) -> None:
-    """Refuse a checkpoint recorded for another board, naming both boards."""
+    """Refuse a checkpoint recorded for another board, naming both boards (ResumeError)."""
     recorded = payload.get("env_config")
     if not isinstance(recorded, str):
         return
-    theirs = EnvConfig.model_validate_json(recorded)
-    if board_shape(theirs) != board_shape(env_config):
-        raise ResumeError(
-            f"checkpoint {path} is for a board of {describe_board(theirs)}; "
-            f"this run is configured for a board of {describe_board(env_config)}"
+    try:
+        check_same_board(
+            EnvConfig.model_validate_json(recorded),
+            env_config,
+            recorded_by=f"checkpoint {path}",
+            expected_by="this run is configured for",
         )
+    except BoardMismatchError as error:
+        raise ResumeError(str(error)) from error
 
 
 def _check_model(payload: dict[str, object], path: Path, model_config: ModelConfig) -> None:
@@ -180,3 +187,44 @@ def restore_run(
         buffer=buffer_file,
         mlflow_run_id=saved_run_id if isinstance(saved_run_id, str) and saved_run_id else None,
     )
+
+
+def restore_or_start(
+    run_context: RunContext,
+    store: CheckpointStore,
+    *,
+    network: NeuralNetwork,
+    trainer: Trainer,
+    buffer: ExperienceBuffer,
+) -> ResumedRun | None:
+    """Resume the run's own saved state, or start from `--load-checkpoint` weights, or afresh.
+
+    Setup calls it before a private Ray starts, so a checkpoint that cannot be used
+    fails fast (ResumeError). A fresh start sets earlier files aside, never deletes them.
+    """
+    if run_context.resume and store.has_saved_state():
+        resumed = restore_run(
+            store, network=network, trainer=trainer, buffer=buffer, run_name=run_context.run_name
+        )
+        logger.info(
+            "Restored checkpoint %s (step %d) and %s.",
+            resumed.checkpoint,
+            resumed.counters.global_step,
+            f"buffer {resumed.buffer}" if resumed.buffer else "no buffer",
+        )
+        if run_context.load_checkpoint is not None:
+            logger.warning(
+                "Ignoring --load-checkpoint %s: the run resumes from its own checkpoint.",
+                run_context.load_checkpoint,
+            )
+        return resumed
+    if store.has_saved_state() or store.step_buffers():
+        store.set_aside("replaced")  # a fresh start neither deletes nor mixes with them
+    explicit = run_context.load_checkpoint
+    if explicit is not None:
+        try:
+            network.load(explicit)
+        except (CheckpointMismatchError, FileNotFoundError) as error:
+            raise ResumeError(f"--load-checkpoint: {error}") from error
+        logger.info("Loaded network weights from %s.", explicit)
+    return None

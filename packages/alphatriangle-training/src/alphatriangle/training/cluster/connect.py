@@ -33,9 +33,11 @@ from contextlib import contextmanager
 
 import ray
 
-from .cluster_nodes import alive_nodes, driver_node_id, short_id
-from .exit_codes import EXIT_BAD_INPUT
-from .ray_auth import AUTH_MODE_ENV, TOKEN_ADVICE, enable_token_auth_if_available, token_mode
+from alphatriangle.config import RunContext
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
+
+from .auth import AUTH_MODE_ENV, TOKEN_ADVICE, enable_token_auth_if_available, token_mode
+from .nodes import alive_nodes, driver_node_id, short_id
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +171,20 @@ def start_private_ray() -> None:
         )
     ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
     logger.info("Started a private local Ray (GCS at %s).", ray.get_runtime_context().gcs_address)
+
+
+def init_ray(run_context: RunContext) -> bool:
+    """Join `run_context.ray_address`, or start a private local Ray; True if this call
+    connected Ray (shutting it down then stops the private Ray, or leaves the cluster).
+
+    The variables Ray reads are set already (`environment`, when the package was
+    imported). A cluster that cannot be joined within `ray_connect_timeout` raises
+    ClusterJoinError.
+    """
+    if ray.is_initialized():
+        return False
+    if run_context.ray_address:
+        join_cluster(run_context.ray_address, run_context.ray_connect_timeout)
+    else:
+        start_private_ray()
+    return True

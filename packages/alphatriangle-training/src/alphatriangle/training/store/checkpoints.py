@@ -1,6 +1,8 @@
-"""CheckpointStore: a run's checkpoints and replay buffers on disk, and the fallback on resume.
+"""CheckpointStore: a run's checkpoints, replay buffers and run-state file on disk, and the
+fallback on resume.
 
-Layout, under `runs/<run>/`:
+Layout, under `runs/<run>/` (the directories and fixed names from the `RunContext`, the
+numbered names from here):
 
     checkpoints/step_00001000.pt   one per save, the newest `keep` kept
     checkpoints/latest.pt          copy of the newest step file
@@ -8,6 +10,7 @@ Layout, under `runs/<run>/`:
     buffers/buffer_step_00001000.npz   one per buffer save, the newest `keep` kept
     */superseded_<time>/, */replaced_<time>/   files set aside, never deleted, by a
                                    fallback resume or a --no-resume start
+    run_state.json                 where the run stands (see run_state)
 
 Checkpoints are `NeuralNetwork.save` files (weights, model and board configs) whose
 extras hold the optimizer, schedule, counters and random-number-generator states as
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from alphatriangle.config import RunContext
 from alphatriangle.nn import (
     CheckpointMismatchError,
     NeuralNetwork,
@@ -38,10 +42,10 @@ from alphatriangle.nn import (
 )
 from alphatriangle.rl import BufferFileError, BufferStateError, ExperienceBuffer
 
+from .run_state import RunState, saved_best_score, write_run_state
+
 logger = logging.getLogger(__name__)
 
-LATEST_CHECKPOINT = "latest.pt"
-BEST_CHECKPOINT = "best.pt"
 _CHECKPOINT_FILE = re.compile(r"^step_(\d{8})\.pt$")
 _BUFFER_FILE = re.compile(r"^buffer_step_(\d{8})\.npz$")
 CHECKPOINT_FORMAT = "alphatriangle-training-checkpoint/1"
@@ -90,20 +94,15 @@ def _numbered(directory: Path, pattern: re.Pattern[str]) -> list[tuple[int, Path
 
 
 class CheckpointStore:
-    """Writes, prunes and reads back one run's checkpoints and buffers."""
+    """Writes, prunes and reads back one run's checkpoints, buffers and run-state file."""
 
-    def __init__(self, checkpoints_dir: Path, buffers_dir: Path, *, keep: int = 3) -> None:
-        self.checkpoints_dir = checkpoints_dir
-        self.buffers_dir = buffers_dir
+    def __init__(self, run_context: RunContext, *, keep: int = 3) -> None:
+        self.checkpoints_dir = run_context.checkpoints_dir
+        self.buffers_dir = run_context.buffers_dir
+        self.latest_path = run_context.latest_checkpoint_path
+        self.best_path = run_context.best_checkpoint_path
+        self.run_state_path = run_context.run_state_path
         self.keep = max(1, keep)
-
-    @property
-    def latest_path(self) -> Path:
-        return self.checkpoints_dir / LATEST_CHECKPOINT
-
-    @property
-    def best_path(self) -> Path:
-        return self.checkpoints_dir / BEST_CHECKPOINT
 
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoints_dir / checkpoint_name(step)
@@ -123,7 +122,17 @@ class CheckpointStore:
         """Whether anything a resume would read exists (readable or not)."""
         return self.latest_path.exists() or bool(self.step_checkpoints())
 
+    def saved_best_score(self) -> float | None:
+        """The best evaluation score so far, as the run-state file records it."""
+        return saved_best_score(self.run_state_path)
+
     # --- writing ---
+
+    def write_run_state(self, state: RunState) -> Path:
+        """Write the run-state file (atomically)."""
+        return self._guarded(
+            self.run_state_path, lambda: write_run_state(self.run_state_path, state)
+        )
 
     def save_checkpoint(
         self, network: NeuralNetwork, step: int, extra: Mapping[str, object]
@@ -156,10 +165,11 @@ class CheckpointStore:
         with source.open("rb") as reader:
             write_atomically(target, lambda handle: shutil.copyfileobj(reader, handle))
 
-    def _guarded(self, target: Path, write: Callable[[], object]) -> None:
+    def _guarded(self, target: Path, write: Callable[[], object]) -> Path:
         """Run `write`, turning an OSError (a full disk) into a CheckpointSaveError naming it."""
         try:
             write()
+            return target
         except OSError as error:
             cause = "the disk is full" if error.errno == errno.ENOSPC else str(error)
             previous = (

@@ -3,8 +3,8 @@
     random | greedy | mobility | planner
                                     a baseline (alphatriangle.rl.evaluation)
     ckpt:PATH                       the network of a checkpoint file
-    run:NAME[:latest|:best]         <data>/AlphaTriangle/runs/NAME/checkpoints/latest.pt
-                                    (or best.pt)
+    run:NAME[:latest|:best]         the run's latest (or best) checkpoint, where its
+                                    RunContext puts it under the data root
 
 A network plays with its search at `simulations` per move, or by its raw policy.
 Every input error (unknown name, missing or unreadable checkpoint, a checkpoint for
@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, RunContext
-from alphatriangle.nn import NeuralNetwork
-from alphatriangle.nn.network import CheckpointMismatchError, board_shape, describe_board
+from alphatriangle.nn import (
+    BoardMismatchError,
+    CheckpointMismatchError,
+    NeuralNetwork,
+    check_same_board,
+)
 from alphatriangle.rl.evaluation import BASELINES, Player, PolicyPlayer, SearchPlayer
 
 CHECKPOINT_KINDS = ("latest", "best")
@@ -53,12 +57,11 @@ def parse_spec(text: str, data_root: Path) -> PlayerSpec:
                     f"--player {text}: checkpoint {kind!r} of a run must be 'latest' or 'best'"
                 )
             try:
-                run_dir = RunContext(run_name=parts[1], data_root=data_root).run_dir
+                run = RunContext(run_name=parts[1], data_root=data_root)
             except ValueError:
                 raise EvalInputError(f"--player {text}: {parts[1]!r} is not a run name") from None
-            return PlayerSpec(
-                text, checkpoint=run_dir / "checkpoints" / f"{kind}.pt", run_name=parts[1]
-            )
+            checkpoint = run.best_checkpoint_path if kind == "best" else run.latest_checkpoint_path
+            return PlayerSpec(text, checkpoint=checkpoint, run_name=parts[1])
     raise EvalInputError(
         f"unknown player {text!r}: use one of {', '.join(BASELINES)}, ckpt:PATH or "
         "run:NAME[:latest|:best]"
@@ -81,12 +84,15 @@ def load_network(spec: PlayerSpec, device: str) -> NeuralNetwork:
 
 def check_board(spec: PlayerSpec, network: NeuralNetwork, env_config: EnvConfig) -> None:
     """Refuse a checkpoint for another board than the one being evaluated, naming both."""
-    if board_shape(network.env_config) != board_shape(env_config):
-        raise EvalInputError(
-            f"--player {spec.text}: checkpoint {spec.checkpoint} is for a board of "
-            f"{describe_board(network.env_config)}, but the evaluation plays a board of "
-            f"{describe_board(env_config)}"
+    try:
+        check_same_board(
+            network.env_config,
+            env_config,
+            recorded_by=f"checkpoint {spec.checkpoint}",
+            expected_by="the evaluation plays",
         )
+    except BoardMismatchError as error:
+        raise EvalInputError(f"--player {spec.text}: {error}") from None
 
 
 def build_player(

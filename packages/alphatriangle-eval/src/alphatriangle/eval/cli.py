@@ -21,11 +21,16 @@ from pathlib import Path
 from rich.console import Console
 
 from alphatriangle.config import (
-    APP_NAME,
     DATA_DIR_NAME,
     AlphaTriangleMCTSConfig,
+    AppPaths,
+    ConfigFileError,
+    ConfigOverrides,
     EnvConfig,
+    read_config_file,
 )
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.evaluation import (
     BASELINES,
@@ -37,9 +42,6 @@ from alphatriangle.rl.evaluation import (
     torch_threads,
 )
 
-from .config_file import ConfigFileError, ConfigOverrides, read_config_file
-from .exit_codes import EXIT_BAD_INPUT
-from .help_format import DefaultsOnceFormatter, config_default
 from .player_specs import (
     EvalInputError,
     build_player,
@@ -199,9 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     env = networks[spec.text].env_config
                 check_board(spec, networks[spec.text], env)
         env = env or EnvConfig()
-        app_dir = data_root / APP_NAME
-        curve_runs = list(dict.fromkeys(args.run))
-        curves = [learning_curve(app_dir / "mlflow.db", APP_NAME, name) for name in curve_runs]
+        app = AppPaths(data_root)
+        curves = [learning_curve(app, name) for name in dict.fromkeys(args.run)]
     except (EvalInputError, ConfigFileError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -216,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for spec in specs
     ]
-    out = (args.out or app_dir / "eval" / datetime.now().strftime("%Y%m%d_%H%M%S")).resolve()
+    out = (args.out or app.evaluations_dir / datetime.now().strftime("%Y%m%d_%H%M%S")).resolve()
     console.print(
         f"Playing {len(seeds)} games per player on seeds {seeds[0]}..{seeds[-1]}, "
         f"board {env.ROWS}x{env.COLS} with {env.NUM_SHAPE_SLOTS} shape slots"
@@ -226,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             players, seeds, env, max_moves=args.max_moves, record_games=args.render
         )
     _write_outputs(args, out, seeds, env, mcts, summaries, curves, console)
-    return 0
+    return EXIT_OK
 
 
 def _write_outputs(

@@ -1,7 +1,9 @@
 """Settings from a TOML file: `[model]`, `[train]`, `[mcts]` and `[env]` tables.
 
-An unknown table, an unknown key or a bad value is an error that names it (the file,
-the table and the field), raised before anything is created on disk.
+Both command lines read it (`uv run apps/train --config` and `uv run apps/eval
+--config`), so it lives here, below both of them. An unknown table, an unknown key or
+a bad value is an error that names it (the file, the table and the field), raised
+before anything is created on disk.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from .env import EnvConfig
+from .mcts_config import AlphaTriangleMCTSConfig
+from .model_config import ModelConfig
+from .train_config import TrainConfig
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "model": ModelConfig,

@@ -17,14 +17,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from alphatriangle.config import AppPaths
 from alphatriangle.rl.evaluation import PlayerSummary
+from alphatriangle.rl.metric_names import EPISODE_SCORE, EVAL_MEAN_SCORE
 
 from .player_specs import EvalInputError
 
-EVAL_SCORE_METRIC = "Eval/mean_score"
-"""Logged by the training loop's periodic evaluation."""
-EPISODE_SCORE_METRIC = "Episode/score"
-"""Self-play game scores, logged as their mean per training step (see stats_config.py)."""
 ROLLING_WINDOW = 50
 """Logged self-play points averaged into one point of the learning curve."""
 BASELINE_COLORS = ("tab:gray", "tab:green", "tab:purple", "tab:brown", "tab:olive")
@@ -60,14 +58,14 @@ class LearningCurve:
     episode_scores: list[float]
 
 
-def learning_curve(mlflow_db: Path, experiment: str, run_name: str) -> LearningCurve:
-    """Read the run's evaluation and self-play scores from the MLflow SQLite store."""
-    if not mlflow_db.is_file():
-        raise EvalInputError(f"--run {run_name}: no MLflow store at {mlflow_db}")
+def learning_curve(app: AppPaths, run_name: str) -> LearningCurve:
+    """Read the run's evaluation and self-play scores from the app's MLflow SQLite store."""
+    if not app.mlflow_db_path.is_file():
+        raise EvalInputError(f"--run {run_name}: no MLflow store at {app.mlflow_db_path}")
     from mlflow.tracking import MlflowClient  # slow import: only when a curve is wanted
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{mlflow_db.as_posix()}")
-    found = client.get_experiment_by_name(experiment)
+    client = MlflowClient(tracking_uri=app.mlflow_tracking_uri)
+    found = client.get_experiment_by_name(app.app_name)
     runs = (
         []
         if found is None
@@ -78,7 +76,9 @@ def learning_curve(mlflow_db: Path, experiment: str, run_name: str) -> LearningC
         ]
     )
     if not runs:
-        raise EvalInputError(f"--run {run_name}: no MLflow run of that name in {mlflow_db}")
+        raise EvalInputError(
+            f"--run {run_name}: no MLflow run of that name in {app.mlflow_db_path}"
+        )
 
     def history(metric: str) -> tuple[list[int], list[float]]:
         points = sorted(
@@ -88,8 +88,10 @@ def learning_curve(mlflow_db: Path, experiment: str, run_name: str) -> LearningC
         )
         return [p[0] for p in points], [p[2] for p in points]
 
-    eval_steps, eval_scores = history(EVAL_SCORE_METRIC)
-    episode_steps, episode_scores = history(EPISODE_SCORE_METRIC)
+    # The names the training loop logs them under: its periodic evaluation's mean score,
+    # and self-play game scores (the mean of each training step's games).
+    eval_steps, eval_scores = history(EVAL_MEAN_SCORE)
+    episode_steps, episode_scores = history(EPISODE_SCORE)
     return LearningCurve(run_name, eval_steps, eval_scores, episode_steps, episode_scores)
 
 

@@ -23,7 +23,7 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import StateDict
 from alphatriangle.rl.evaluation import PlayerSummary, evaluate_weights, evaluation_seeds
 
-from .cluster_nodes import on_driver_node
+from ..cluster.nodes import on_driver_node
 
 logger = logging.getLogger(__name__)
 

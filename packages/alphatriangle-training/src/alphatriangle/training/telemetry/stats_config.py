@@ -12,24 +12,8 @@ from pathlib import Path
 
 from trieye import MetricConfig, PersistenceConfig, StatsConfig, TrieyeConfig
 
-from alphatriangle.config import RunContext
-
-EPISODE_EVENT = "episode_end"
-STEP_EVENT = "step_completed"
-SIMULATIONS_EVENT = "simulations"
-EVAL_METRICS = (
-    "mean_score",
-    "median_score",
-    "p10_score",
-    "p90_score",
-    "best_score",
-    "mean_length",
-    "triangles_cleared",
-    "seconds_per_move",
-    "seconds",
-    "best_mean_score",
-)
-"""`Eval/<name>` metrics of the evaluation during training (see PeriodicEvaluation)."""
+from alphatriangle.config import AppPaths, RunContext
+from alphatriangle.rl import metric_names as names
 
 
 class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
@@ -37,8 +21,7 @@ class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
 
     @property
     def MLFLOW_TRACKING_URI(self) -> str:  # noqa: N802 (trieye's name)
-        database = Path(self.ROOT_DATA_DIR) / self.APP_NAME / "mlflow.db"
-        return f"sqlite:///{database.as_posix()}"
+        return self.app_paths.mlflow_tracking_uri
 
     def get_mlflow_abs_path(self) -> Path:
         """The directory of the MLflow store: the app directory, where the database is.
@@ -46,7 +29,12 @@ class AlphaTrianglePersistence(PersistenceConfig):  # type: ignore[misc]
         trieye creates this directory for its `file://` store; left at trieye's
         `mlruns/`, every run would leave an empty, unused `mlruns/` beside the database.
         """
-        return Path(self.get_app_root_dir())
+        return self.app_paths.app_dir
+
+    @property
+    def app_paths(self) -> AppPaths:
+        """The app's shared paths under trieye's data root (see `AppPaths`)."""
+        return AppPaths(Path(self.ROOT_DATA_DIR), self.APP_NAME)
 
 
 def _each_step(name: str, aggregation: str = "mean", **extra: object) -> MetricConfig:
@@ -55,38 +43,38 @@ def _each_step(name: str, aggregation: str = "mean", **extra: object) -> MetricC
 
 def alphatriangle_metrics() -> list[MetricConfig]:
     """Losses, learning rate, buffer, episodes, throughput, weight updates and evaluations."""
-    episode = {"raw_event_name": EPISODE_EVENT}
+    episode = {"raw_event_name": names.EPISODE_EVENT}
     return [
-        _each_step("Loss/total"),
-        _each_step("Loss/policy"),
-        _each_step("Loss/value"),
-        _each_step("Loss/entropy"),
-        _each_step("Train/grad_norm"),
-        _each_step("LearningRate", "latest"),
-        _each_step("PER/beta", "latest"),
-        _each_step("Buffer/size", "latest"),
-        _each_step("Progress/weight_updates", "latest"),
-        _each_step("Progress/episodes_played", "latest"),
-        _each_step("Progress/total_simulations", "latest"),
-        _each_step("System/num_workers", "latest"),
-        _each_step("System/worker_restarts", "latest"),
-        _each_step("System/seconds_to_first_step", "latest"),
-        _each_step("Train/skipped_updates", "latest"),
-        _each_step("Episode/score", context_key="score", **episode),
-        _each_step("Episode/length", context_key="length", **episode),
-        _each_step("Episode/triangles_cleared", context_key="triangles_cleared", **episode),
-        _each_step("Rate/moves_per_sec", "latest"),
-        *(_each_step(f"Eval/{name}", "latest") for name in EVAL_METRICS),
+        _each_step(names.LOSS_TOTAL),
+        _each_step(names.LOSS_POLICY),
+        _each_step(names.LOSS_VALUE),
+        _each_step(names.LOSS_ENTROPY),
+        _each_step(names.GRAD_NORM),
+        _each_step(names.LEARNING_RATE, "latest"),
+        _each_step(names.PER_BETA, "latest"),
+        _each_step(names.BUFFER_SIZE, "latest"),
+        _each_step(names.WEIGHT_UPDATES, "latest"),
+        _each_step(names.EPISODES_PLAYED, "latest"),
+        _each_step(names.TOTAL_SIMULATIONS, "latest"),
+        _each_step(names.NUM_WORKERS, "latest"),
+        _each_step(names.WORKER_RESTARTS, "latest"),
+        _each_step(names.SECONDS_TO_FIRST_STEP, "latest"),
+        _each_step(names.SKIPPED_UPDATES, "latest"),
+        _each_step(names.EPISODE_SCORE, context_key="score", **episode),
+        _each_step(names.EPISODE_LENGTH, context_key="length", **episode),
+        _each_step(names.EPISODE_TRIANGLES_CLEARED, context_key="triangles_cleared", **episode),
+        _each_step(names.MOVES_PER_SECOND, "latest"),
+        *(_each_step(name, "latest") for name in names.EVAL_METRICS),
         MetricConfig(
-            name="Rate/steps_per_sec",
+            name=names.STEPS_PER_SECOND,
             aggregation="rate",
-            rate_numerator_event=STEP_EVENT,
+            rate_numerator_event=names.STEP_EVENT,
             log_frequency_steps=1,
         ),
         MetricConfig(
-            name="Rate/simulations_per_sec",
+            name=names.SIMULATIONS_PER_SECOND,
             aggregation="rate",
-            rate_numerator_event=SIMULATIONS_EVENT,
+            rate_numerator_event=names.SIMULATIONS_EVENT,
             log_frequency_steps=1,
         ),
     ]
@@ -102,8 +90,16 @@ def build_trieye_config(
     Checkpoints and buffers are written by `CheckpointStore` (weights-only torch files
     and pickle-free .npz); trieye never loads or saves training state here.
     """
+    # trieye builds the run's paths from the data root and these names: every one of
+    # them is the RunContext's, so trieye writes where the rest of the run does.
     persistence = AlphaTrianglePersistence(
         ROOT_DATA_DIR=str(run_context.data_root),
+        RUNS_DIR_NAME=run_context.runs_dir.name,
+        LOG_DIR_NAME=run_context.logs_dir.name,
+        TENSORBOARD_DIR_NAME=run_context.tensorboard_dir.name,
+        CHECKPOINT_SAVE_DIR_NAME=run_context.checkpoints_dir.name,
+        BUFFER_SAVE_DIR_NAME=run_context.buffers_dir.name,
+        CONFIG_FILENAME=run_context.configs_path.name,
         AUTO_RESUME_LATEST=False,
         LOAD_CHECKPOINT_PATH=None,
         LOAD_BUFFER_PATH=None,

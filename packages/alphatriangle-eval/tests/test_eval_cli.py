@@ -12,8 +12,8 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 
 from alphatriangle.config import EnvConfig, ModelConfig
+from alphatriangle.eval.cli import main
 from alphatriangle.nn import NeuralNetwork
-from alphatriangle.training.evaluation_cli import main
 
 SMALL_BOARD = EnvConfig(
     ROWS=6,

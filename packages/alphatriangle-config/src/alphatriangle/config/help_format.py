@@ -1,4 +1,4 @@
-"""Help text of the command lines: every option's default said once, taken from its source."""
+"""Help text of both command lines: every option's default said once, taken from its source."""
 
 from __future__ import annotations
 

@@ -1,0 +1,44 @@
+"""The intake of finished games: a malformed game from a worker is dropped with a reason.
+
+A worker runs the same code as the driver, but it runs in another process, perhaps on
+another machine with another checkout: what it sends is checked before it can reach
+the buffer, against the shapes the driver's own board gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from alphatriangle.rl import SelfPlayResult
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedResults:
+    """What one `collect` hands in: finished games, and the moves played since the last."""
+
+    results: list[SelfPlayResult]
+    moves_played: int
+    """Every move the workers played, in finished games and in games still going."""
+
+
+def validate_result(
+    result: SelfPlayResult, *, grid_shape: tuple[int, ...], action_dim: int
+) -> str | None:
+    """Why a self-play result must be dropped, or None when it is sound."""
+    experiences = result.experiences
+    if len(experiences) != result.length:
+        return f"{len(experiences)} positions for a game of {result.length} moves"
+    if experiences.grid.shape[1:] != grid_shape:
+        return f"feature planes of shape {experiences.grid.shape[1:]}, expected {grid_shape}"
+    if experiences.policy_target.shape[1:] != (action_dim,):
+        shape = experiences.policy_target.shape[1:]
+        return f"policy targets over {shape} actions, expected {action_dim}"
+    if not np.all((experiences.grid == 0) | (experiences.grid == 1)):
+        return "feature planes that are not all 0 or 1"
+    if not np.all(np.isfinite(experiences.value_target)):
+        return "non-finite value targets"
+    if not np.all(np.isfinite(experiences.policy_target)):
+        return "non-finite policy targets"
+    return None
