@@ -140,3 +140,12 @@ def test_action_encoding_matches_the_engine_on_any_board() -> None:
     for action in range(action_dim(board)):
         assert encode_action(board, *decode_action(board, action)) == action
     assert decode_action(board, 1 * 54 + 2 * 9 + 5) == (1, 2, 5)
+
+
+def test_a_time_budget_alone_lifts_the_step_limit_and_with_one_keeps_it() -> None:
+    assert TrainConfig().max_training_steps == 20_000
+    assert TrainConfig(max_minutes=60).max_training_steps is None
+    both = TrainConfig(max_minutes=60, max_training_steps=500)
+    assert (both.max_minutes, both.max_training_steps) == (60, 500)
+    # A copy keeps what its original had: the budget's run still has no step limit.
+    assert TrainConfig(max_minutes=60).with_updates(batch_size=64).max_training_steps is None

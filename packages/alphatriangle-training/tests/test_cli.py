@@ -16,6 +16,7 @@ from alphatriangle.training.cli import main
     [
         (["--workers", "0"], "", "num_self_play_workers"),
         (["--simulations", "-3"], "", "max_simulations"),
+        (["--max-minutes", "-1"], "", "max_minutes"),
         ([], "[train]\nbatch_sise = 4\n", "batch_sise"),
         ([], "[train]\nlearning_rate = -1.0\n", "learning_rate"),
         ([], "[search]\nmax_simulations = 4\n", "[search]"),
@@ -65,6 +66,7 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
         "--run-name",
         "--seed",
         "--max-training-steps",
+        "--max-minutes",
         "--workers",
         "--games-per-worker",
         "--device",

@@ -1,5 +1,6 @@
 """The loop's schedule, fast and without Ray: the replay-ratio gate, the save, broadcast and
-evaluation cadence, and skipping then stopping on NaN updates.
+evaluation cadence, skipping then stopping on NaN updates, and a time budget (on a fake
+clock) that ends the run, anneals its schedule and carries over a resume.
 
 The loop is built from the parts `setup_training_components` would hand it, with the
 Ray roles replaced by fakes: workers that hand in prepared games, a stats sender that
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from alphatriangle.training.pipeline.loop import TrainingDivergedError
 from alphatriangle.training.roles.periodic_eval import EvaluationOutcome
 from alphatriangle.training.roles.result_intake import CollectedResults
 from alphatriangle.training.store.checkpoints import CheckpointStore
+from alphatriangle.training.store.resume import restore_run
 
 BOARD = EnvConfig(
     ROWS=6,
@@ -221,8 +223,11 @@ def build_loop(
     *,
     evaluation: InstantEvaluation | None = None,
     nan_at: dict[int, int] | None = None,
+    clock: Callable[[], float] | None = None,
+    resume: bool = False,
     **train: Any,
 ) -> tuple[TrainingLoop, TrainingComponents, RecordingStats]:
+    """The loop on real learner parts; `resume` restores the run's saved state first."""
     settings: dict[str, Any] = {
         "batch_size": BATCH,
         "buffer_capacity": 500,
@@ -258,7 +263,16 @@ def build_loop(
         mlflow_run_id="none",
         num_workers=1,
     )
-    loop = TrainingLoop(components)
+    if resume:
+        resumed = restore_run(
+            components.store,
+            network=network,
+            trainer=trainer,
+            buffer=components.buffer,
+            run_name=run_context.run_name,
+        )
+        components.counters = resumed.counters
+    loop = TrainingLoop(components) if clock is None else TrainingLoop(components, clock=clock)
     workers.loop, workers.buffer = loop, components.buffer
     return loop, components, stats
 
@@ -362,3 +376,86 @@ def test_nan_updates_are_skipped_and_a_streak_stops_the_run(tmp_path: Path) -> N
     assert latest["counters"]["skipped_updates"] == 2  # type: ignore[index]
     assert json.loads(components.run_context.run_state_path.read_text())["global_step"] == 6
     assert workers.stopped
+
+
+class StepClock:
+    """A training clock on which each update takes one second."""
+
+    def __init__(self) -> None:
+        self.loop: TrainingLoop | None = None
+
+    def __call__(self) -> float:
+        return 0.0 if self.loop is None else float(self.loop.global_step)
+
+
+def test_a_time_budget_ends_the_run_anneals_its_schedule_and_survives_a_resume(
+    tmp_path: Path,
+) -> None:
+    budget = {
+        "max_training_steps": None,
+        "max_samples_per_position": None,
+        "learning_rate": 1e-3,
+        "lr_min_factor": 0.05,
+        "per_beta_initial": 0.4,
+        "per_beta_final": 1.0,
+        "checkpoint_save_freq_steps": 10,
+    }
+    clock = StepClock()
+    loop, components, stats = build_loop(
+        tmp_path, FakeWorkers(games=4), clock=clock, max_minutes=0.5, **budget
+    )
+    clock.loop = loop
+    loop.run()
+
+    # Half a minute at a second per update: 30 updates, then a clean, finished stop.
+    assert (loop.global_step, loop.finished, loop.stopped_early) == (30, True, False)
+    rates = [rate for _, rate in stats.values(names.LEARNING_RATE)]
+    after_warm_up = rates[2:]
+    assert after_warm_up == sorted(after_warm_up, reverse=True)
+    # The cosine ran over the budget: near its floor at the end, not at the peak as it
+    # would be 30 steps into the default 20,000-step schedule.
+    assert rates[-1] < 0.07 * 1e-3  # (the rate of an update is set one update ahead)
+    betas = [beta for _, beta in stats.values(names.PER_BETA)]
+    assert betas[-1] > 0.95
+    assert betas == sorted(betas)
+    state = json.loads(components.run_context.run_state_path.read_text())
+    assert (state["finished"], state["max_minutes"]) == (True, 0.5)
+    assert state["counters"]["training_seconds"] == 30.0
+    assert read_checkpoint(components.store.latest_path)["counters"]["training_seconds"] == 30.0  # type: ignore[index]
+
+    # Resumed with the budget raised to a minute: 30 more seconds, not a minute more,
+    # and the schedule continues from half-way instead of starting over.
+    clock = StepClock()
+    loop, components, stats = build_loop(
+        tmp_path, FakeWorkers(games=4), clock=clock, max_minutes=1.0, resume=True, **budget
+    )
+    clock.loop = loop
+    assert loop.budget.progress(loop.global_step) == 0.5
+    loop.run()
+    assert (loop.global_step, loop.finished) == (60, True)
+    rates = [rate for _, rate in stats.values(names.LEARNING_RATE)]
+    assert rates[0] < 0.6 * 1e-3  # the cosine's middle, not a fresh warm-up
+    assert rates[-1] < 0.07 * 1e-3  # (the rate of an update is set one update ahead)
+    state = json.loads(components.run_context.run_state_path.read_text())
+    assert state["counters"]["training_seconds"] == 60.0
+
+
+def test_a_step_limit_nearer_than_the_budget_ends_the_run_and_its_schedule(
+    tmp_path: Path,
+) -> None:
+    clock = StepClock()
+    loop, _, stats = build_loop(
+        tmp_path,
+        FakeWorkers(games=3),
+        clock=clock,
+        max_minutes=10.0,
+        max_training_steps=20,
+        max_samples_per_position=None,
+        lr_min_factor=0.05,
+    )
+    clock.loop = loop
+    loop.run()
+
+    assert (loop.global_step, loop.finished) == (20, True)
+    rates = [rate for _, rate in stats.values(names.LEARNING_RATE)]
+    assert rates[-1] < 0.1 * 1e-3  # the step limit came first, and the cosine followed it

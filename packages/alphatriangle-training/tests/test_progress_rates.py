@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from alphatriangle.training.pipeline.budget import RunBudget
 from alphatriangle.training.store.resume import RunCounters
 from alphatriangle.training.telemetry.progress import LoopHelpers
 
@@ -12,7 +13,7 @@ from alphatriangle.training.telemetry.progress import LoopHelpers
 def test_rates_after_a_resume_leave_out_the_restored_totals() -> None:
     # A run resumed at step 20 with 5,000 moves played by the process before.
     counters = RunCounters(global_step=20, moves_played=5_000)
-    helpers = LoopHelpers(counters=counters, max_steps=100)
+    helpers = LoopHelpers(counters=counters, budget=RunBudget.of(max_steps=100, max_minutes=None))
     pause = 0.2
     time.sleep(pause)
     counters.global_step += 2
@@ -34,3 +35,19 @@ def test_rates_after_a_resume_leave_out_the_restored_totals() -> None:
     assert shown is not None, line
     assert int(shown.group(1)) <= 40 / pause
     assert "step 22/100" in line
+
+
+def test_a_time_budget_shows_the_clock_and_the_time_left() -> None:
+    now = [100.0]
+    budget = RunBudget.of(
+        max_steps=None, max_minutes=10, seconds_before=120.0, clock=lambda: now[0]
+    )
+    budget.start()
+    now[0] += 60.0  # 3 of the 10 minutes spent, 2 of them before a resume
+    helpers = LoopHelpers(counters=RunCounters(global_step=5), budget=budget)
+    line = helpers.progress_line(
+        global_step=5, games=1, buffer_size=10, buffer_capacity=100, min_buffer=1
+    )
+    assert "step 5 " in line  # no step target: the clock alone ends the run
+    assert "trained 3m00s/10m00s" in line
+    assert "ETA 7m00s" in line

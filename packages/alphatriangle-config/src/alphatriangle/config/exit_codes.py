@@ -1,11 +1,11 @@
 """The exit codes of both command lines (`uv run apps/train`, `uv run apps/eval`), in one place.
 
-Training (`run_training`): 0 the run reached its step limit; 1 it failed (see the log;
-the last good checkpoint stays); 2 bad input: arguments, config values, a saved state
-or `--load-checkpoint` that cannot be used, a Ray cluster that cannot be joined
-(nothing was overwritten); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM, after
-saving. Evaluation: 0 done; 2 bad input (an unknown player, a checkpoint that cannot
-be used, a run without an MLflow store), before anything is written.
+Training (`run_training`): 0 the run reached its step limit or spent its time budget; 1
+it failed (see the log; the last good checkpoint stays); 2 bad input: arguments, config
+values, a saved state or `--load-checkpoint` that cannot be used, a Ray cluster that
+cannot be joined (nothing was overwritten); 130 stopped by SIGINT (Ctrl-C) and 143 by
+SIGTERM, after saving. Evaluation: 0 done; 2 bad input (an unknown player, a checkpoint
+that cannot be used, a run without an MLflow store), before anything is written.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,10 @@ class TrainConfig(StrictConfig):
     # --- run length and devices ---
     max_training_steps: int | None = Field(default=20_000, ge=1)
     """Stop after this many optimiser steps (None: run until stopped)."""
+    max_minutes: float | None = Field(default=None, gt=0.0)
+    """Stop after this many minutes of training-loop wall clock, summed over resumes (None:
+    no time limit). The learning-rate cosine and PER beta then anneal over the budget. Given
+    without `max_training_steps`, the run has no step limit: the clock alone ends it."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """Trainer device; "auto" takes a GPU when one is visible and falls back to the CPU."""
     worker_device: Literal["auto", "cpu", "cuda"] = "cpu"
@@ -119,6 +123,18 @@ class TrainConfig(StrictConfig):
     """Weight of the value cross-entropy in the total loss."""
     entropy_bonus_weight: float = Field(default=0.0, ge=0.0)
     """Weight of the policy-entropy bonus subtracted from the loss."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _time_budget_replaces_step_limit(cls, data: Any) -> Any:
+        """To train for an hour means an hour: a time budget given without a step limit
+        lifts the default step limit, at which the run would otherwise stop first."""
+        budget_alone = (
+            isinstance(data, dict)
+            and data.get("max_minutes") is not None
+            and "max_training_steps" not in data
+        )
+        return {**data, "max_training_steps": None} if budget_alone else data
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:

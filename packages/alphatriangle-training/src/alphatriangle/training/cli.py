@@ -53,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: from [train], {config_default(TrainConfig, 'max_training_steps')})",
     )
     parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="stop after this many minutes of training (over resumes); the learning rate "
+        "and PER beta anneal over them, and no step limit applies unless one is given "
+        "(default: from [train], none)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -134,6 +143,7 @@ def _newest_unfinished_run(app: AppPaths) -> str | None:
 def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
     for flag, section, key in (
         ("max_training_steps", "train", "max_training_steps"),
+        ("max_minutes", "train", "max_minutes"),
         ("workers", "train", "num_self_play_workers"),
         ("games_per_worker", "train", "games_per_worker"),
         ("device", "train", "device"),

@@ -15,7 +15,9 @@ One driver thread repeats, in this order:
    evaluations (a new best becomes `best.pt`);
 
 and sends metric events and a progress line on their intervals. At the end (step
-limit or stop request) it saves checkpoint and buffer.
+limit, time budget or stop request) it saves checkpoint and buffer. With a time budget
+(`max_minutes`) the trainer's learning-rate cosine and the buffer's PER beta follow the
+budget's spent fraction (`RunBudget.progress`) instead of the step count.
 
 Every role was built by `setup_training_components` and comes in with the components:
 the loop only drives them. Faults are survived where that is safe: dead workers are
@@ -29,6 +31,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from alphatriangle.nn import FeatureSpec
 from alphatriangle.rl import metric_names as names
@@ -41,11 +44,12 @@ from ..store.run_state import RunState
 from ..telemetry.events import RunMetrics
 from ..telemetry.progress import LoopHelpers
 from ..telemetry.run_logs import seconds_since_process_start
+from .budget import RunBudget
 from .components import TrainingComponents
 
 logger = logging.getLogger(__name__)
 FINAL_EVALUATION_WAIT_SECONDS = 300.0
-"""How long a run that reached its step limit waits for an evaluation still playing."""
+"""How long a run that reached its step limit or budget waits for an evaluation still playing."""
 COLLECT_WAIT_SECONDS = 0.5
 """How long a collect waits for games while training cannot go on without them."""
 
@@ -55,24 +59,32 @@ class TrainingDivergedError(RuntimeError):
 
 
 class TrainingLoop:
-    """Runs one training run to its step limit or until `request_stop`."""
+    """Runs one training run to its step limit or time budget, or until `request_stop`."""
 
-    def __init__(self, components: TrainingComponents) -> None:
+    def __init__(
+        self, components: TrainingComponents, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """`clock` times the budget (tests pass a fake one)."""
         self.components = components
         self.train_config = components.train_config
         self.counters = components.counters
+        self.budget = RunBudget.of(
+            max_steps=self.train_config.max_training_steps,
+            max_minutes=self.train_config.max_minutes,
+            seconds_before=self.counters.training_seconds,
+            clock=clock,
+        )
         self.workers = components.workers
         self.evaluation = components.evaluation
         self.store = components.store
         self.metrics = RunMetrics(components.stats)
-        self.helpers = LoopHelpers(
-            counters=self.counters, max_steps=self.train_config.max_training_steps
-        )
+        self.helpers = LoopHelpers(counters=self.counters, budget=self.budget)
         self.stopped_early = False
         self.stop_reason = ""
         self._stop = threading.Event()
         self._restarts_before = self.counters.worker_restarts
-        self._saved_at: tuple[int, bool] = (-1, False)
+        self._saved_at: tuple[int, bool, float] = (-1, False, -1.0)
+        """(step, with its buffer, training seconds) of the last save."""
         self._buffer_step: int | None = None
         self._bad_in_row = 0
         self._first_step_done = False
@@ -96,21 +108,24 @@ class TrainingLoop:
 
     @property
     def finished(self) -> bool:
-        limit = self.train_config.max_training_steps
-        return limit is not None and self.global_step >= limit
+        """The step limit is reached or the time budget spent."""
+        return self.budget.finished(self.global_step)
 
     def run(self) -> None:
-        """Train until the step limit or a stop request, then save checkpoint and buffer.
+        """Train until the step limit, the time budget or a stop request; then save checkpoint
+        and buffer.
 
         On an error the workers are stopped and, unless the error is about the
         saved state itself (divergence, a failed save), a last save is attempted.
         """
         network = self.components.network
         self.workers.start(network.get_weights(), self.global_step)
+        self.budget.start()
         self.metrics.value(names.NUM_WORKERS, self.components.num_workers, self.global_step)
         last_stats = last_progress = time.monotonic()
         try:
             while not self.finished and not self.stop_requested:
+                self.counters.training_seconds = self.budget.elapsed_seconds
                 # 1. Collect.
                 wait = 0.0 if self._may_train() else COLLECT_WAIT_SECONDS
                 collected = self.workers.collect(timeout=wait)
@@ -141,7 +156,12 @@ class TrainingLoop:
                 self._save_after_error()
             self._flush_metrics(wait=True)
             raise
+        self.counters.training_seconds = self.budget.elapsed_seconds
         self.stopped_early = not self.finished
+        if self.budget.time_spent():
+            logger.info(
+                "The time budget of %s minutes is spent.", f"{self.train_config.max_minutes:g}"
+            )
         self.workers.stop()
         if self.finished:
             self._take_evaluation(self.evaluation.poll(timeout=FINAL_EVALUATION_WAIT_SECONDS))
@@ -194,7 +214,11 @@ class TrainingLoop:
         skipped it (NaN or infinite loss or gradient)."""
         components = self.components
         buffer, trainer = components.buffer, components.trainer
-        batch = buffer.sample(self.train_config.batch_size, global_step=self.global_step)
+        progress = self.budget.progress(self.global_step)
+        trainer.schedule_progress = progress
+        batch = buffer.sample(
+            self.train_config.batch_size, global_step=self.global_step, progress=progress
+        )
         outcome = trainer.train_step(batch)
         if outcome.skipped:
             self._skip_update(outcome.total_loss, outcome.grad_norm)
@@ -214,7 +238,7 @@ class TrainingLoop:
         self.metrics.update_applied(
             losses,
             step=self.global_step,
-            beta=buffer.beta(self.global_step),
+            beta=buffer.beta(self.global_step, progress),
             buffer_size=len(buffer),
             moves_per_second=moves_per_second,
         )
@@ -295,8 +319,11 @@ class TrainingLoop:
         handlers only set a flag, so neither a crash nor a second Ctrl-C leaves a
         half-written file. A failed write raises CheckpointSaveError.
         """
-        last_step, buffer_saved = self._saved_at
-        if last_step == self.global_step and (buffer_saved or not save_buffer):
+        last_step, buffer_saved, seconds = self._saved_at
+        buffer_on_disk = last_step == self.global_step and buffer_saved
+        save_buffer = save_buffer and not buffer_on_disk  # a buffer is saved once per step
+        unchanged = seconds == self.counters.training_seconds  # else the clock moved on
+        if last_step == self.global_step and not save_buffer and unchanged:
             return  # this exact state is already on disk
         components, step = self.components, self.global_step
         if save_buffer:
@@ -311,7 +338,7 @@ class TrainingLoop:
             buffer_step=self._buffer_step,
         )
         self.store.save_checkpoint(components.network, step, extras)
-        self._saved_at = (step, save_buffer)
+        self._saved_at = (step, save_buffer or buffer_on_disk, self.counters.training_seconds)
         self.store.write_run_state(self._run_state())
         logger.info("Saved checkpoint%s at step %d.", " and buffer" if save_buffer else "", step)
 
@@ -327,6 +354,7 @@ class TrainingLoop:
             run_name=components.run_context.run_name,
             global_step=self.global_step,
             max_training_steps=self.train_config.max_training_steps,
+            max_minutes=self.train_config.max_minutes,
             finished=self.finished,
             buffer_size=len(components.buffer),
             episodes_played=self.counters.episodes_played,

@@ -1,10 +1,10 @@
 """run_training: logging, setup, the loop, signals, and cleanup whatever went wrong.
 
-Exit codes (`exit_codes`): 0 the run reached its step limit; 1 it failed (see the log;
-the last good checkpoint stays); 2 bad input: its saved state or `--load-checkpoint`
-cannot be used, or the Ray cluster of `--ray-address` cannot be joined (nothing was
-overwritten); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM, after saving
-checkpoint and buffer and flushing metrics.
+Exit codes (`exit_codes`): 0 the run reached its step limit or spent its time budget;
+1 it failed (see the log; the last good checkpoint stays); 2 bad input: its saved state
+or `--load-checkpoint` cannot be used, or the Ray cluster of `--ray-address` cannot be
+joined (nothing was overwritten); 130 stopped by SIGINT (Ctrl-C) and 143 by SIGTERM,
+after saving checkpoint and buffer and flushing metrics.
 """
 
 from __future__ import annotations

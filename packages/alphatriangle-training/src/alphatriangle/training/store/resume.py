@@ -42,16 +42,22 @@ class RunCounters:
     weight_updates: int = 0
     skipped_updates: int = 0
     worker_restarts: int = 0
+    training_seconds: float = 0.0
+    """Wall clock the training loop has run, over every process of the run (`RunBudget`)."""
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: object) -> RunCounters:
+        """The counters a checkpoint saved; unknown keys are ignored, missing ones are 0."""
         if not isinstance(values, dict):
             return cls()
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: int(v) for k, v in values.items() if k in known})
+        counters = cls()
+        for name in {f.name for f in fields(cls)} & set(values):
+            kind = type(getattr(counters, name))
+            setattr(counters, name, kind(values[name]))
+        return counters
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """The run-state file (`RunContext.run_state_path`): where a run stands, for people and
 for the next start.
 
-It says the step a run reached, whether it reached its step limit, its counters, the
-checkpoint it saved last and its best evaluation score so far. A start without
-`--run-name` continues the newest run that is not finished (`newest_unfinished_run`);
-a resumed run keeps its best score, so `best.pt` is replaced only by a better one.
+It says the step a run reached, whether it reached its step limit or spent its time
+budget, its counters, the checkpoint it saved last and its best evaluation score so far.
+A start without `--run-name` continues the newest run that is not finished
+(`newest_unfinished_run`); a resumed run keeps its best score, so `best.pt` is replaced
+only by a better one.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ class RunState:
     run_name: str
     global_step: int
     max_training_steps: int | None
+    max_minutes: float | None
     finished: bool
-    """The run reached `max_training_steps`."""
+    """The run reached `max_training_steps` or spent its `max_minutes`."""
     buffer_size: int
     episodes_played: int
     latest_checkpoint: str
     mlflow_run_id: str
-    counters: dict[str, int]
+    counters: dict[str, float]
     best_eval_mean_score: float | None
     """The best mean score of the evaluations during training (None: none yet)."""
 
@@ -59,7 +61,7 @@ def saved_best_score(path: Path) -> float | None:
 
 def newest_unfinished_run(app: AppPaths) -> str | None:
     """Name of the run saved most recently that has a checkpoint and has not reached its
-    step limit (None when there is none)."""
+    step limit or spent its time budget (None when there is none)."""
     candidates = []
     for run_dir in app.runs_dir.iterdir() if app.runs_dir.is_dir() else ():
         try:

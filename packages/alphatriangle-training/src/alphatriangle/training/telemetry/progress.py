@@ -11,6 +11,7 @@ import numpy as np
 
 from alphatriangle.rl import SelfPlayResult
 
+from ..pipeline.budget import RunBudget
 from ..store.resume import RunCounters
 
 
@@ -47,7 +48,8 @@ class LoopHelpers:
 
     counters: RunCounters
     """The run's totals (restored ones included), read at each `record_rates`."""
-    max_steps: int | None
+    budget: RunBudget
+    """The run's limits: the step target and the ETA come from it."""
     started: float = field(default_factory=time.monotonic)
     recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     last_losses: dict[str, float] = field(default_factory=dict)
@@ -82,7 +84,8 @@ class LoopHelpers:
         min_buffer: int,
     ) -> str:
         steps_per_s, moves_per_s = self.rates()
-        target = f"/{self.max_steps}" if self.max_steps else ""
+        budget = self.budget
+        target = f"/{budget.max_steps}" if budget.max_steps else ""
         parts = [f"step {global_step}{target}", f"games {games}"]
         fill = f"buffer {format_count(buffer_size)}/{format_count(buffer_capacity)}"
         if buffer_size < min_buffer:
@@ -97,7 +100,13 @@ class LoopHelpers:
             parts.append(f"score {np.mean(self.recent_scores):.2f}")
         parts.append(f"{steps_per_s:.2f} steps/s")
         parts.append(f"{moves_per_s:.0f} moves/s")
-        if self.max_steps and steps_per_s > 0:
-            parts.append(f"ETA {format_duration((self.max_steps - global_step) / steps_per_s)}")
+        if budget.max_seconds is not None:
+            parts.append(
+                f"trained {format_duration(budget.elapsed_seconds)}"
+                f"/{format_duration(budget.max_seconds)}"
+            )
+        seconds_left = budget.seconds_left(global_step, steps_per_s)
+        if seconds_left is not None:
+            parts.append(f"ETA {format_duration(seconds_left)}")
         parts.append(f"up {format_duration(time.monotonic() - self.started)}")
         return " | ".join(parts)
