@@ -1,18 +1,19 @@
-"""Does the default run learn? Figures, not a test: train from scratch for a wall-clock
-budget, then play the result against the three baselines on the same seeds.
+"""How strong does a run get in a wall-clock budget? Figures, not a test: train from scratch
+once per seed, then play every run and every baseline on the same evaluation seeds.
 
-    uv run python benchmarks/learning.py [--minutes 60] [--games 100] [--simulations K]
-    uv run python benchmarks/learning.py --skip-training --run-name NAME   # evaluate only
+    uv run python benchmarks/learning.py [--minutes 60] [--seeds 42 7] [--label NAME]
+        [--train-arg=--config=variant.toml ...] [--games 100] [--simulations K]
+    uv run python benchmarks/learning.py --skip-training --label NAME --seeds 42 7
 
-Training is `apps/train` with its defaults (`--no-resume`; its default step limit and
-learning-rate schedule unless `--train-arg` changes them), started as a subprocess and
-stopped by SIGINT (as Ctrl-C would) once the budget is spent, if it has not reached its
-step limit before (the budget includes Ray's start-up,
-about a minute on the loaded 2-core machine): it then saves its checkpoint and exits
-130. The run's `runs/<name>/checkpoints/latest.pt` (the checkpoint contract) is then
-evaluated by `apps/eval` against every baseline (`BASELINES`) on the same evaluation
-seeds, with the run's learning curve from MLflow. The table is printed and every file
-is written to `<data-dir>/AlphaTriangle/eval/learning_<name>/`.
+Each seed is one `apps/train --seed S --no-resume --max-minutes M` run, in sequence, named
+`learning_<label>_s<S>`: the run stops itself when its budget is spent (its learning-rate
+schedule and PER beta anneal over that budget), saves and exits 0. A run still going
+`STOP_GRACE_MINUTES` after its budget is stopped with SIGINT, as Ctrl-C would. Then one
+`apps/eval` plays each run's `checkpoints/latest.pt` (its search at the default
+simulations, noise off, unless `--simulations`) and every baseline (`BASELINES`) on the
+same `--games` evaluation seeds. The table (one row per seed, their mean and spread,
+then the baselines) is printed and written, with the evaluation's `results.json`, to
+`<data-dir>/AlphaTriangle/eval/learning_<label>/`.
 """
 
 from __future__ import annotations
@@ -20,65 +21,128 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import statistics
 import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alphatriangle.config import DATA_DIR_NAME, AppPaths, RunContext
 from alphatriangle.eval.cli import main as evaluate_main
 from alphatriangle.rl.evaluation import BASELINES
 
 REPO = Path(__file__).resolve().parents[1]
+STOP_GRACE_MINUTES = 10.0
+"""A run gets this long past its budget (start-up, the last save) before it is interrupted."""
 SHUTDOWN_GRACE_SECONDS = 300.0
-"""Time the interrupted run gets to save its checkpoint and stop Ray."""
+"""Time an interrupted run gets to save its checkpoint and stop Ray."""
 
 
-def train_for(minutes: float, run_name: str, data_dir: Path, extra: list[str]) -> int:
-    """`apps/train` with the defaults for `minutes` of wall clock, then SIGINT; its exit code."""
-    log_path = AppPaths(data_dir).app_dir / f"learning_{run_name}.log"
+def run_name_for(label: str, seed: int) -> str:
+    return f"learning_{label}_s{seed}"
+
+
+def train_once(
+    *, minutes: float, seed: int, run_name: str, data_dir: Path, extra: list[str]
+) -> tuple[int, float]:
+    """One `apps/train` run with a budget of `minutes`; (its exit code, wall seconds)."""
+    log_path = AppPaths(data_dir).app_dir / f"{run_name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
         str(REPO / "apps" / "train"),
-        *("--run-name", run_name, "--no-resume"),
-        *("--data-dir", str(data_dir)),
+        *("--run-name", run_name, "--no-resume", "--seed", str(seed)),
+        *("--max-minutes", f"{minutes:g}", "--data-dir", str(data_dir)),
         *extra,
     ]
-    print(f"Training run {run_name} for {minutes:g} min; its output goes to {log_path}")
+    print(f"Training {run_name} for {minutes:g} min; its output goes to {log_path}", flush=True)
+    started = time.monotonic()
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + minutes * 60
+        deadline = started + (minutes + STOP_GRACE_MINUTES) * 60
         try:
             while process.poll() is None and time.monotonic() < deadline:
                 time.sleep(1.0)
         finally:
             if process.poll() is None:
+                print(f"{run_name} is still running past its budget: interrupting it.")
                 process.send_signal(signal.SIGINT)  # the run saves, then exits 130
                 try:
                     process.wait(timeout=SHUTDOWN_GRACE_SECONDS)
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-    return int(process.returncode)
+    return int(process.returncode), time.monotonic() - started
+
+
+def run_state(data_dir: Path, run_name: str) -> dict[str, Any]:
+    path = RunContext(run_name=run_name, data_root=data_dir).run_state_path
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return state
+
+
+def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
+    """Markdown: one row per seed, the mean and spread over seeds, then the baselines."""
+    players = {p["name"]: p for p in results["players"]}
+    header = (
+        "| player | mean | median | p10 | p90 | best | moves per game | training steps | games |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    )
+    lines = [header]
+    agent_means = []
+    for seed, name in runs.items():
+        agent = next(p for key, p in players.items() if key.startswith(f"run:{name}:"))
+        counters = run_state(data_dir, name).get("counters", {})
+        agent_means.append(agent["mean_score"])
+        lines.append(_row(f"seed {seed} ({name})", agent, counters))
+    if agent_means:
+        spread = statistics.stdev(agent_means) if len(agent_means) > 1 else 0.0
+        lines.append(
+            f"| **mean over {len(agent_means)} seeds** | **{statistics.mean(agent_means):.2f}** "
+            f"± {spread:.2f} (sd) | | | | | | | |"
+        )
+    for name in BASELINES:
+        if name in players:
+            lines.append(_row(name, players[name], {}))
+    return "\n".join(lines)
+
+
+def _row(label: str, player: dict[str, Any], counters: dict[str, Any]) -> str:
+    steps = counters.get("global_step", "")
+    games = counters.get("episodes_played", "")
+    return (
+        f"| {label} | {player['mean_score']:.2f} | {player['median_score']:.2f} | "
+        f"{player['p10_score']:.2f} | {player['p90_score']:.2f} | {player['best_score']:.2f} | "
+        f"{player['mean_length']:.1f} | {steps} | {games} |"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minutes", type=float, default=60.0, help="training budget")
-    parser.add_argument("--run-name", default=None, help="default: learning_<timestamp>")
+    parser.add_argument("--minutes", type=float, default=60.0, help="training budget per run")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42], help="one run per seed")
+    parser.add_argument("--label", default=None, help="names the runs (default: a timestamp)")
     parser.add_argument("--data-dir", type=Path, default=Path(DATA_DIR_NAME))
     parser.add_argument("--games", type=int, default=100, help="evaluation games per player")
     parser.add_argument(
-        "--simulations", type=int, default=None, help="search simulations of the agent"
+        "--simulations", type=int, default=None, help="search simulations of the agents"
     )
     parser.add_argument(
-        "--skip-training", action="store_true", help="only evaluate the run's latest checkpoint"
+        "--skip-training", action="store_true", help="only evaluate the runs' latest checkpoints"
+    )
+    parser.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="play only the runs (the baselines' figures do not change between studies)",
     )
     parser.add_argument(
         "--train-arg",
@@ -88,44 +152,48 @@ def main() -> int:
     )
     args = parser.parse_args()
     data_dir = args.data_dir.expanduser().resolve()
-    run_name = args.run_name or datetime.now().strftime("learning_%Y%m%d_%H%M%S")
-    run = RunContext(run_name=run_name, data_root=data_dir)
-    started = time.monotonic()
+    label = args.label or datetime.now().strftime("%Y%m%d_%H%M%S")
+    runs = {seed: run_name_for(label, seed) for seed in args.seeds}
+    app = AppPaths(data_dir)
     if not args.skip_training:
-        code = train_for(args.minutes, run_name, data_dir, args.train_arg)
-        print(f"Training stopped with exit code {code} after {time.monotonic() - started:.0f} s")
-        if run.run_state_path.is_file():
-            print(f"Run state: {json.loads(run.run_state_path.read_text())}")
-    checkpoint = run.latest_checkpoint_path
-    if not checkpoint.is_file():
-        print(f"No checkpoint at {checkpoint}: the run saved none to evaluate.", file=sys.stderr)
-        return 1
-    out = run.app.evaluations_dir / f"learning_{run_name}"
-    eval_args = [
-        *("--player", f"run:{run_name}:latest"),
-        *(argument for name in BASELINES for argument in ("--player", name)),
-        *("--games", str(args.games), "--data-dir", str(data_dir), "--out", str(out)),
+        for seed, name in runs.items():
+            code, seconds = train_once(
+                minutes=args.minutes,
+                seed=seed,
+                run_name=name,
+                data_dir=data_dir,
+                extra=args.train_arg,
+            )
+            counters = run_state(data_dir, name).get("counters", {})
+            print(f"{name}: exit code {code} after {seconds:.0f} s; {counters}", flush=True)
+    missing = [
+        name
+        for name in runs.values()
+        if not RunContext(run_name=name, data_root=data_dir).latest_checkpoint_path.is_file()
     ]
+    if missing:
+        print(f"No checkpoint to evaluate for {', '.join(missing)}.", file=sys.stderr)
+        return 1
+    out = app.evaluations_dir / f"learning_{label}"
+    eval_args = [
+        argument for name in runs.values() for argument in ("--player", f"run:{name}:latest")
+    ]
+    if not args.no_baselines:
+        eval_args += [argument for name in BASELINES for argument in ("--player", name)]
+    eval_args += ["--games", str(args.games), "--data-dir", str(data_dir), "--out", str(out)]
     if args.simulations is not None:
         eval_args += ["--simulations", str(args.simulations)]
-    if run.mlflow_db_path.is_file():
-        eval_args += ["--run", run_name]
-    else:
-        print(f"No MLflow store at {run.mlflow_db_path}: no learning curve.", file=sys.stderr)
+    if app.mlflow_db_path.is_file():
+        for name in runs.values():
+            eval_args += ["--run", name]
     code = evaluate_main(eval_args)
     if code != 0:
         return code
     results = json.loads((out / "results.json").read_text())
-    means = {p["name"]: p["mean_score"] for p in results["players"]}
-    agent = next(name for name in means if name.startswith("run:"))
-    print(
-        f"Agent {agent}: mean {means[agent]:.2f}; "
-        + ", ".join(
-            f"{name} {means[name]:.2f} ({means[agent] - means[name]:+.2f})" for name in BASELINES
-        )
-    )
-    curve = out / f"learning_curve_{run_name}.png"
-    print(f"Learning curve: {curve if curve.is_file() else 'none (no MLflow metrics)'}")
+    text = table(results, runs, data_dir)
+    (out / "table.md").write_text(text + "\n")
+    print(text)
+    print(f"Table, results and learning curves: {out}")
     return 0
 
 
