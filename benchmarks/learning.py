@@ -69,7 +69,8 @@ def train_once(
                 time.sleep(1.0)
         finally:
             if process.poll() is None:
-                print(f"{run_name} is still running past its budget: interrupting it.")
+                why = "past its budget" if time.monotonic() >= deadline else "interrupted"
+                print(f"{run_name} is still running ({why}): stopping it with SIGINT.")
                 process.send_signal(signal.SIGINT)  # the run saves, then exits 130
                 try:
                     process.wait(timeout=SHUTDOWN_GRACE_SECONDS)
@@ -77,6 +78,18 @@ def train_once(
                     process.kill()
                     process.wait()
     return int(process.returncode), time.monotonic() - started
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C or SIGTERM end the benchmark and, through `train_once`'s cleanup, the run it
+    is training, which saves first. Also when started in the background, where a shell
+    hands SIGINT in ignored, and the run (in a session of its own) would live on."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def run_state(data_dir: Path, run_name: str) -> dict[str, Any]:
@@ -151,6 +164,7 @@ def main() -> int:
         help="extra argument for apps/train (repeatable), e.g. --train-arg=--config=x.toml",
     )
     args = parser.parse_args()
+    stop_on_signals()
     data_dir = args.data_dir.expanduser().resolve()
     label = args.label or datetime.now().strftime("%Y%m%d_%H%M%S")
     runs = {seed: run_name_for(label, seed) for seed in args.seeds}
@@ -198,4 +212,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt as stop:
+        print(f"Stopped by {stop or 'SIGINT'}.", file=sys.stderr)
+        sys.exit(130)
