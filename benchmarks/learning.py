@@ -32,6 +32,7 @@ from typing import Any
 from alphatriangle.config import DATA_DIR_NAME, AppPaths, RunContext
 from alphatriangle.eval.cli import main as evaluate_main
 from alphatriangle.rl.evaluation import BASELINES
+from alphatriangle.training.store.run_state import read_run_state
 
 REPO = Path(__file__).resolve().parents[1]
 STOP_GRACE_MINUTES = 10.0
@@ -93,12 +94,9 @@ def stop_on_signals() -> None:
 
 
 def run_state(data_dir: Path, run_name: str) -> dict[str, Any]:
+    """The run's run-state file, or {} when it is missing or unreadable."""
     path = RunContext(run_name=run_name, data_root=data_dir).run_state_path
-    try:
-        state: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return state
+    return read_run_state(path) or {}
 
 
 def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
