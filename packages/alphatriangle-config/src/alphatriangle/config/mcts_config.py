@@ -15,12 +15,24 @@ from ._base import StrictConfig
 
 
 class AlphaTriangleMCTSConfig(StrictConfig):
-    """Search settings shared by the PUCT and Gumbel AlphaZero root rules."""
+    """Search settings: the turn search (default) and the tree searches (PUCT, Gumbel)."""
 
-    algorithm: Literal["puct", "gumbel"] = "gumbel"
-    """Root rule: "puct" (AlphaZero) or "gumbel" (Gumbel AlphaZero, strong at few simulations)."""
+    algorithm: Literal["turn", "puct", "gumbel"] = "turn"
+    """The search: "turn" (every plan of the turn, valued by what the board it leaves is
+    worth), or a tree search: "puct" (AlphaZero) or "gumbel" (Gumbel AlphaZero)."""
+    turn_value: Literal["hand", "network", "hand+network"] = "hand+network"
+    """Turn search: the value of the board a plan ends on: the planner's hand-made value, the
+    network alone, or the hand-made value corrected by the network (which learns the rest)."""
+    turn_beam_width: int = Field(default=100, ge=1, le=100_000)
+    """Turn search: partial plans kept per position at each placement (by the hand-made value)."""
+    turn_candidates: int | None = Field(default=32, ge=1)
+    """Turn search: complete plans per position that the network values, the best by the
+    hand-made score (None: every plan)."""
+    turn_temperature: float = Field(default=0.0, ge=0.0)
+    """Turn search, self-play only: draw the plan with odds exp(score / temperature), in points
+    of score (0: the best plan)."""
     max_simulations: int = Field(default=16, ge=1, le=100_000)
-    """Simulations (network evaluations) per move."""
+    """Tree searches: simulations (network evaluations) per move."""
     max_depth: int = Field(default=64, ge=1)
     """A simulation stops walking down after this many edges."""
     cpuct: float = Field(default=1.25, gt=0.0)

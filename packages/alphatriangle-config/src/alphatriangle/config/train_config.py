@@ -49,7 +49,11 @@ class TrainConfig(StrictConfig):
     worker_update_freq_steps: int = Field(default=20, ge=1)
     """Send new weights to the workers every this many training steps."""
     value_target_n_step: int | None = Field(default=20, ge=1)
-    """Bootstrap value targets from the search value this many moves ahead (None: Monte Carlo)."""
+    """Tree searches: bootstrap value targets from the search value this many moves ahead
+    (None: Monte Carlo)."""
+    afterstate_td_lambda: float = Field(default=0.8, ge=0.0, le=1.0)
+    """Turn search: lambda of the afterstate value targets, the TD(lambda) return over turns
+    bootstrapped from the next afterstate's value (1: the score the game went on to make)."""
 
     # --- replay buffer ---
     buffer_capacity: int = Field(default=50_000, ge=1)
@@ -93,8 +97,13 @@ class TrainConfig(StrictConfig):
     """Moves a worker plays per request, so results and new weights flow without long waits."""
 
     # --- evaluation during training ---
-    eval_interval_steps: int = Field(default=500, ge=0)
-    """Evaluate the trainer's weights every this many training steps (0: never)."""
+    eval_interval_steps: int = Field(default=100, ge=0)
+    """Consider an evaluation of the trainer's weights every this many training steps (0:
+    never); one starts only when `eval_cpu_share` allows."""
+    eval_cpu_share: float = Field(default=0.05, gt=0.0, le=1.0)
+    """Most of the run's CPU time evaluations may take: after an evaluation that played for
+    d seconds on one core, the next starts no sooner than d / (share x the run's CPUs)
+    seconds after it started, so evaluations are paced by the clock, not the step count."""
     eval_games: int = Field(default=16, ge=1, le=1024)
     """Games per evaluation, on fixed seeds self-play never uses, with noise off."""
     eval_max_moves: int | None = Field(default=300, ge=1)

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -48,6 +49,7 @@ from .player_specs import (
     check_board,
     load_network,
     parse_spec,
+    search_for,
 )
 from .plots import LearningCurve, learning_curve, plot_learning_curve, plot_scores
 from .render import render_game
@@ -166,7 +168,9 @@ def _file_name(text: str) -> str:
 
 def _load_settings(
     args: argparse.Namespace,
-) -> tuple[EnvConfig | None, AlphaTriangleMCTSConfig]:
+) -> tuple[EnvConfig | None, AlphaTriangleMCTSConfig, dict[str, Any]]:
+    """(the board, the search, the `[mcts]` fields set explicitly: by --config or
+    --simulations, which apply on top of the search a checkpoint records)."""
     overrides = read_config_file(args.config) if args.config else ConfigOverrides()
     if args.config is not None:
         unused = sorted(set(overrides.sections) - {"env", "mcts"})
@@ -180,7 +184,7 @@ def _load_settings(
     source = f"config file {args.config}" if args.config else "arguments"
     mcts: AlphaTriangleMCTSConfig = overrides.build("mcts", source)
     env: EnvConfig | None = overrides.build("env", source) if "env" in overrides.sections else None
-    return env, mcts
+    return env, mcts, dict(overrides.sections.get("mcts", {}))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,13 +194,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _check_counts(args)
         seeds = evaluation_seeds(args.games, first=args.first_seed)
-        env, mcts = _load_settings(args)
+        env, mcts, explicit_mcts = _load_settings(args)
         data_root = args.data_dir.expanduser().resolve()
         specs = [parse_spec(text, data_root) for text in args.players or DEFAULT_PLAYERS]
         networks: dict[str, NeuralNetwork] = {}
+        searches: dict[str, AlphaTriangleMCTSConfig] = {}
         for spec in specs:
             if spec.checkpoint is not None:
                 networks[spec.text] = load_network(spec, args.device)
+                searches[spec.text] = search_for(spec, mcts, explicit_mcts)
                 if env is None:
                     env = networks[spec.text].env_config
                 check_board(spec, networks[spec.text], env)
@@ -211,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_player(
             spec,
             networks.get(spec.text),
-            mcts_config=mcts,
+            mcts_config=searches.get(spec.text, mcts),
             raw_policy=args.raw_policy,
             batch_games=args.batch_games,
         )

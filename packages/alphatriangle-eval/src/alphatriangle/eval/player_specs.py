@@ -6,15 +6,19 @@
     run:NAME[:latest|:best]         the run's latest (or best) checkpoint, where its
                                     RunContext puts it under the data root
 
-A network plays with its search at `simulations` per move, or by its raw policy.
+A network plays with the search its checkpoint was trained with (recorded in the
+checkpoint; the `[mcts]` fields given explicitly apply on top): the turn search with its
+afterstate value, or a tree search at `max_simulations` per move; or by its raw policy.
 Every input error (unknown name, missing or unreadable checkpoint, a checkpoint for
 another board or network shape) is an `EvalInputError` whose message names it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, RunContext
 from alphatriangle.nn import (
@@ -23,7 +27,15 @@ from alphatriangle.nn import (
     NeuralNetwork,
     check_same_board,
 )
-from alphatriangle.rl.evaluation import BASELINES, Player, PolicyPlayer, SearchPlayer
+from alphatriangle.rl import trained_search_config
+from alphatriangle.rl.evaluation import (
+    BASELINES,
+    Player,
+    PolicyPlayer,
+    SearchPlayer,
+    TurnSearchPlayer,
+)
+from alphatriangle.rl.search import afterstate_value_for
 
 CHECKPOINT_KINDS = ("latest", "best")
 
@@ -95,6 +107,25 @@ def check_board(spec: PlayerSpec, network: NeuralNetwork, env_config: EnvConfig)
         raise EvalInputError(f"--player {spec.text}: {error}") from None
 
 
+def search_for(
+    spec: PlayerSpec, given: AlphaTriangleMCTSConfig, explicit: Mapping[str, Any]
+) -> AlphaTriangleMCTSConfig:
+    """The search a checkpoint player plays with: the one its checkpoint records (the search
+    it was trained with), with the `[mcts]` fields the user set explicitly on top; `given`
+    for a checkpoint that records none."""
+    assert spec.checkpoint is not None
+    try:
+        recorded = trained_search_config(spec.checkpoint)
+    except CheckpointMismatchError as error:
+        raise EvalInputError(f"--player {spec.text}: {error}") from None
+    if recorded is None:
+        return given
+    try:
+        return recorded.with_updates(**explicit)
+    except ValueError as error:
+        raise EvalInputError(f"--player {spec.text}: [mcts] {error}") from None
+
+
 def build_player(
     spec: PlayerSpec,
     network: NeuralNetwork | None,
@@ -103,12 +134,20 @@ def build_player(
     raw_policy: bool,
     batch_games: int,
 ) -> Player:
-    """The player for `spec` (its network already loaded for checkpoint players)."""
+    """The player for `spec` (its network already loaded for checkpoint players), playing
+    with `mcts_config`'s search."""
     if spec.baseline is not None:
         return BASELINES[spec.baseline]()
     assert network is not None
     if raw_policy:
         return PolicyPlayer(network, batch_games=batch_games, name=f"{spec.text} (policy)")
+    if mcts_config.algorithm == "turn":
+        return TurnSearchPlayer(
+            afterstate_value_for(mcts_config.turn_value, network),
+            mcts_config,
+            batch_games=batch_games,
+            name=f"{spec.text} (turn search, {mcts_config.turn_value})",
+        )
     return SearchPlayer(
         network,
         mcts_config,

@@ -5,6 +5,7 @@ alphatriangle-nn, numpy, torch and ray, never on trieye, mlflow or
 alphatriangle-training.
 """
 
+from .afterstate_targets import afterstate_value_targets
 from .buffer import (
     BufferFileError,
     BufferStateError,
@@ -12,13 +13,16 @@ from .buffer import (
     SampledBatch,
     stored_bytes_per_position,
 )
+from .checkpoint_search import SEARCH_CONFIG_KEY, trained_search_config
 from .experience import ExperienceBatch, n_step_value_targets
 from .search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
 from .self_play import SelfPlayResult, SelfPlayWorker
 from .sum_tree import SumTree
 from .trainer import Trainer, TrainStepResult, learning_rate_factor
+from .turn_self_play import TurnSelfPlay, TurnSelfPlayStats
 
 __all__ = [
+    "SEARCH_CONFIG_KEY",
     "BatchedSearch",
     "BufferFileError",
     "BufferStateError",
@@ -34,7 +38,11 @@ __all__ = [
     "TrainStepResult",
     "Trainer",
     "Transition",
+    "TurnSelfPlay",
+    "TurnSelfPlayStats",
+    "afterstate_value_targets",
     "learning_rate_factor",
     "n_step_value_targets",
     "stored_bytes_per_position",
+    "trained_search_config",
 ]

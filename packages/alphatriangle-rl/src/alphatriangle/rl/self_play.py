@@ -1,4 +1,8 @@
-"""SelfPlayWorker: plays G games at once with the batched search and returns finished games.
+"""SelfPlayWorker: plays G games at once with the configured search and returns finished games.
+
+With the turn search (`algorithm = "turn"`) the games are played by `TurnSelfPlay` and
+their training positions are afterstates; with a tree search (PUCT, Gumbel) by
+`BatchedSearch`, and their training positions are the searched positions.
 
 It is a plain class, so it can be used and tested in-process; `SelfPlayWorker.as_remote`
 gives the Ray actor class the training pipeline starts one per core. Finished game
@@ -24,6 +28,7 @@ from alphatriangle.nn import NeuralNetwork
 from .experience import ExperienceBatch, n_step_value_targets
 from .game import engine_positions
 from .search import BatchedSearch
+from .turn_self_play import FinishedTurnGame, TurnGame, TurnSelfPlay
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,9 @@ class SelfPlayResult:
     """`global_step` of the weights that played the game's last move."""
     truncated: bool
     """The game hit `max_episode_length` rather than ending."""
+    afterstates: bool = False
+    """The positions are the game's afterstates (turn search), one per turn, not one per move;
+    `simulations` then counts the afterstates the network valued."""
 
 
 @dataclass(slots=True)
@@ -97,14 +105,26 @@ class SelfPlayWorker:
             self.network.set_weights(initial_weights)
         self.weights_step = initial_step
         self.num_games = train_config.games_per_worker
-        self.search = BatchedSearch(
-            evaluator=self.network,
-            env_config=env_config,
-            config=mcts_config,
-            num_games=self.num_games,
-            rng=self.rng,
-        )
-        self._games: list[_GameInProgress] = [self._start_game(g) for g in range(self.num_games)]
+        self.turn_self_play: TurnSelfPlay | None = None
+        self._turn_games: list[TurnGame] = []
+        self._games: list[_GameInProgress] = []
+        if mcts_config.algorithm == "turn":
+            self.turn_self_play = TurnSelfPlay(
+                network=self.network,
+                env_config=env_config,
+                mcts_config=mcts_config,
+                train_config=train_config,
+            )
+            self._turn_games = [self._start_turn_game() for _ in range(self.num_games)]
+        else:
+            self.search = BatchedSearch(
+                evaluator=self.network,
+                env_config=env_config,
+                config=mcts_config,
+                num_games=self.num_games,
+                rng=self.rng,
+            )
+            self._games = [self._start_game(g) for g in range(self.num_games)]
         self.moves_played = 0
         self.games_finished = 0
 
@@ -127,9 +147,14 @@ class SelfPlayWorker:
         return self.worker_id
 
     def stats(self) -> dict[str, float]:
-        """Counters of the search (simulations, expansions, time per phase)."""
+        """Counters of the search (simulations or network boards, time per phase)."""
+        search = (
+            self.turn_self_play.stats.as_dict()
+            if self.turn_self_play is not None
+            else self.search.stats.as_dict()
+        )
         return {
-            **self.search.stats.as_dict(),
+            **search,
             "moves_played": float(self.moves_played),
             "games_finished": float(self.games_finished),
         }
@@ -155,16 +180,60 @@ class SelfPlayWorker:
         results = self.play(min_results, max_moves)
         return results, self.moves_played - before
 
-    def _start_game(self, slot: int) -> _GameInProgress:
+    def _new_game(self) -> tuple[int, GameState]:
         seed = int(self.rng.integers(0, SELF_PLAY_SEED_END))
         state = GameState(self.env_config, initial_seed=seed)
         while state.is_over():  # a board too small for any shape: draw another game
             seed = int(self.rng.integers(0, SELF_PLAY_SEED_END))
             state = GameState(self.env_config, initial_seed=seed)
+        return seed, state
+
+    def _start_game(self, slot: int) -> _GameInProgress:
+        seed, state = self._new_game()
         self.search.set_root(slot, state)
         return _GameInProgress(seed=seed, started=time.perf_counter())
 
+    def _start_turn_game(self) -> TurnGame:
+        seed, state = self._new_game()
+        return TurnGame(
+            seed=seed,
+            state=state,
+            rng=np.random.default_rng([seed, self.worker_id]),
+            started=time.perf_counter(),
+        )
+
     def _play_one_move(self) -> list[SelfPlayResult]:
+        if self.turn_self_play is not None:
+            return self._play_turn_round(self.turn_self_play)
+        return self._play_tree_move()
+
+    def _play_turn_round(self, turn_self_play: TurnSelfPlay) -> list[SelfPlayResult]:
+        finished = turn_self_play.play_round(self._turn_games)
+        self.moves_played += len(self._turn_games)
+        done = {id(result.game) for result in finished}
+        self._turn_games = [
+            game if id(game) not in done else self._start_turn_game() for game in self._turn_games
+        ]
+        return [self._turn_result(result) for result in finished]
+
+    def _turn_result(self, finished: FinishedTurnGame) -> SelfPlayResult:
+        game = finished.game
+        self.games_finished += 1
+        return SelfPlayResult(
+            experiences=finished.experiences,
+            score=float(game.state.game_score()),
+            length=game.moves,
+            triangles_cleared=game.triangles_cleared,
+            simulations=game.network_boards,
+            seconds=time.perf_counter() - game.started,
+            seed=game.seed,
+            worker_id=self.worker_id,
+            weights_step=self.weights_step,
+            truncated=finished.truncated,
+            afterstates=True,
+        )
+
+    def _play_tree_move(self) -> list[SelfPlayResult]:
         features = self.network.features.extract(self.search.root_positions())
         temperature = np.array(
             [

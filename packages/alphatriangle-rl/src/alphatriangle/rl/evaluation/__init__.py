@@ -18,6 +18,7 @@ from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
 from .planner import (
     DEFAULT_BEAM_WIDTH,
     DEFAULT_PLANNER_WEIGHTS,
+    PLANNER_SALT,
     PlannerPlayer,
     PlannerWeights,
     Plans,
@@ -26,14 +27,17 @@ from .planner import (
 )
 from .records import Frame, GameRecord, GameTracker, ShapeView
 from .registry import BASELINES
+from .turn_player import DEFAULT_TURN_BATCH_GAMES, TurnSearchPlayer
 
 __all__ = [
     "BASELINES",
     "DEFAULT_BATCH_GAMES",
     "DEFAULT_BEAM_WIDTH",
     "DEFAULT_PLANNER_WEIGHTS",
+    "DEFAULT_TURN_BATCH_GAMES",
     "ENGINE_SEED_END",
     "EVAL_SEED_BASE",
+    "PLANNER_SALT",
     "Frame",
     "GameRecord",
     "GameTracker",
@@ -49,6 +53,7 @@ __all__ = [
     "RandomPlayer",
     "SearchPlayer",
     "ShapeView",
+    "TurnSearchPlayer",
     "board_value",
     "evaluate",
     "evaluate_network",

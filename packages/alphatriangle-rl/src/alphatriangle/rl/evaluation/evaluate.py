@@ -24,10 +24,11 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import NeuralNetwork
 
 from .. import metric_names as names
-from ..search import Evaluator
+from ..search import Evaluator, afterstate_value_for
 from ..self_play import SELF_PLAY_SEED_END
 from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
 from .records import GameRecord
+from .turn_player import TurnSearchPlayer
 
 EVAL_SEED_BASE = 2**31
 """First evaluation seed; self-play seeds are all below it."""
@@ -212,8 +213,9 @@ def evaluate_network(
     batch_games: int = DEFAULT_BATCH_GAMES,
     threads: int | None = 1,
 ) -> PlayerSummary:
-    """The network on `seeds`, noise off: with its search at `simulations` per move (None:
-    `mcts_config.max_simulations`), or by its raw policy when `simulations` is 0.
+    """The network on `seeds`, noise off: with the search `mcts_config` names (a tree search
+    at `simulations` per move, None: `mcts_config.max_simulations`; the turn search with
+    the network in its `turn_value`), or by its raw policy when `simulations` is 0.
 
     Cheap enough to call between training steps with a few seeds; the network is only
     read (inference mode), never changed. Torch runs on `threads` threads meanwhile.
@@ -221,6 +223,12 @@ def evaluate_network(
     player: Player
     if simulations == 0:
         player = PolicyPlayer(evaluator, batch_games=batch_games, name="policy")
+    elif mcts_config.algorithm == "turn":
+        player = TurnSearchPlayer(
+            afterstate_value_for(mcts_config.turn_value, evaluator),
+            mcts_config,
+            batch_games=batch_games,
+        )
     else:
         player = SearchPlayer(
             evaluator, mcts_config, simulations=simulations, batch_games=batch_games

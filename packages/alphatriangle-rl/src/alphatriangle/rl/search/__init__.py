@@ -1,24 +1,55 @@
-"""Batched array-based tree search: PUCT and Gumbel AlphaZero over many games at once."""
+"""The searches: batched tree search (PUCT, Gumbel AlphaZero) and the turn search over plans."""
 
+from .afterstate_value import (
+    AfterstateValue,
+    HandPlusNetworkValue,
+    HandValue,
+    NetworkValue,
+    TurnValueKind,
+    afterstate_value_for,
+    network_afterstate_values,
+)
 from .batched_search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
 from .gumbel import GumbelRule, considered_visit_sequence
+from .hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
 from .puct import PuctRule
 from .root_rule import RootRule, root_rule_for
 from .tree import NO_PARENT, ROOT_INDEX, UNVISITED, Tree
+from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
+from .turn_search import TIE_TOLERANCE, ScoredPlans, TurnDecision, score_plans, search_turns
 
 __all__ = [
+    "DEFAULT_BEAM_WIDTH",
+    "DEFAULT_HAND_WEIGHTS",
     "NO_PARENT",
     "ROOT_INDEX",
+    "TIE_TOLERANCE",
     "UNVISITED",
+    "AfterstateValue",
     "BatchedSearch",
+    "BoardValue",
     "Evaluator",
     "GumbelRule",
+    "HandPlusNetworkValue",
+    "HandValue",
+    "HandWeights",
+    "NetworkValue",
     "PuctRule",
     "RootRule",
+    "ScoredPlans",
     "SearchResult",
     "SearchStats",
     "Transition",
     "Tree",
+    "TurnDecision",
+    "TurnPlans",
+    "TurnValueKind",
+    "afterstate_value_for",
+    "board_value",
     "considered_visit_sequence",
+    "grow_plans",
+    "network_afterstate_values",
     "root_rule_for",
+    "score_plans",
+    "search_turns",
 ]

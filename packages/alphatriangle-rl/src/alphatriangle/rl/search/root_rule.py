@@ -60,4 +60,9 @@ def root_rule_for(config: AlphaTriangleMCTSConfig, rng: np.random.Generator) -> 
 
     if config.algorithm == "gumbel":
         return GumbelRule(config, rng)
-    return PuctRule(config, rng)
+    if config.algorithm == "puct":
+        return PuctRule(config, rng)
+    raise ValueError(
+        f"the tree search runs algorithm 'puct' or 'gumbel', not {config.algorithm!r} "
+        "(the turn search is `search_turns`)"
+    )

@@ -336,6 +336,7 @@ class TrainingLoop:
             run_name=components.run_context.run_name,
             mlflow_run_id=components.mlflow_run_id,
             buffer_step=self._buffer_step,
+            mcts_config=components.mcts_config,
         )
         self.store.save_checkpoint(components.network, step, extras)
         self._saved_at = (step, save_buffer or buffer_on_disk, self.counters.training_seconds)

@@ -123,6 +123,7 @@ def setup_training_components(
             model_config=model_config,
             mcts_config=mcts_config,
             best_mean_score=store.saved_best_score(),
+            run_cpus=int(ray.cluster_resources().get("CPU", 1)),  # type: ignore[no-untyped-call]
         )
         components = TrainingComponents(
             run_context=run_context,

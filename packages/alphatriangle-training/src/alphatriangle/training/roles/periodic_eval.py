@@ -1,4 +1,11 @@
-"""PeriodicEvaluation: the trainer's weights play fixed seeds every K steps, off the hot path.
+"""PeriodicEvaluation: the trainer's weights play fixed seeds, paced by the clock, off the hot path.
+
+An evaluation is considered every `eval_interval_steps` steps and starts only when the
+CPU it has taken so far allows: after one that played for d seconds (on one core), the
+next waits until d / (`eval_cpu_share` x the run's CPUs) seconds after that one started.
+So evaluations take about that share of the run's CPU whatever the machine's speed or
+the steps per second, and the log says the share each time. Every evaluation still
+feeds the best-checkpoint choice.
 
 Each evaluation is a Ray task holding a copy of the weights, so self-play and training
 go on while it plays; the loop polls for the result without waiting. One evaluation
@@ -51,15 +58,24 @@ class PeriodicEvaluation:
         model_config: ModelConfig,
         mcts_config: AlphaTriangleMCTSConfig,
         best_mean_score: float | None = None,
+        run_cpus: int = 1,
+        clock: Any = time.monotonic,
     ) -> None:
         self.interval = train_config.eval_interval_steps
+        self.cpu_share = train_config.eval_cpu_share
+        self.run_cpus = max(1, run_cpus)
+        self._clock = clock
+        self._created = clock()
+        self._next_start = self._created
+        self.seconds_evaluating = 0.0
+        """Wall-clock seconds of every finished evaluation (each on one core)."""
         self.max_moves = train_config.eval_max_moves
         self.seeds = evaluation_seeds(train_config.eval_games)
         self.env_config = env_config
         self.model_config = model_config
         self.mcts_config = mcts_config
         self.best_mean_score = best_mean_score
-        self._pending: tuple[int, float, Any] | None = None
+        self._pending: tuple[int, float, float, Any] | None = None
         # max_calls=1: the process exits after each evaluation instead of holding ~450 MB.
         self._task: Any = ray.remote(num_cpus=0, max_retries=0, max_calls=1)(evaluate_weights)
 
@@ -68,13 +84,15 @@ class PeriodicEvaluation:
         return self.interval > 0
 
     def is_due(self, step: int) -> bool:
-        """An evaluation should start at `step` (and none is still playing)."""
+        """An evaluation should start at `step`: none is playing and the CPU share allows."""
         if not self.enabled or step <= 0 or step % self.interval != 0:
             return False
-        if self._pending is not None:
-            logger.info("Evaluation of step %d skipped: the previous one is still playing.", step)
-            return False
-        return True
+        return self._pending is None and self._clock() >= self._next_start
+
+    def cpu_share_so_far(self) -> float:
+        """The fraction of the run's CPU time (since this object was made) evaluations took."""
+        elapsed = max(1e-9, self._clock() - self._created)
+        return self.seconds_evaluating / (elapsed * self.run_cpus)
 
     def start(self, step: int, weights: StateDict) -> None:
         """Start evaluating `weights`, the trainer's weights at `step`."""
@@ -87,17 +105,20 @@ class PeriodicEvaluation:
             max_moves=self.max_moves,
             threads=1,
         )
-        self._pending = (step, time.time(), ref)
+        self._pending = (step, time.time(), self._clock(), ref)
 
     def poll(self, timeout: float = 0.0) -> EvaluationOutcome | None:
         """The finished evaluation, if one finished (waiting up to `timeout` seconds)."""
         if self._pending is None:
             return None
-        step, weights_taken_at, ref = self._pending
+        step, weights_taken_at, started, ref = self._pending
         ready, _ = ray.wait([ref], timeout=timeout)
         if not ready:
             return None
         self._pending = None
+        seconds = self._clock() - started
+        self.seconds_evaluating += seconds
+        self._next_start = started + seconds / (self.cpu_share * self.run_cpus)
         try:
             summary: PlayerSummary = ray.get(ref)
         except Exception:
@@ -107,11 +128,14 @@ class PeriodicEvaluation:
         if is_best:
             self.best_mean_score = summary.mean_score
         logger.info(
-            "Evaluation of step %d: mean score %.2f over %d games%s.",
+            "Evaluation of step %d: mean score %.2f over %d games%s; it took %.0f s, "
+            "evaluations have taken %.1f%% of the run's CPU.",
             step,
             summary.mean_score,
             len(summary.games),
             " (best so far)" if is_best else "",
+            seconds,
+            100 * self.cpu_share_so_far(),
         )
         return EvaluationOutcome(
             step=step, summary=summary, is_best=is_best, weights_taken_at=weights_taken_at

@@ -28,7 +28,10 @@ def validate_result(
 ) -> str | None:
     """Why a self-play result must be dropped, or None when it is sound."""
     experiences = result.experiences
-    if len(experiences) != result.length:
+    if result.afterstates:
+        if len(experiences) > result.length:
+            return f"{len(experiences)} afterstates for a game of {result.length} moves"
+    elif len(experiences) != result.length:
         return f"{len(experiences)} positions for a game of {result.length} moves"
     if experiences.grid.shape[1:] != grid_shape:
         return f"feature planes of shape {experiences.grid.shape[1:]}, expected {grid_shape}"

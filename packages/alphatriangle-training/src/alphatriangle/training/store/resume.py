@@ -17,14 +17,14 @@ from typing import Any
 
 import torch
 
-from alphatriangle.config import EnvConfig, ModelConfig, RunContext
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, RunContext
 from alphatriangle.nn import (
     BoardMismatchError,
     CheckpointMismatchError,
     NeuralNetwork,
     check_same_board,
 )
-from alphatriangle.rl import ExperienceBuffer, Trainer
+from alphatriangle.rl import SEARCH_CONFIG_KEY, ExperienceBuffer, Trainer
 
 from .checkpoints import CheckpointStore, ResumeError
 
@@ -100,10 +100,13 @@ def training_extras(
     run_name: str,
     mlflow_run_id: str | None,
     buffer_step: int | None,
+    mcts_config: AlphaTriangleMCTSConfig,
 ) -> dict[str, object]:
-    """The checkpoint entries beside the weights (see `CheckpointStore.save_checkpoint`)."""
+    """The checkpoint entries beside the weights (see `CheckpointStore.save_checkpoint`);
+    `mcts_config` is the search the weights were trained with, which `apps/eval` plays."""
     return {
         "run_name": run_name,
+        SEARCH_CONFIG_KEY: mcts_config.model_dump_json(),
         "mlflow_run_id": mlflow_run_id or "",
         "counters": counters.as_dict(),
         "trainer": trainer.state_dict(),

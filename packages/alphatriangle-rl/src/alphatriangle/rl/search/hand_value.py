@@ -1,0 +1,86 @@
+"""The hand-made value of a board whose next shapes are unknown (the planner's judgement).
+
+    value = placements x expected legal placements of one shape drawn on the board
+          - refill_risk x probability that a refill holds a shape that fits nowhere
+          - isolated x empty cells with no empty neighbour (only a single triangle fits)
+          - dead_end x empty cells with one empty neighbour
+          - narrow x empty cells with two empty neighbours
+
+Every term is computed exactly from the board and the shape distribution
+(`game.template_fit_counts`, `game.empty_cells_by_neighbours`); no shape the game has
+not dealt is read. The weights were tuned on seeds below the evaluation range
+(`benchmarks/results/2026-12-01-planner/`). The turn search uses it to prune partial
+plans and, as one choice of `AfterstateValue`, to value the boards plans end on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..game import (
+    GameTables,
+    empty_cells_by_neighbours,
+    no_fit_probability,
+    refill_game_over_probability,
+    template_fit_counts,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HandWeights:
+    """What the board a plan ends on is worth, in points of score per unit of each feature."""
+
+    placements: float = 0.01
+    """Per expected legal placement of one shape drawn from the shape distribution."""
+    refill_risk: float = 10.0
+    """Per unit of probability that a refill holds a shape that fits nowhere."""
+    isolated: float = 6.0
+    """Per empty cell whose edge neighbours are all filled or off the board."""
+    dead_end: float = 3.0
+    """Per empty cell with exactly one empty edge neighbour."""
+    narrow: float = 1.0
+    """Per empty cell with exactly two empty edge neighbours."""
+
+
+DEFAULT_HAND_WEIGHTS = HandWeights()
+
+
+@dataclass(frozen=True, slots=True)
+class BoardValue:
+    """The value of [B] boards to a player who has not seen the next shapes."""
+
+    value: NDArray[np.float64]  # [B] in points of score
+    fit_counts: NDArray[np.int64]  # [B, T] anchors at which each template fits
+
+
+def board_value(
+    tables: GameTables, occupied: NDArray[np.uint64], weights: HandWeights
+) -> BoardValue:
+    """Value the [B] boards `occupied` [B, words] with `weights`."""
+    fit_counts = template_fit_counts(tables, occupied)
+    expected_placements = fit_counts @ tables.template_probability
+    refill_risk = 1.0 - (1.0 - no_fit_probability(tables, fit_counts)) ** tables.num_slots
+    by_neighbours = empty_cells_by_neighbours(tables, occupied)
+    value = (
+        weights.placements * expected_placements
+        - weights.refill_risk * refill_risk
+        - weights.isolated * by_neighbours[:, 0]
+        - weights.dead_end * by_neighbours[:, 1]
+        - weights.narrow * by_neighbours[:, 2]
+    )
+    return BoardValue(value=value, fit_counts=fit_counts)
+
+
+def hand_afterstate_terms(
+    tables: GameTables, occupied: NDArray[np.uint64], weights: HandWeights
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """([B] the last move's alive bonus in expectation over the refill, [B] `board_value`).
+
+    Kept as two terms so a plan's score adds them in the planner's order, bit for bit.
+    """
+    board = board_value(tables, occupied, weights)
+    alive = 1.0 - refill_game_over_probability(tables, board.fit_counts)
+    return tables.reward_per_step_alive * alive, board.value

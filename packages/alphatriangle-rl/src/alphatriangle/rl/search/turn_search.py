@@ -1,0 +1,179 @@
+"""The turn search: plan every shape in the slots, value the board each plan leaves, move.
+
+A function of B positions, a value and one generator per position: the real games
+belong to whoever calls it (self-play, evaluation, the planner). For each position it
+
+1. grows every plan of the turn (`turn_plans.grow_plans`: every order, line clears in
+   between, merged and beam-pruned by the hand-made board value);
+2. scores each plan that places every shape by its reward plus the `AfterstateValue`
+   of the board it ends on. A value that calls the network values only the
+   `candidates` best plans of each position by the hand-made score, all positions'
+   boards in one batch; a plan that ends the game on the way is worth its reward;
+3. plays the first move of the best plan: plans that complete the turn rank above
+   those that do not; ties (within `TIE_TOLERANCE`) go to the position's generator,
+   over the distinct first moves. With `temperature` > 0 the plan is drawn instead,
+   with probability proportional to exp(score / temperature) among the completing
+   plans: exploration for self-play.
+
+Mid-turn positions (shapes still in the slots) are searched exactly the same way, with
+the shapes they hold: nothing is sampled until a refill, and a refill is never looked
+at. The search replans every move; the planner is this search with `HandValue`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..game import GameArrays, GameTables
+from .afterstate_value import AfterstateValue, HandValue
+from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights
+from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
+
+TIE_TOLERANCE = 1e-9
+"""Plans whose scores differ by less are equally good; the generator picks among them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPlans:
+    """The plans of B positions with their scores (see `score_plans`)."""
+
+    plans: TurnPlans
+    score: NDArray[np.float64]  # [K] reward, plus the end board's value if the plan completes
+    afterstate_value: NDArray[np.float64]  # [K] the end board's value; NaN if it does not complete
+    network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDecision:
+    """What the turn search chose for B positions."""
+
+    action: NDArray[np.int64]  # [B] the first move of the chosen plan
+    score: NDArray[np.float64]  # [B] the chosen plan's score
+    afterstate_value: NDArray[np.float64]  # [B] its end board's value (NaN: the game ends)
+    completes: NDArray[np.bool_]  # [B] the chosen plan places every shape
+    plans: NDArray[np.int64]  # [B] plans found from each position
+    network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
+
+
+def score_plans(
+    tables: GameTables,
+    roots: GameArrays,
+    value: AfterstateValue,
+    *,
+    beam_width: int = DEFAULT_BEAM_WIDTH,
+    candidates: int | None = None,
+    weights: HandWeights = DEFAULT_HAND_WEIGHTS,
+) -> ScoredPlans:
+    """Grow the plans of the B `roots` and score them (see the module docstring); `weights`
+    are the hand-made value's, which prunes partial plans and picks the candidates."""
+    plans = grow_plans(tables, roots, weights=weights, beam_width=beam_width)
+    if value.uses_network and candidates is not None:
+        plans = plans.take(_best_candidates(tables, plans, candidates, weights))
+    done = np.flatnonzero(plans.completes)
+    score = plans.reward.copy()
+    afterstate = np.full(len(plans), np.nan)
+    if done.size:
+        terms = value.terms(tables, plans.end_occupied[done])
+        total = score[done]
+        for term in terms:
+            total = total + term
+        score[done] = total
+        afterstate[done] = np.sum(terms, axis=0)
+    return ScoredPlans(
+        plans=plans,
+        score=score,
+        afterstate_value=afterstate,
+        network_boards=(
+            np.bincount(plans.root[done], minlength=len(roots)).astype(np.int64)
+            if value.uses_network
+            else np.zeros(len(roots), np.int64)
+        ),
+    )
+
+
+def search_turns(
+    tables: GameTables,
+    roots: GameArrays,
+    value: AfterstateValue,
+    rngs: Sequence[np.random.Generator],
+    *,
+    beam_width: int = DEFAULT_BEAM_WIDTH,
+    candidates: int | None = None,
+    temperature: float = 0.0,
+    weights: HandWeights = DEFAULT_HAND_WEIGHTS,
+) -> TurnDecision:
+    """Choose a move for each of the B `roots`, each position's ties broken by its own
+    generator in `rngs` (so a game's moves never depend on the others in the batch)."""
+    count = len(roots)
+    if len(rngs) != count:
+        raise ValueError(f"search_turns needs one generator per position: {len(rngs)} for {count}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be at least 0, got {temperature}")
+    scored = score_plans(
+        tables, roots, value, beam_width=beam_width, candidates=candidates, weights=weights
+    )
+    plans = scored.plans
+    bounds = np.searchsorted(plans.root, np.arange(count + 1))
+    action = np.zeros(count, np.int64)
+    chosen_score = np.zeros(count, np.float64)
+    chosen_value = np.full(count, np.nan)
+    completes = np.zeros(count, np.bool_)
+    for root in range(count):
+        rows = np.arange(bounds[root], bounds[root + 1])
+        pick = _choose(plans, scored.score, rows, rngs[root], temperature)
+        action[root] = plans.first_action[pick]
+        chosen_score[root] = scored.score[pick]
+        chosen_value[root] = scored.afterstate_value[pick]
+        completes[root] = plans.completes[pick]
+    return TurnDecision(
+        action=action,
+        score=chosen_score,
+        afterstate_value=chosen_value,
+        completes=completes,
+        plans=np.diff(bounds).astype(np.int64),
+        network_boards=scored.network_boards,
+    )
+
+
+def _choose(
+    plans: TurnPlans,
+    score: NDArray[np.float64],
+    rows: NDArray[np.int64],
+    rng: np.random.Generator,
+    temperature: float,
+) -> int:
+    """The row of the plan one position plays (see the module docstring)."""
+    completing = plans.completes[rows]
+    candidates = rows[completing] if completing.any() else rows
+    values = score[candidates]
+    if temperature > 0 and completing.any():
+        odds = np.exp((values - values.max()) / temperature)
+        return int(candidates[int(rng.choice(candidates.size, p=odds / odds.sum()))])
+    best = candidates[values >= values.max() - TIE_TOLERANCE]
+    actions, first_row = np.unique(plans.first_action[best], return_index=True)
+    return int(best[first_row[int(rng.choice(actions.size))]])
+
+
+def _best_candidates(
+    tables: GameTables, plans: TurnPlans, candidates: int, weights: HandWeights
+) -> NDArray[np.intp]:
+    """Every plan that ends the game on the way, and each root's `candidates` completing plans
+    with the best hand-made score (reward plus `HandValue`), in their original order."""
+    done = np.flatnonzero(plans.completes)
+    if done.size == 0:
+        return np.arange(len(plans))
+    hand = plans.reward[done]
+    for term in HandValue(weights).terms(tables, plans.end_occupied[done]):
+        hand = hand + term
+    order = np.lexsort((-hand, plans.root[done]))
+    sorted_root = plans.root[done][order]
+    rank = np.arange(order.size) - np.searchsorted(sorted_root, sorted_root, side="left")
+    keep = np.zeros(len(plans), np.bool_)
+    keep[~plans.completes] = True
+    keep[done[order[rank < candidates]]] = True
+    kept: NDArray[np.intp] = np.flatnonzero(keep)
+    return kept

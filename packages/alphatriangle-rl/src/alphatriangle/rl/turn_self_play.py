@@ -1,0 +1,215 @@
+"""Self-play with the turn search: G games in lockstep, one turn-search call per round.
+
+Each round the turn search chooses a move for every game in flight (their candidate
+afterstates valued by the network in one batch) and each move is played on the game's
+real trianglengin engine, which deals the real shapes. The move that empties the slots
+leaves an afterstate (the board before the refill); each game keeps its afterstates,
+the value the search gave each when it played, and what the game scored between them.
+When a game ends, its afterstates become training positions: the board shown with empty
+slots, and as value target the lambda-return (`afterstate_targets.py`) minus the part of
+the value that is not learned (the hand-made baseline of "hand+network"). The policy
+head is not trained by this search: its targets are all zero.
+
+A game is cut off at `max_episode_length` moves only at the end of a turn, so the cut
+falls on an afterstate whose value the search just gave: earlier targets bootstrap from
+it, and it is not itself a training position.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from trianglengin import GameState
+
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, TrainConfig
+from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
+
+from .afterstate_targets import afterstate_value_targets
+from .experience import ExperienceBatch
+from .game import EMPTY_SLOT, GameTables, encode_states, positions_of
+from .search import afterstate_value_for, search_turns
+
+
+@dataclass(slots=True)
+class TurnSelfPlayStats:
+    """Counters and timers accumulated over every round."""
+
+    decisions: int = 0
+    """Moves chosen (one per game per round)."""
+    turns: int = 0
+    """Moves that emptied the slots: afterstates reached."""
+    network_boards: int = 0
+    """Afterstates the network valued."""
+    network_calls: int = 0
+    search_seconds: float = 0.0
+    """Growing and scoring plans, the network's share included."""
+    network_seconds: float = 0.0
+    """Building the network's inputs and its forward passes (inside the search)."""
+    play_seconds: float = 0.0
+    """Real moves on the engines and reading positions into arrays."""
+    finish_seconds: float = 0.0
+    """Features and value targets of finished games."""
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in self.__slots__}
+
+
+class _TimedEvaluator:
+    """The network, timed: the share of the search its forward passes take."""
+
+    def __init__(self, network: NeuralNetwork, stats: TurnSelfPlayStats) -> None:
+        self.network = network
+        self.env_config = network.env_config
+        self.stats = stats
+
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+        start = time.perf_counter()
+        evaluation = self.network.evaluate_batch(positions)
+        self.stats.network_seconds += time.perf_counter() - start
+        self.stats.network_calls += 1
+        return evaluation
+
+
+@dataclass(slots=True)
+class TurnGame:
+    """One game in flight and what its training positions will be made of."""
+
+    seed: int
+    state: GameState
+    rng: np.random.Generator
+    """Breaks the search's ties (and draws plans under a temperature) for this game alone."""
+    started: float
+    afterstates: list[NDArray[np.uint64]] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    segment_rewards: list[float] = field(default_factory=list)
+    moves: int = 0
+    triangles_cleared: int = 0
+    network_boards: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedTurnGame:
+    """A game that ended or was cut off, with its training positions."""
+
+    game: TurnGame
+    experiences: ExperienceBatch
+    truncated: bool
+
+
+class TurnSelfPlay:
+    """Plays G games with the turn search and the network's value; hands back finished games."""
+
+    def __init__(
+        self,
+        *,
+        network: NeuralNetwork,
+        env_config: EnvConfig,
+        mcts_config: AlphaTriangleMCTSConfig,
+        train_config: TrainConfig,
+    ) -> None:
+        self.network = network
+        self.tables = GameTables.for_env(env_config)
+        self.mcts_config = mcts_config
+        self.train_config = train_config
+        self.stats = TurnSelfPlayStats()
+        self.value = afterstate_value_for(
+            mcts_config.turn_value, _TimedEvaluator(network, self.stats)
+        )
+
+    def play_round(self, games: list[TurnGame]) -> list[FinishedTurnGame]:
+        """One move in every game; the games that ended (or were cut off) come back."""
+        tables, config = self.tables, self.mcts_config
+        start = time.perf_counter()
+        roots = encode_states(tables, [game.state for game in games])
+        last_of_turn = (roots.shapes != EMPTY_SLOT).sum(axis=1) == 1
+        searched = time.perf_counter()
+        decision = search_turns(
+            tables,
+            roots,
+            self.value,
+            [game.rng for game in games],
+            beam_width=config.turn_beam_width,
+            candidates=config.turn_candidates,
+            temperature=config.turn_temperature,
+        )
+        played = time.perf_counter()
+        self.stats.search_seconds += played - searched
+        self.stats.decisions += len(games)
+        finished: list[FinishedTurnGame] = []
+        for row, game in enumerate(games):
+            game.network_boards += int(decision.network_boards[row])
+            self.stats.network_boards += int(decision.network_boards[row])
+            reward, done = game.state.step(int(decision.action[row]))
+            game.moves += 1
+            game.triangles_cleared += int(game.state.get_last_cleared_triangles())
+            alive = 0.0 if done else tables.reward_per_step_alive
+            if last_of_turn[row]:  # the slots are empty: an afterstate, then the refill
+                if game.afterstates:
+                    game.segment_rewards[-1] += reward - alive
+                board = encode_states(tables, [game.state]).occupied[0]
+                game.afterstates.append(board)
+                game.values.append(float(decision.afterstate_value[row]))
+                game.segment_rewards.append(alive)
+                self.stats.turns += 1
+            elif game.afterstates:
+                game.segment_rewards[-1] += reward
+            truncated = (
+                not done
+                and last_of_turn[row]
+                and game.moves >= self.train_config.max_episode_length
+            )
+            if done or truncated:
+                finished.append(self._finish(game, truncated=bool(truncated)))
+        self.stats.play_seconds += (time.perf_counter() - played) + (searched - start)
+        return finished
+
+    def _finish(self, game: TurnGame, *, truncated: bool) -> FinishedTurnGame:
+        start = time.perf_counter()
+        boards = (
+            np.stack(game.afterstates)
+            if game.afterstates
+            else np.zeros((0, self.tables.words), np.uint64)
+        )
+        rewards = np.asarray(game.segment_rewards, np.float64)
+        values = np.asarray(game.values, np.float64)
+        bootstrap = 0.0
+        if truncated:  # the last afterstate is where the game was cut: bootstrap from it
+            bootstrap = float(values[-1])
+            boards, rewards, values = boards[:-1], rewards[:-1], values[:-1]
+        returns = afterstate_value_targets(
+            rewards,
+            values,
+            td_lambda=self.train_config.afterstate_td_lambda,
+            bootstrap_value=bootstrap,
+        )
+        targets = returns - self.value.baseline(self.tables, boards)
+        experiences = afterstate_experiences(self.network, self.tables, boards, targets)
+        self.stats.finish_seconds += time.perf_counter() - start
+        return FinishedTurnGame(game=game, experiences=experiences, truncated=truncated)
+
+
+def afterstate_experiences(
+    network: NeuralNetwork,
+    tables: GameTables,
+    boards: NDArray[np.uint64],
+    targets: NDArray[np.float64],
+) -> ExperienceBatch:
+    """Training positions of [N] afterstate boards: features with empty slots, zero policy."""
+    count = boards.shape[0]
+    features = network.features.extract(
+        positions_of(
+            tables,
+            boards,
+            np.full((count, tables.num_slots), EMPTY_SLOT, np.int8),
+            np.zeros((count, tables.num_actions), np.bool_),
+        )
+    )
+    return ExperienceBatch(
+        grid=features.grid.astype(np.uint8),
+        other=features.other,
+        policy_target=np.zeros((count, tables.num_actions), np.float32),
+        value_target=targets.astype(np.float32),
+    )

@@ -1,0 +1,186 @@
+"""The turn search: one routine for the planner and the agent, batch-independent, honest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from trianglengin import GameState
+
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.nn import BatchEvaluation, Positions
+from alphatriangle.rl.evaluation import (
+    PlannerPlayer,
+    TurnSearchPlayer,
+    evaluation_seeds,
+)
+from alphatriangle.rl.game import EMPTY_SLOT, GameArrays, GameTables, encode_states
+from alphatriangle.rl.search import (
+    HandPlusNetworkValue,
+    HandValue,
+    NetworkValue,
+    grow_plans,
+    score_plans,
+    search_turns,
+)
+from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS
+
+from .test_honest_play import dealt_by_seed, same_position_other_seeds
+
+TURN = AlphaTriangleMCTSConfig(algorithm="turn")
+
+
+class BoardEvaluator:
+    """A value that depends on the board alone (fewer filled cells and fewer filled upper
+    rows are better), so plans are told apart by it; it counts the boards it sees."""
+
+    def __init__(self, env_config: EnvConfig) -> None:
+        self.env_config = env_config
+        self.boards = 0
+
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+        self.boards += len(positions)
+        occupied = positions.occupied.astype(np.float32)
+        rows = np.arange(occupied.shape[1], dtype=np.float32)[None, :, None]
+        value = -occupied.sum(axis=(1, 2)) - 0.3 * (occupied * (occupied.shape[1] - rows)).sum(
+            axis=(1, 2)
+        )
+        return BatchEvaluation(
+            policy=np.zeros(positions.legal.shape, np.float32),
+            value=value.astype(np.float32),
+            legal_mask=positions.legal,
+        )
+
+
+def moves_of(records: list) -> list[list[int]]:  # type: ignore[type-arg]
+    return [[frame.action for frame in record.frames[:-1]] for record in records]
+
+
+def test_with_the_hand_value_the_turn_search_plays_the_planners_moves() -> None:
+    """The planner is the turn search with the hand-made value: the batched player, its
+    games sharing one search call, replays the planner's games move for move."""
+    env = EnvConfig()
+    seeds = evaluation_seeds(4)
+    planner = PlannerPlayer().play(env, seeds, max_moves=80, record_games=4)
+    turn = TurnSearchPlayer(HandValue(), TURN, batch_games=4).play(
+        env, seeds, max_moves=80, record_games=4
+    )
+    assert moves_of(turn) == moves_of(planner)
+    assert [r.score for r in turn] == [r.score for r in planner]
+    assert sum(r.length for r in planner) >= 200  # long enough to cross many refills
+
+
+def test_a_seed_plays_the_same_game_alone_or_in_any_batch() -> None:
+    env = EnvConfig()
+    seeds = evaluation_seeds(5)
+    value = HandPlusNetworkValue(BoardEvaluator(env))
+    alone = TurnSearchPlayer(value, TURN, batch_games=1).play(
+        env, seeds[:1], max_moves=40, record_games=1
+    )
+    for batch in (2, 5):
+        together = TurnSearchPlayer(value, TURN, batch_games=batch).play(
+            env, seeds, max_moves=40, record_games=5
+        )
+        assert moves_of(together)[0] == moves_of(alone)[0]
+        assert together[0].score == alone[0].score
+
+
+def test_the_network_values_only_the_candidates_in_one_batch() -> None:
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    roots = encode_states(tables, [GameState(env, initial_seed=s) for s in (1, 2, 3)])
+    evaluator = BoardEvaluator(env)
+    scored = score_plans(tables, roots, NetworkValue(evaluator), candidates=5)
+    assert scored.network_boards.tolist() == [5, 5, 5]
+    assert evaluator.boards == 15
+    everything = score_plans(tables, roots, HandValue())
+    assert (everything.plans.completes.sum()) > 15  # the candidates are a real cut
+
+
+def test_plans_of_a_batch_are_the_plans_of_each_position_alone() -> None:
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    states = [GameState(env, initial_seed=s) for s in (4, 5, 6)]
+    rng = np.random.default_rng(0)
+    for state in states:  # mid-turn positions too: a shape already placed
+        if rng.random() < 0.7:
+            state.step(int(rng.choice(sorted(state.valid_actions()))))
+    together = grow_plans(tables, encode_states(tables, states), weights=DEFAULT_HAND_WEIGHTS)
+    for index, state in enumerate(states):
+        alone = grow_plans(tables, encode_states(tables, [state]), weights=DEFAULT_HAND_WEIGHTS)
+        mine = together.root == index
+        np.testing.assert_array_equal(together.first_action[mine], alone.first_action)
+        np.testing.assert_array_equal(together.reward[mine], alone.reward)
+        np.testing.assert_array_equal(together.end_occupied[mine], alone.end_occupied)
+
+
+def test_a_refill_position_holds_no_unseen_shape() -> None:
+    """Afterstates are shown to the network with every slot empty."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    seen: list[Positions] = []
+
+    class Recorder(BoardEvaluator):
+        def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+            seen.append(positions)
+            return super().evaluate_batch(positions)
+
+    roots = encode_states(tables, [GameState(env, initial_seed=9)])
+    score_plans(tables, roots, NetworkValue(Recorder(env)), candidates=8)
+    assert seen and all(not p.legal.any() and not p.shape_summaries.any() for p in seen)
+
+
+@pytest.mark.parametrize("value_kind", ["hand", "hand+network", "network"])
+def test_the_turn_search_cannot_see_the_next_shapes(value_kind: str) -> None:
+    """Every plan from these positions ends in a refill: a search that peeked would value
+    the end boards by the shapes the engine deals next, and differ between the games."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    evaluator = BoardEvaluator(env)
+    value = {
+        "hand": HandValue(),
+        "hand+network": HandPlusNetworkValue(evaluator),
+        "network": NetworkValue(evaluator),
+    }[value_kind]
+    for seeds in [(1, 2), (3, 4), (5, 6)]:
+        games = same_position_other_seeds(env, seeds)
+        decisions = [
+            search_turns(tables, encode_states(tables, [g]), value, [np.random.default_rng(0)])
+            for g in games
+        ]
+        first, second = decisions
+        assert first.action[0] == second.action[0]
+        assert first.score[0] == second.score[0]
+        assert first.completes[0]
+
+
+def test_turn_search_games_are_dealt_what_their_seed_deals() -> None:
+    env = EnvConfig()
+    seeds = evaluation_seeds(2)
+    records = TurnSearchPlayer(HandPlusNetworkValue(BoardEvaluator(env)), TURN, batch_games=2).play(
+        env, seeds, max_moves=30, record_games=2
+    )
+    refills = 0
+    for record in records:
+        sets = [
+            tuple((s.triangles, s.color) for s in frame.shapes if s is not None)
+            for frame in record.frames
+            if all(s is not None for s in frame.shapes)
+        ]
+        refills += len(sets) - 1
+        assert sets == dealt_by_seed(env, record.seed, len(sets))
+    assert refills >= 4
+
+
+def test_a_position_without_moves_is_refused() -> None:
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    full = GameArrays(
+        occupied=np.full((1, tables.words), np.iinfo(np.uint64).max, np.uint64),
+        shapes=np.zeros((1, tables.num_slots), np.int8),
+        score=np.zeros(1),
+    )
+    with pytest.raises(ValueError, match="no legal move"):
+        search_turns(tables, full, HandValue(), [np.random.default_rng(0)])
+    with pytest.raises(ValueError, match="one generator per position"):
+        search_turns(tables, full, HandValue(), [])
+    assert EMPTY_SLOT < 0
