@@ -21,7 +21,15 @@ minutes, and a ratio of figures taken minutes apart measures the drift.
    against a bare torch forward, backward and optimiser step of the same model;
 5. the same search with a network of the original AlphaTriangle's size (3.1 M
    parameters, see `original_network.py`) at the original's 64 PUCT simulations,
-   with how far the root visits spread.
+   with how far the root visits spread;
+6. one worker with the turn search (the default): moves/s, turns/s (afterstates
+   reached), afterstates the network valued per second against the network alone on
+   afterstates at the same batch, and where the time goes (growing and scoring plans,
+   the network, real moves, finished games), beside section 2's tree-search worker,
+   the two measured in alternating pairs.
+
+Sections 2, 3 and 5 measure the Gumbel tree search (its defaults but the algorithm);
+section 6 the turn search.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ from alphatriangle.rl.game import (
     positions_of,
     step,
 )
-from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch
+from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, network_afterstate_values
 
 ORIGINAL_SIMULATIONS = 64
 ORIGINAL_SIMULATIONS_PER_S = 515.0
@@ -160,12 +168,18 @@ def engine_microseconds(env: EnvConfig, count: int = 500) -> dict[str, float]:
 # --- 2. one worker ---
 
 
-def make_worker(games: int, threads: int, worker_id: int = 0) -> SelfPlayWorker:
+TREE_SEARCH = AlphaTriangleMCTSConfig(algorithm="gumbel")
+TURN_SEARCH = AlphaTriangleMCTSConfig(algorithm="turn")
+
+
+def make_worker(
+    games: int, threads: int, worker_id: int = 0, search: AlphaTriangleMCTSConfig = TREE_SEARCH
+) -> SelfPlayWorker:
     return SelfPlayWorker(
         worker_id=worker_id,
         env_config=EnvConfig(),
         model_config=ModelConfig(),
-        mcts_config=AlphaTriangleMCTSConfig(),
+        mcts_config=search,
         train_config=TrainConfig(games_per_worker=games, worker_torch_threads=threads),
         seed=worker_id,
     )
@@ -231,6 +245,79 @@ def one_worker_figures(
         # One call evaluates a leaf of every game at once: calls per move of one game.
         "network_calls_per_game_move": per_run(
             lambda r, _: r["network_calls"] * args.games / max(r["moves"], 1)
+        ),
+        "time_shares": shares,
+    }
+
+
+# --- 6. the turn search ---
+
+
+def afterstate_states_per_second(network: NeuralNetwork, batch: int, seconds: float) -> float:
+    """The network alone on afterstates (boards with empty slots) at `batch`, features
+    included as the turn search builds them (`network_afterstate_values`)."""
+    env = network.env_config
+    tables = GameTables.for_env(env)
+    boards = encode_states(tables, start_states(env, batch)).occupied
+    network_afterstate_values(network, tables, boards)  # warm-up
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        network_afterstate_values(network, tables, boards)
+        count += batch
+    return count / (time.perf_counter() - start)
+
+
+def turn_worker_figures(args: argparse.Namespace) -> dict[str, Any]:
+    """One turn-search worker beside one tree-search worker, in alternating pairs; the
+    network alone on afterstates measured just before each turn-search run."""
+    games, threads = args.games, args.threads
+    turn_runs: list[dict[str, float]] = []
+    network_rates: list[float] = []
+
+    def turn_moves() -> float:
+        worker = make_worker(games, threads, search=TURN_SEARCH)
+        batch = games * (TURN_SEARCH.turn_candidates or 1)
+        network_rates.append(afterstate_states_per_second(worker.network, batch, args.seconds / 3))
+        turn_runs.append(play_for(worker, args.seconds))
+        return turn_runs[-1]["moves"] / turn_runs[-1]["seconds"]
+
+    def tree_moves() -> float:
+        run = play_for(make_worker(games, threads), args.seconds)
+        return run["moves"] / run["seconds"]
+
+    tree, turn, ratio, ratios = interleaved(args.repeats, tree_moves, turn_moves)
+
+    def per_run(figure: Callable[[dict[str, float], float], float]) -> float:
+        return statistics.median(
+            figure(run, rate) for run, rate in zip(turn_runs, network_rates, strict=True)
+        )
+
+    shares = {
+        "network (features and forward)": per_run(lambda r, _: r["network_seconds"] / r["seconds"]),
+        "plans (grow, hand value, choose)": per_run(
+            lambda r, _: (r["search_seconds"] - r["network_seconds"]) / r["seconds"]
+        ),
+        "real moves (engine step, positions read)": per_run(
+            lambda r, _: r["play_seconds"] / r["seconds"]
+        ),
+        "finished games (features, targets)": per_run(
+            lambda r, _: r["finish_seconds"] / r["seconds"]
+        ),
+    }
+    shares["other (worker)"] = max(0.0, 1.0 - sum(shares.values()))
+    return {
+        "tree_worker_moves_per_s": tree,
+        "turn_worker_moves_per_s": turn,
+        "turn_over_tree_moves": ratio,
+        "turn_over_tree_of_each_pair": ratios,
+        "turns_per_s": per_run(lambda r, _: r["turns"] / r["seconds"]),
+        "network_boards_per_s": per_run(lambda r, _: r["network_boards"] / r["seconds"]),
+        "network_alone_afterstates_per_s": statistics.median(network_rates),
+        "network_boards_over_network_alone": per_run(
+            lambda r, rate: r["network_boards"] / r["seconds"] / rate
+        ),
+        "network_boards_per_call": per_run(
+            lambda r, _: r["network_boards"] / max(r["network_calls"], 1)
         ),
         "time_shares": shares,
     }
@@ -451,7 +538,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["scaling", "trainer", "original"],
+        choices=["scaling", "trainer", "original", "turn"],
         help="sections to leave out",
     )
     args = parser.parse_args()
@@ -493,6 +580,9 @@ def main() -> None:
     if "original" not in args.skip:
         torch.set_num_threads(os.cpu_count() or 1)
         figures["original_size_network"] = original_size_figures(args)
+    if "turn" not in args.skip:
+        torch.set_num_threads(args.threads)
+        figures["turn_worker"] = turn_worker_figures(args)
     _print_table(figures)
     print(json.dumps(_rounded(figures)))
 

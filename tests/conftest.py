@@ -1,4 +1,5 @@
-"""`uv run apps/train` as a user starts it, as a subprocess, for every cross-package test.
+"""`uv run apps/train` and `uv run apps/eval` as a user starts them, as subprocesses, for
+every cross-package test.
 
 The `train_app` fixture runs the app to its end (`run`) or in the background with its
 output collected line by line (`start`), in this test session's environment.
@@ -137,6 +138,28 @@ class TrainApp:
     ) -> RunningTrain:
         """`uv run apps/train ARGS` from `workdir`, in the background."""
         return RunningTrain(workdir, *args, env=env)
+
+
+class EvalApp:
+    """Runs `uv run apps/eval` the way the README tells users to, to its end."""
+
+    def __call__(self, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """`uv run apps/eval ARGS` from `workdir`, in this test session's environment."""
+        uv = shutil.which("uv")
+        assert uv is not None, "uv must be on PATH (the README's prerequisite)"
+        environment = {**os.environ, "UV_PROJECT_ENVIRONMENT": sys.prefix}
+        command = [
+            *(uv, "run", "--frozen", "--project", str(REPO), str(REPO / "apps" / "eval")),
+            *args,
+        ]
+        return subprocess.run(
+            command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=600
+        )
+
+
+@pytest.fixture
+def eval_app() -> EvalApp:
+    return EvalApp()
 
 
 @pytest.fixture

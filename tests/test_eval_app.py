@@ -7,16 +7,15 @@ and a game animation are written where the README says; an unknown player exits 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alphatriangle.config import EnvConfig, ModelConfig
 from alphatriangle.nn import NeuralNetwork
 
-REPO = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:
+    from conftest import EvalApp  # the fixture's type (conftest is not importable)
+
 SMALL_BOARD = EnvConfig(
     ROWS=6,
     COLS=9,
@@ -28,23 +27,14 @@ TINY_MODEL = ModelConfig(
 )
 
 
-def evaluate(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`uv run apps/eval ARGS` from `workdir`, in this test's environment."""
-    uv = shutil.which("uv")
-    assert uv is not None, "uv must be on PATH (the README's prerequisite)"
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": sys.prefix}
-    command = [uv, "run", "--frozen", "--project", str(REPO), str(REPO / "apps" / "eval"), *args]
-    return subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600
-    )
-
-
-def test_eval_app_compares_a_checkpoint_with_the_baselines(tmp_path: Path) -> None:
+def test_eval_app_compares_a_checkpoint_with_the_baselines(
+    tmp_path: Path, eval_app: EvalApp
+) -> None:
     NeuralNetwork(model_config=TINY_MODEL, env_config=SMALL_BOARD, device="cpu", seed=0).save(
         tmp_path / "tiny.pt"
     )
     players = ("random", "greedy", "mobility", "ckpt:tiny.pt")
-    result = evaluate(
+    result = eval_app(
         tmp_path,
         *(arg for player in players for arg in ("--player", player)),
         *("--games", "10", "--simulations", "2", "--render", "1"),
@@ -61,6 +51,6 @@ def test_eval_app_compares_a_checkpoint_with_the_baselines(tmp_path: Path) -> No
     assert (out / "scores.png").stat().st_size > 0
     assert len(list((out / "games").glob("*.gif"))) == 4
 
-    unknown = evaluate(tmp_path, "--player", "champion")
+    unknown = eval_app(tmp_path, "--player", "champion")
     assert unknown.returncode == 2
     assert "unknown player 'champion'" in unknown.stderr

@@ -29,7 +29,9 @@ from alphatriangle.rl.evaluation import (
 from alphatriangle.rl.game import GameTables, engine_positions
 from alphatriangle.rl.self_play import SELF_PLAY_SEED_END
 
-SEARCH = AlphaTriangleMCTSConfig(max_simulations=4, gumbel_max_considered_actions=4)
+SEARCH = AlphaTriangleMCTSConfig(
+    algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
+)
 
 
 @pytest.fixture(autouse=True)

@@ -98,7 +98,7 @@ def test_the_search_cannot_see_the_next_shapes(algorithm: str, refill_draws: str
     for game in following:
         game.step(min(game.valid_actions()))
     assert shape_set(following[0]) != shape_set(following[1])
-    config = AlphaTriangleMCTSConfig().with_updates(
+    config = AlphaTriangleMCTSConfig(algorithm="gumbel").with_updates(
         algorithm=algorithm, max_simulations=24, refill_draws=refill_draws
     )
     results, trees = [], []
@@ -159,7 +159,9 @@ def test_self_play_games_are_dealt_what_their_seed_deals(tiny_model: ModelConfig
         worker_id=0,
         env_config=env,
         model_config=tiny_model,
-        mcts_config=AlphaTriangleMCTSConfig(max_simulations=4, gumbel_max_considered_actions=4),
+        mcts_config=AlphaTriangleMCTSConfig(
+            algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
+        ),
         train_config=TrainConfig(games_per_worker=2),
         seed=3,
     )
@@ -177,7 +179,9 @@ def test_self_play_games_are_dealt_what_their_seed_deals(tiny_model: ModelConfig
 
 def test_evaluation_games_are_dealt_what_their_seed_deals(tiny_network: NeuralNetwork) -> None:
     env = EnvConfig()
-    config = AlphaTriangleMCTSConfig(max_simulations=4, gumbel_max_considered_actions=4)
+    config = AlphaTriangleMCTSConfig(
+        algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
+    )
     seeds = evaluation_seeds(2)
     records = SearchPlayer(tiny_network, config, batch_games=2).play(
         env, seeds, max_moves=30, record_games=2

@@ -18,7 +18,7 @@ def make_search(evaluator: object, games: int, **overrides: object) -> BatchedSe
     return BatchedSearch(
         evaluator=evaluator,  # type: ignore[arg-type]
         env_config=EnvConfig(),
-        config=AlphaTriangleMCTSConfig().with_updates(**overrides),
+        config=AlphaTriangleMCTSConfig(algorithm="gumbel").with_updates(**overrides),
         num_games=games,
         rng=np.random.default_rng(0),
     )

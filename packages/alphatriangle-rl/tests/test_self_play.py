@@ -18,7 +18,9 @@ def worker_kwargs(env: EnvConfig, model: ModelConfig, seed: int) -> dict[str, ob
     return dict(
         env_config=env,
         model_config=model,
-        mcts_config=AlphaTriangleMCTSConfig(max_simulations=4, gumbel_max_considered_actions=4),
+        mcts_config=AlphaTriangleMCTSConfig(
+            algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
+        ),
         train_config=TrainConfig(games_per_worker=3, max_episode_length=60),
         seed=seed,
     )

@@ -126,7 +126,8 @@ def test_a_refill_position_holds_no_unseen_shape() -> None:
 
     roots = encode_states(tables, [GameState(env, initial_seed=9)])
     score_plans(tables, roots, NetworkValue(Recorder(env)), candidates=8)
-    assert seen and all(not p.legal.any() and not p.shape_summaries.any() for p in seen)
+    assert seen
+    assert all(not p.legal.any() and not p.shape_summaries.any() for p in seen)
 
 
 @pytest.mark.parametrize("value_kind", ["hand", "hand+network", "network"])

@@ -250,7 +250,7 @@ def build_loop(
         env_config=BOARD,
         model_config=TINY_MODEL,
         train_config=train_config,
-        mcts_config=AlphaTriangleMCTSConfig(),
+        mcts_config=AlphaTriangleMCTSConfig(algorithm="gumbel"),
         network=network,
         buffer=ExperienceBuffer.from_config(train_config, seed=0),
         trainer=trainer,

@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in specs:
             if spec.checkpoint is not None:
                 networks[spec.text] = load_network(spec, args.device)
-                searches[spec.text] = search_for(spec, mcts, explicit_mcts)
+                searches[spec.text] = search_for(spec, explicit_mcts)
                 if env is None:
                     env = networks[spec.text].env_config
                 check_board(spec, networks[spec.text], env)

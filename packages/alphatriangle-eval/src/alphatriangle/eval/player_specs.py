@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, RunContext
 from alphatriangle.nn import (
@@ -107,21 +107,23 @@ def check_board(spec: PlayerSpec, network: NeuralNetwork, env_config: EnvConfig)
         raise EvalInputError(f"--player {spec.text}: {error}") from None
 
 
-def search_for(
-    spec: PlayerSpec, given: AlphaTriangleMCTSConfig, explicit: Mapping[str, Any]
-) -> AlphaTriangleMCTSConfig:
+LEGACY_SEARCH: Literal["gumbel"] = "gumbel"
+"""The search of checkpoints that record none: they were written before the turn search
+existed, when Gumbel AlphaZero was the default and every network was trained by it."""
+
+
+def search_for(spec: PlayerSpec, explicit: Mapping[str, Any]) -> AlphaTriangleMCTSConfig:
     """The search a checkpoint player plays with: the one its checkpoint records (the search
-    it was trained with), with the `[mcts]` fields the user set explicitly on top; `given`
-    for a checkpoint that records none."""
+    it was trained with; `LEGACY_SEARCH` for a checkpoint that records none), with the
+    `[mcts]` fields the user set explicitly (`--config`, `--simulations`) on top."""
     assert spec.checkpoint is not None
     try:
         recorded = trained_search_config(spec.checkpoint)
     except CheckpointMismatchError as error:
         raise EvalInputError(f"--player {spec.text}: {error}") from None
-    if recorded is None:
-        return given
+    base = recorded or AlphaTriangleMCTSConfig(algorithm=LEGACY_SEARCH)
     try:
-        return recorded.with_updates(**explicit)
+        return base.with_updates(**explicit)
     except ValueError as error:
         raise EvalInputError(f"--player {spec.text}: [mcts] {error}") from None
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,7 @@ class PeriodicEvaluation:
         mcts_config: AlphaTriangleMCTSConfig,
         best_mean_score: float | None = None,
         run_cpus: int = 1,
-        clock: Any = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.interval = train_config.eval_interval_steps
         self.cpu_share = train_config.eval_cpu_share
