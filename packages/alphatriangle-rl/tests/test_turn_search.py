@@ -18,6 +18,7 @@ from alphatriangle.rl.search import (
     HandPlusNetworkValue,
     HandValue,
     NetworkValue,
+    bounded_corrections,
     grow_plans,
     score_plans,
     search_turns,
@@ -185,3 +186,45 @@ def test_a_position_without_moves_is_refused() -> None:
     with pytest.raises(ValueError, match="one generator per position"):
         search_turns(tables, full, HandValue(), [])
     assert EMPTY_SLOT < 0
+
+
+def test_a_bounded_correction_reorders_only_close_plans() -> None:
+    """Corrections count against the hand-made favourite of each position, within the bound."""
+    correction = np.array([50.0, 58.0, 40.0, 7.0, 9.0])
+    hand_score = np.array([10.0, 9.0, 2.0, 1.0, 5.0])
+    root = np.array([0, 0, 0, 1, 1])
+    bounded = bounded_corrections(correction, hand_score, root, 3.0)
+    np.testing.assert_allclose(bounded, [0.0, 3.0, -3.0, -2.0, 0.0])
+    # Position 0: the second plan (hand 9 + 3) now beats the favourite (10 + 0); the third
+    # (2 - 3) stays far below, although its raw correction was only 10 points lower.
+    assert np.argmax(hand_score[:3] + bounded[:3]) == 1
+
+
+def test_the_bound_limits_what_the_network_changes() -> None:
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    roots = encode_states(tables, [GameState(env, initial_seed=s) for s in (1, 2)])
+    evaluator = BoardEvaluator(env)
+    hand = score_plans(tables, roots, HandValue())
+    bounded = score_plans(
+        tables, roots, HandPlusNetworkValue(evaluator, correction_bound=0.5), candidates=16
+    )
+    done = bounded.plans.completes
+    hand_of = {
+        (int(r), int(a), bytes(o)): v
+        for r, a, o, v in zip(
+            hand.plans.root,
+            hand.plans.first_action,
+            hand.plans.end_occupied,
+            hand.score,
+            strict=True,
+        )
+    }
+    for r, a, o, v in zip(
+        bounded.plans.root[done],
+        bounded.plans.first_action[done],
+        bounded.plans.end_occupied[done],
+        bounded.score[done],
+        strict=True,
+    ):
+        assert abs(v - hand_of[(int(r), int(a), bytes(o))]) <= 0.5 + 1e-9

@@ -23,6 +23,9 @@ class AlphaTriangleMCTSConfig(StrictConfig):
     turn_value: Literal["hand", "network", "hand+network"] = "hand+network"
     """Turn search: the value of the board a plan ends on: the planner's hand-made value, the
     network alone, or the hand-made value corrected by the network (which learns the rest)."""
+    turn_correction_bound: float | None = Field(default=None, gt=0.0)
+    """Turn search, "hand+network": the most points the network's correction may move a plan
+    against the plan the hand-made score ranks first in its position (None: no bound)."""
     turn_beam_width: int = Field(default=100, ge=1, le=100_000)
     """Turn search: partial plans kept per position at each placement (by the hand-made value)."""
     turn_candidates: int | None = Field(default=32, ge=1)

@@ -35,7 +35,7 @@ from alphatriangle.rl.evaluation import (
     SearchPlayer,
     TurnSearchPlayer,
 )
-from alphatriangle.rl.search import afterstate_value_for
+from alphatriangle.rl.search import afterstate_value_of
 
 CHECKPOINT_KINDS = ("latest", "best")
 
@@ -145,7 +145,7 @@ def build_player(
         return PolicyPlayer(network, batch_games=batch_games, name=f"{spec.text} (policy)")
     if mcts_config.algorithm == "turn":
         return TurnSearchPlayer(
-            afterstate_value_for(mcts_config.turn_value, network),
+            afterstate_value_of(mcts_config, network),
             mcts_config,
             batch_games=batch_games,
             name=f"{spec.text} (turn search, {mcts_config.turn_value})",

@@ -30,7 +30,7 @@ from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
 from .game import EMPTY_SLOT, GameTables, encode_states, positions_of
-from .search import afterstate_value_for, search_turns
+from .search import afterstate_value_of, search_turns
 
 
 @dataclass(slots=True)
@@ -115,9 +115,7 @@ class TurnSelfPlay:
         self.mcts_config = mcts_config
         self.train_config = train_config
         self.stats = TurnSelfPlayStats()
-        self.value = afterstate_value_for(
-            mcts_config.turn_value, _TimedEvaluator(network, self.stats)
-        )
+        self.value = afterstate_value_of(mcts_config, _TimedEvaluator(network, self.stats))
 
     def play_round(self, games: list[TurnGame]) -> list[FinishedTurnGame]:
         """One move in every game; the games that ended (or were cut off) come back."""

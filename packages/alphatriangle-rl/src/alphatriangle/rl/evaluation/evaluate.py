@@ -24,7 +24,7 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import NeuralNetwork
 
 from .. import metric_names as names
-from ..search import Evaluator, afterstate_value_for
+from ..search import Evaluator, afterstate_value_of
 from ..self_play import SELF_PLAY_SEED_END
 from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
 from .records import GameRecord
@@ -225,7 +225,7 @@ def evaluate_network(
         player = PolicyPlayer(evaluator, batch_games=batch_games, name="policy")
     elif mcts_config.algorithm == "turn":
         player = TurnSearchPlayer(
-            afterstate_value_for(mcts_config.turn_value, evaluator),
+            afterstate_value_of(mcts_config, evaluator),
             mcts_config,
             batch_games=batch_games,
         )

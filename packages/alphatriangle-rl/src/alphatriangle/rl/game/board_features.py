@@ -59,6 +59,11 @@ def _index_for(tables: GameTables) -> _BoardIndex:
     )
 
 
+FIT_CHUNK = 4096
+"""Boards per pass of `template_fit_counts`: keeps its [boards, placements] temporaries small
+enough for the caches (the turn search asks for hundreds of thousands of boards at once)."""
+
+
 def template_fit_counts(tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.int64]:
     """[B, T] anchors at which each distinct template fits on each of the [B] boards."""
     index = _index_for(tables)
@@ -66,12 +71,15 @@ def template_fit_counts(tables: GameTables, occupied: NDArray[np.uint64]) -> NDA
     if index.templates_present.size == 0 or occupied.shape[0] == 0:
         return counts
     bits = index.fitting_bits
-    free = (occupied[:, 0, None] & bits[0][None, :]) == 0
-    for word in range(1, tables.words):
-        free &= (occupied[:, word, None] & bits[word][None, :]) == 0
-    counts[:, index.templates_present] = np.add.reduceat(
-        free.view(np.uint8), index.template_start, axis=1, dtype=np.int64
-    )
+    for start in range(0, occupied.shape[0], FIT_CHUNK):
+        boards = occupied[start : start + FIT_CHUNK]
+        overlap = boards[:, 0, None] & bits[0][None, :]
+        for word in range(1, tables.words):
+            overlap |= boards[:, word, None] & bits[word][None, :]
+        free = overlap == 0
+        counts[start : start + FIT_CHUNK, index.templates_present] = np.add.reduceat(
+            free.view(np.uint8), index.template_start, axis=1, dtype=np.int64
+        )
     return counts
 
 
@@ -84,8 +92,13 @@ def empty_cells_by_neighbours(
     padded = np.zeros((empty.shape[0], tables.num_cells + 1), np.bool_)
     padded[:, : tables.num_cells] = empty
     empty_neighbours = padded[:, index.neighbours].sum(axis=2, dtype=np.int64)
-    by_count = np.where(empty, empty_neighbours, EDGE_NEIGHBOURS + 1)
-    counts: NDArray[np.int64] = np.stack(
-        [(by_count == k).sum(axis=1, dtype=np.int64) for k in range(EDGE_NEIGHBOURS + 1)], axis=1
+    kinds = EDGE_NEIGHBOURS + 2  # 0..3 empty neighbours, and "not an empty cell"
+    by_count = np.where(empty, empty_neighbours, kinds - 1)
+    boards = by_count.shape[0]
+    flat = (np.arange(boards, dtype=np.int64)[:, None] * kinds + by_count).ravel()
+    counts: NDArray[np.int64] = (
+        np.bincount(flat, minlength=boards * kinds)
+        .reshape(boards, kinds)[:, : EDGE_NEIGHBOURS + 1]
+        .astype(np.int64)
     )
     return counts

@@ -7,6 +7,7 @@ from .afterstate_value import (
     NetworkValue,
     TurnValueKind,
     afterstate_value_for,
+    afterstate_value_of,
     network_afterstate_values,
 )
 from .batched_search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
@@ -16,7 +17,14 @@ from .puct import PuctRule
 from .root_rule import RootRule, root_rule_for
 from .tree import NO_PARENT, ROOT_INDEX, UNVISITED, Tree
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
-from .turn_search import TIE_TOLERANCE, ScoredPlans, TurnDecision, score_plans, search_turns
+from .turn_search import (
+    TIE_TOLERANCE,
+    ScoredPlans,
+    TurnDecision,
+    bounded_corrections,
+    score_plans,
+    search_turns,
+)
 
 __all__ = [
     "DEFAULT_BEAM_WIDTH",
@@ -45,7 +53,9 @@ __all__ = [
     "TurnPlans",
     "TurnValueKind",
     "afterstate_value_for",
+    "afterstate_value_of",
     "board_value",
+    "bounded_corrections",
     "considered_visit_sequence",
     "grow_plans",
     "network_afterstate_values",

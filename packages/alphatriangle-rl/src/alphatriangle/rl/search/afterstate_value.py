@@ -23,6 +23,8 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from alphatriangle.config import AlphaTriangleMCTSConfig
+
 from ..game import EMPTY_SLOT, GameTables, positions_of
 from .batched_search import Evaluator
 from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights, hand_afterstate_terms
@@ -103,26 +105,46 @@ class NetworkValue:
 
 
 class HandPlusNetworkValue:
-    """The hand-made value as a baseline, corrected by the network."""
+    """The hand-made value as a baseline, corrected by the network.
+
+    With a `correction_bound`, the search lets the correction move a plan by at most that
+    many points against the plan the hand-made score ranks first in its position
+    (`turn_search.bounded_corrections`): a correction learned from the boards the agent
+    chose is least reliable on boards it never chose, and an argmax over many candidates
+    picks exactly the ones it overrates.
+    """
 
     uses_network = True
 
-    def __init__(self, evaluator: Evaluator, weights: HandWeights = DEFAULT_HAND_WEIGHTS) -> None:
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        weights: HandWeights = DEFAULT_HAND_WEIGHTS,
+        *,
+        correction_bound: float | None = None,
+    ) -> None:
+        if correction_bound is not None and correction_bound <= 0:
+            raise ValueError(f"correction_bound must be above 0, got {correction_bound}")
         self.evaluator = evaluator
         self.hand = HandValue(weights)
+        self.correction_bound = correction_bound
 
     def terms(self, tables: GameTables, occupied: NDArray[np.uint64]) -> list[NDArray[np.float64]]:
-        return [
-            *self.hand.terms(tables, occupied),
-            network_afterstate_values(self.evaluator, tables, occupied),
-        ]
+        return [*self.hand.terms(tables, occupied), self.correction(tables, occupied)]
+
+    def correction(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
+        """[K] the network's correction of the hand-made value, unbounded."""
+        return network_afterstate_values(self.evaluator, tables, occupied)
 
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         return self.hand.baseline(tables, occupied)
 
 
-def afterstate_value_for(kind: TurnValueKind, evaluator: Evaluator | None) -> AfterstateValue:
-    """The value named by `[mcts] turn_value`; the network kinds need an evaluator."""
+def afterstate_value_for(
+    kind: TurnValueKind, evaluator: Evaluator | None, *, correction_bound: float | None = None
+) -> AfterstateValue:
+    """The value named by `[mcts] turn_value` (with `turn_correction_bound` for
+    "hand+network"); the network kinds need an evaluator."""
     if kind == "hand":
         return HandValue()
     if evaluator is None:
@@ -130,5 +152,14 @@ def afterstate_value_for(kind: TurnValueKind, evaluator: Evaluator | None) -> Af
     if kind == "network":
         return NetworkValue(evaluator)
     if kind == "hand+network":
-        return HandPlusNetworkValue(evaluator)
+        return HandPlusNetworkValue(evaluator, correction_bound=correction_bound)
     raise ValueError(f"unknown turn_value {kind!r}; expected 'hand', 'network' or 'hand+network'")
+
+
+def afterstate_value_of(
+    config: AlphaTriangleMCTSConfig, evaluator: Evaluator | None
+) -> AfterstateValue:
+    """The value `[mcts]` names: `turn_value`, with `turn_correction_bound`."""
+    return afterstate_value_for(
+        config.turn_value, evaluator, correction_bound=config.turn_correction_bound
+    )

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..game import GameArrays, GameTables
-from .afterstate_value import AfterstateValue, HandValue
+from .afterstate_value import AfterstateValue, HandPlusNetworkValue, HandValue
 from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
 
@@ -77,7 +77,20 @@ def score_plans(
     score = plans.reward.copy()
     afterstate = np.full(len(plans), np.nan)
     if done.size:
-        terms = value.terms(tables, plans.end_occupied[done])
+        boards = plans.end_occupied[done]
+        if isinstance(value, HandPlusNetworkValue) and value.correction_bound is not None:
+            hand = value.hand.terms(tables, boards)
+            terms = [
+                *hand,
+                bounded_corrections(
+                    value.correction(tables, boards),
+                    plans.reward[done] + np.sum(hand, axis=0),
+                    plans.root[done],
+                    value.correction_bound,
+                ),
+            ]
+        else:
+            terms = value.terms(tables, boards)
         total = score[done]
         for term in terms:
             total = total + term
@@ -137,6 +150,23 @@ def search_turns(
         plans=np.diff(bounds).astype(np.int64),
         network_boards=scored.network_boards,
     )
+
+
+def bounded_corrections(
+    correction: NDArray[np.float64],
+    hand_score: NDArray[np.float64],
+    root: NDArray[np.int64],
+    bound: float,
+) -> NDArray[np.float64]:
+    """[K] each plan's correction relative to that of its position's plan with the best
+    `hand_score`, clipped to [-bound, bound]: the network can reorder plans within `bound`
+    points of each other, never lift a plan the hand-made value finds far worse."""
+    bounded = np.zeros_like(correction)
+    for position in np.unique(root):
+        rows = np.flatnonzero(root == position)
+        reference = correction[rows[int(np.argmax(hand_score[rows]))]]
+        bounded[rows] = np.clip(correction[rows] - reference, -bound, bound)
+    return bounded
 
 
 def _choose(
