@@ -23,9 +23,10 @@ class AlphaTriangleMCTSConfig(StrictConfig):
     turn_value: Literal["hand", "network", "hand+network"] = "hand+network"
     """Turn search: the value of the board a plan ends on: the planner's hand-made value, the
     network alone, or the hand-made value corrected by the network (which learns the rest)."""
-    turn_correction_bound: float | None = Field(default=None, gt=0.0)
+    turn_correction_bound: float | None = Field(default=3.0, gt=0.0)
     """Turn search, "hand+network": the most points the network's correction may move a plan
-    against the plan the hand-made score ranks first in its position (None: no bound)."""
+    against the plan the hand-made score ranks first in its position (None: no bound). On
+    tuning seeds a 14-minute network scored 224 with 3, 198 with 10 and 204 unbounded."""
     turn_beam_width: int = Field(default=100, ge=1, le=100_000)
     """Turn search: partial plans kept per position at each placement (by the hand-made value)."""
     turn_candidates: int | None = Field(default=32, ge=1)
