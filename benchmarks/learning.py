@@ -9,8 +9,10 @@ Each seed is one `apps/train --seed S --no-resume --max-minutes M` run, in seque
 `learning_<label>_s<S>`: the run stops itself when its budget is spent (its learning-rate
 schedule and PER beta anneal over that budget), saves and exits 0. A run still going
 `STOP_GRACE_MINUTES` after its budget is stopped with SIGINT, as Ctrl-C would. Then one
-`apps/eval` plays each run's `checkpoints/latest.pt` (its search at the default
-simulations, noise off, unless `--simulations`) and every baseline (`BASELINES`) on the
+`apps/eval` plays each run's `checkpoints/latest.pt` (with the search it was trained with,
+which the checkpoint records, noise off; `--simulations` sets a tree search's simulations)
+and every baseline (`BASELINES`; the `planner` is the turn search with its learned part
+switched off) on the
 same `--games` evaluation seeds. The table (one row per seed, their mean and spread,
 then the baselines) is printed and written, with the evaluation's `results.json`, to
 `<data-dir>/AlphaTriangle/eval/learning_<label>/`.
@@ -145,7 +147,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(DATA_DIR_NAME))
     parser.add_argument("--games", type=int, default=100, help="evaluation games per player")
     parser.add_argument(
-        "--simulations", type=int, default=None, help="search simulations of the agents"
+        "--simulations", type=int, default=None, help="simulations of agents trained with a tree search"
     )
     parser.add_argument(
         "--skip-training", action="store_true", help="only evaluate the runs' latest checkpoints"

@@ -7,7 +7,7 @@ import pytest
 from trianglengin import GameState
 
 from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
-from alphatriangle.nn import BatchEvaluation, Positions
+from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl.evaluation import (
     PlannerPlayer,
     TurnSearchPlayer,
@@ -228,3 +228,19 @@ def test_the_bound_limits_what_the_network_changes() -> None:
         strict=True,
     ):
         assert abs(v - hand_of[(int(r), int(a), bytes(o))]) <= 0.5 + 1e-9
+
+
+@pytest.mark.parametrize("correction_bound", [None, 3.0])
+def test_the_untrained_agent_is_the_planner(
+    tiny_network: NeuralNetwork, correction_bound: float | None
+) -> None:
+    """A network that has learned nothing adds the same to every board: what the agent
+    gains over the planner is what its network learned."""
+    env = EnvConfig()
+    seeds = evaluation_seeds(2)
+    planner = PlannerPlayer().play(env, seeds, max_moves=40, record_games=2)
+    value = HandPlusNetworkValue(tiny_network, correction_bound=correction_bound)
+    agent = TurnSearchPlayer(value, TURN, batch_games=2).play(
+        env, seeds, max_moves=40, record_games=2
+    )
+    assert moves_of(agent) == moves_of(planner)
