@@ -22,9 +22,15 @@ from alphatriangle.config import (
     TrainConfig,
     default_run_name,
 )
-from alphatriangle.config.config_file import ConfigFileError, ConfigOverrides, read_config_file
+from alphatriangle.config.config_file import (
+    PRESET_KEY,
+    ConfigFileError,
+    ConfigOverrides,
+    read_config_file,
+)
 from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
 from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
+from alphatriangle.config.model_config import MODEL_PRESETS
 
 from .cluster.auth import enable_token_auth_if_available
 
@@ -65,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="self-play workers (default: from [train], "
-        f"{config_default(TrainConfig, 'num_self_play_workers')}, at most one per CPU)",
+        help="self-play workers at most (default: from [train], else one per CPU of the "
+        "Ray cluster)",
     )
     parser.add_argument(
         "--games-per-worker",
@@ -129,7 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=None,
-        help="TOML file with [model], [train], [mcts] and [env] overrides",
+        help="TOML file with [model], [train], [mcts] and [env] overrides. Which search a "
+        "[mcts] field acts in: cpuct, dirichlet_*, temperature* and reuse_tree only under "
+        'algorithm = "puct"; gumbel_* only under "gumbel" (the default); the others under both',
+    )
+    parser.add_argument(
+        "--model-preset",
+        choices=sorted(MODEL_PRESETS),
+        default=None,
+        help="start the network's shape from this preset, [model] fields on top "
+        '(default: from [model] preset, else "cpu"; "gpu" is larger, for a GPU)',
     )
     return parser
 
@@ -148,6 +163,7 @@ def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> No
         ("games_per_worker", "train", "games_per_worker"),
         ("device", "train", "device"),
         ("simulations", "mcts", "max_simulations"),
+        ("model_preset", "model", PRESET_KEY),
     ):
         value = getattr(args, flag)
         if value is not None:

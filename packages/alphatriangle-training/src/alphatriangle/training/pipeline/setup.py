@@ -62,7 +62,7 @@ def setup_training_components(
     """
     env_config = env_config or EnvConfig()
     model_config = model_config or ModelConfig()
-    train_config = (train_config or TrainConfig()).with_updates(random_seed=run_context.seed)
+    train_config = train_config or TrainConfig()
     mcts_config = mcts_config or AlphaTriangleMCTSConfig()
     network = NeuralNetwork(
         model_config=model_config,

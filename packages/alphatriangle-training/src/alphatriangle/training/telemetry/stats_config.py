@@ -2,8 +2,8 @@
 
 trieye's default MLflow store is a `file://` directory. MLflow 3 no longer accepts a
 file store for tracking and raises on it; trieye catches that error, logs it and carries
-on, so nothing reaches MLflow and the run does not notice. `AlphaTrianglePersistence` points it at the SQLite database of the
-`RunContext` instead, with every path absolute.
+on, so nothing reaches MLflow and the run does not notice. `AlphaTrianglePersistence`
+points it at the SQLite database of the `RunContext` instead, with every path absolute.
 """
 
 from __future__ import annotations
