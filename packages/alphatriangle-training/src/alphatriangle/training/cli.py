@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -34,6 +35,9 @@ from alphatriangle.config.model_config import MODEL_PRESETS
 
 from .cluster.auth import enable_token_auth_if_available
 
+if TYPE_CHECKING:
+    from .store.run_settings import StartSettings
+
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
 
@@ -50,7 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run directory and MLflow run name "
         "(default: continue the newest unfinished run, else a new timestamped name)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed of every random generator")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every random generator of a new run (default: "
+        f"{config_default(RunContext, 'seed')}; a resumed run keeps its own)",
+    )
     parser.add_argument(
         "--max-training-steps",
         type=int,
@@ -155,6 +165,31 @@ def _newest_unfinished_run(app: AppPaths) -> str | None:
     return newest_unfinished_run(app)
 
 
+def _settings_for_start(
+    run_context: RunContext,
+    configs: dict[str, Any],
+    overrides: ConfigOverrides,
+    *,
+    seed_given: bool,
+) -> StartSettings:
+    """The settings this start trains with: a resumed run's own, with the changes the
+    command line may make (`store/run_settings.py`); a conflict is a ConfigFileError."""
+    from .store.run_settings import (  # a run with files: the store reads torch checkpoints
+        RunSettings,
+        SettingsConflictError,
+        given_fields,
+        settings_for_start,
+    )
+
+    given = RunSettings(seed=run_context.seed, **configs)
+    try:
+        return settings_for_start(
+            run_context, given, given_fields(overrides, seed_given=seed_given)
+        )
+    except SettingsConflictError as error:
+        raise ConfigFileError(str(error)) from None
+
+
 def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
     for flag, section, key in (
         ("max_training_steps", "train", "max_training_steps"),
@@ -194,13 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             ) or default_run_name()
         run_context = RunContext(
             run_name=run_name,
-            seed=args.seed,
+            **({} if args.seed is None else {"seed": args.seed}),
             data_root=data_root,
             resume=args.resume,
             load_checkpoint=args.load_checkpoint,
             ray_address=args.ray_address,
             ray_connect_timeout=args.ray_connect_timeout,
         )
+        start = _settings_for_start(
+            run_context, configs, overrides, seed_given=args.seed is not None
+        )
+        run_context = run_context.with_updates(seed=start.settings.seed)
     except ConfigFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -213,11 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from .pipeline.runner import run_training
 
+    settings = start.settings
     return run_training(
         run_context,
-        env_config=configs["env"],
-        model_config=configs["model"],
-        train_config=configs["train"],
-        mcts_config=configs["mcts"],
+        env_config=settings.env,
+        model_config=settings.model,
+        train_config=settings.train,
+        mcts_config=settings.mcts,
         log_level=args.log_level,
+        start=start,
     )

@@ -40,6 +40,7 @@ from ..roles.periodic_eval import EvaluationOutcome
 from ..roles.result_intake import CollectedResults, validate_result
 from ..store.checkpoints import CheckpointSaveError
 from ..store.resume import training_extras
+from ..store.run_settings import RunSettings
 from ..store.run_state import RunState
 from ..telemetry.events import RunMetrics
 from ..telemetry.progress import LoopHelpers
@@ -362,6 +363,13 @@ class TrainingLoop:
             mlflow_run_id=components.mlflow_run_id,
             counters=self.counters.as_dict(),
             best_eval_mean_score=self.evaluation.best_mean_score,
+            settings=RunSettings(
+                seed=components.run_context.seed,
+                env=components.env_config,
+                model=components.model_config,
+                train=self.train_config,
+                mcts=components.mcts_config,
+            ).to_json(),
         )
 
     # --- metrics and the progress line ---
