@@ -167,7 +167,7 @@ class TrainingLoop:
         if self.finished:
             self._take_evaluation(self.evaluation.poll(timeout=FINAL_EVALUATION_WAIT_SECONDS))
         self.evaluation.cancel()
-        self._log_progress()
+        self._log_progress(final=True)
         self.save(save_buffer=True)
         self._flush_metrics(wait=True)
 
@@ -379,13 +379,19 @@ class TrainingLoop:
         self.metrics.totals(self.counters)
         self.metrics.flush(self.global_step, wait=wait)
 
-    def _log_progress(self) -> None:
+    def _log_progress(self, *, final: bool = False) -> None:
+        """The progress line; the `final` one at the end only if it shows something new."""
         buffer = self.components.buffer
+        figures = {
+            "global_step": self.global_step,
+            "games": self.counters.episodes_played,
+            "buffer_size": len(buffer),
+        }
+        if final and not self.helpers.has_news(**figures):
+            return
         logger.info(
             self.helpers.progress_line(
-                global_step=self.global_step,
-                games=self.counters.episodes_played,
-                buffer_size=len(buffer),
+                **figures,
                 buffer_capacity=buffer.capacity,
                 min_buffer=self.train_config.min_buffer_size_to_train,
             )
