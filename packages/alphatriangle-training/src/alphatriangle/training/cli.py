@@ -2,7 +2,10 @@
 
 Everything is validated before anything is created on disk; a bad argument or config
 value exits with status 2 and a message naming it. A saved state that cannot be
-resumed exits 2 as well (see `runner` for every exit code).
+resumed exits 2 as well (see `runner` for every exit code). A resumed run trains with
+the settings it was started with, which the options and config file given now may
+change only where `store/run_settings.py` allows; a setting that may not change exits
+2 here, before anything is written.
 """
 
 from __future__ import annotations
@@ -109,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="continue the run from its latest checkpoint and buffer",
+        help="continue the run from its latest checkpoint and buffer, with the settings it "
+        "was started with: options given now may change its limits, workers, devices and "
+        "cadences; another board, network, search or learning setting exits 2",
     )
     parser.add_argument(
         "--load-checkpoint",
