@@ -94,7 +94,8 @@ def test_a_fixed_setting_given_otherwise_refuses_naming_both_values(
     with pytest.raises(SettingsConflictError) as caught:
         resume_with(SAVED, _with(SAVED, **given), {section: {field}}, run_name="r")
     message = str(caught.value)
-    assert f"[{section}] {field}: the run has {saved_value!r}, given {given_value!r}" in message
+    label = "--seed" if section == "run" else f"[{section}] {field}"
+    assert f"{label}: the run has {saved_value!r}, given {given_value!r}" in message
     assert "--run-name" in message
     assert "--no-resume" in message
 

@@ -151,6 +151,11 @@ class SettingChange:
     def name(self) -> str:
         return f"{self.section}.{self.field}"
 
+    @property
+    def label(self) -> str:
+        """How a user gives it: `--seed`, or `[table] field` of the config file."""
+        return f"--{self.field}" if self.section == "run" else f"[{self.section}] {self.field}"
+
     def __str__(self) -> str:
         return f"{self.name}: {self.saved!r} -> {self.given!r}"
 
@@ -236,8 +241,7 @@ def resume_with(
             (conflicts if policy is Policy.FIXED else changes).append(change)
     if conflicts:
         listed = "; ".join(
-            f"[{c.section}] {c.field}: the run has {c.saved!r}, given {c.given!r}"
-            for c in conflicts
+            f"{c.label}: the run has {c.saved!r}, given {c.given!r}" for c in conflicts
         )
         raise SettingsConflictError(
             f"run {run_name} cannot be resumed with other settings it was started with "
