@@ -244,10 +244,10 @@ def resume_with(
             f"{c.label}: the run has {c.saved!r}, given {c.given!r}" for c in conflicts
         )
         raise SettingsConflictError(
-            f"run {run_name} cannot be resumed with other settings it was started with "
-            f"({listed}). Its checkpoint, buffer or schedule depend on them. To train with "
-            f"them, start a new run: another --run-name, or --no-resume to start "
-            f"{run_name} afresh (its files are set aside, not deleted)"
+            f"run {run_name} cannot be resumed with settings other than the ones it was "
+            f"started with ({listed}): its checkpoint, buffer or schedule depend on them. "
+            f"To train with them, start a new run: another --run-name, or --no-resume to "
+            f"start {run_name} afresh (its files are set aside, not deleted)"
         )
     return _apply(saved, changes), changes
 
