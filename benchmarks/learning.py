@@ -147,7 +147,10 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(DATA_DIR_NAME))
     parser.add_argument("--games", type=int, default=100, help="evaluation games per player")
     parser.add_argument(
-        "--simulations", type=int, default=None, help="simulations of agents trained with a tree search"
+        "--simulations",
+        type=int,
+        default=None,
+        help="simulations of agents trained with a tree search",
     )
     parser.add_argument(
         "--skip-training", action="store_true", help="only evaluate the runs' latest checkpoints"

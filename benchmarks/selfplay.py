@@ -65,7 +65,10 @@ from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, network_afterstat
 
 ORIGINAL_SIMULATIONS = 64
 ORIGINAL_SIMULATIONS_PER_S = 515.0
-"""The original's self-play on this machine kind with its defaults (shared/FACTS.md)."""
+"""Search simulations per second of the original AlphaTriangle's self-play with its own
+defaults (its C++ trimcts search, 64 simulations, its 3.1 M-parameter network), as it was
+measured on the kind of machine these figures come from: the yardstick section 5
+is compared with."""
 
 
 def median_of(repeats: int, measure: Callable[[], float]) -> float:

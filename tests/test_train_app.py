@@ -65,6 +65,8 @@ def test_train_interrupt_resume_and_start_fresh(
     launched_ms.append(now_ms())
     second = train_app.start(tmp_path, *longer)
     second.wait_for(f"Resuming run e2e at step 20 with {first_state['buffer_size']} positions")
+    # The larger step limit applies, and the log names the change.
+    assert "Changed on resume: train.max_training_steps 20 -> 5000." in second.output
     second.wait_for_step(23)
     second.process.send_signal(signal.SIGINT)
     time.sleep(0.3)
@@ -105,6 +107,7 @@ def test_train_interrupt_resume_and_start_fresh(
     runs = client.search_runs([experiment.experiment_id])
     assert [r.info.run_name for r in runs] == ["e2e"]  # every resume logs into the same run
     assert runs[0].info.status == "KILLED"  # the last launch was stopped by SIGTERM
+    assert runs[0].data.tags["resume/step_00000020/train.max_training_steps"] == "20 -> 5000"
     losses = client.get_metric_history(runs[0].info.run_id, "Loss/total")
     loss_steps = sorted(m.step for m in losses)
     assert loss_steps[0] <= 20 < step < loss_steps[-1] == new_step

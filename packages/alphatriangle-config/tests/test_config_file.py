@@ -102,3 +102,20 @@ def test_help_says_each_default_once_and_never_none() -> None:
 def test_the_exit_codes_are_the_documented_ones() -> None:
     assert (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT) == (0, 1, 2)
     assert (EXIT_INTERRUPTED, EXIT_TERMINATED) == (130, 143)
+
+
+def test_a_model_preset_is_reachable_from_the_file_with_fields_on_top(tmp_path: Path) -> None:
+    from alphatriangle.config import ModelConfig
+
+    path = write(tmp_path, '[model]\npreset = "gpu"\nvalue_hidden_dim = 32\n')
+    model = read_config_file(path).build("model", str(path))
+    assert model == ModelConfig.gpu_preset().with_updates(value_hidden_dim=32)
+    bad = write(tmp_path, '[model]\npreset = "tpu"\n')
+    with pytest.raises(ConfigFileError, match=r"\[model\] preset: .*'tpu'.*cpu, gpu"):
+        read_config_file(bad).build("model", str(bad))
+
+
+def test_the_seed_has_one_home_and_workers_default_to_one_per_cpu() -> None:
+    """`--seed` (RunContext.seed) is the run's seed; TrainConfig no longer has a dead copy."""
+    assert "random_seed" not in TrainConfig.model_fields
+    assert TrainConfig().num_self_play_workers is None

@@ -214,3 +214,46 @@ def test_evaluation_seeds_are_never_self_play_seeds(
         evaluation_seeds(2, first=ENGINE_SEED_END - 1)
     with pytest.raises(ValueError, match="at least 1"):
         evaluation_seeds(0)
+
+
+class OneRowAtATime:
+    """The network, asked about one position per call: its answers cannot depend on the
+    batch, so any difference between batches below comes from the search itself."""
+
+    def __init__(self, network: NeuralNetwork) -> None:
+        self.network = network
+        self.env_config = network.env_config
+
+    def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
+        rows = [
+            self.network.evaluate_batch(positions.rows(slice(i, i + 1)))
+            for i in range(len(positions))
+        ]
+        return BatchEvaluation(
+            policy=np.concatenate([r.policy for r in rows]),
+            value=np.concatenate([r.value for r in rows]),
+            legal_mask=np.concatenate([r.legal_mask for r in rows]),
+        )
+
+
+@pytest.mark.parametrize("algorithm", ["gumbel", "puct"])
+def test_a_seed_plays_the_same_game_alone_and_in_any_batch(
+    small_board: EnvConfig, small_network: NeuralNetwork, algorithm: str
+) -> None:
+    """The search's refills come from the game's own generator, not from one the batch
+    shares: seed s alone, among 5 games at once and in a batch of 2 makes the same moves."""
+    config = SEARCH.with_updates(algorithm=algorithm, max_simulations=8)
+    evaluator = OneRowAtATime(small_network)
+    seeds = evaluation_seeds(6)
+    target = seeds[3]
+
+    def game_of(batch_seeds: list[int], batch_games: int) -> tuple[float, list[int]]:
+        player = SearchPlayer(evaluator, config, batch_games=batch_games)
+        records = player.play(small_board, batch_seeds, max_moves=40, record_games=len(batch_seeds))
+        (record,) = [r for r in records if r.seed == target]
+        return record.score, [frame.action for frame in record.frames[:-1]]
+
+    alone = game_of([target], 1)
+    assert len(alone[1]) > 4  # long enough for the trees to draw refills
+    assert game_of(seeds[:5], 5) == alone
+    assert game_of([seeds[0], target, seeds[5]], 2) == alone

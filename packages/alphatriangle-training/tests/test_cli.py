@@ -78,9 +78,10 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
         "--log-level",
         "--data-dir",
         "--config",
+        "--model-preset",
     ):
         assert option in text
-    assert "(default: 42)" in text
+    assert "(default: 42; a resumed run keeps its own)" in " ".join(text.split())
 
 
 def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
@@ -144,3 +145,35 @@ def test_help_and_bad_arguments_answer_without_loading_the_pipeline(tmp_path: Pa
     )
     assert "loaded: [] exit: 2" in result.stdout, result.stdout + result.stderr
     assert "num_self_play_workers" in result.stderr
+
+
+def test_a_resume_with_another_search_exits_2_naming_it_and_touches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's settings come from its run-state file: another --simulations is refused."""
+    import json
+
+    from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+    from alphatriangle.nn import read_checkpoint
+    from alphatriangle.training.store.run_settings import RunSettings
+
+    monkeypatch.chdir(tmp_path)
+    saved = _small_board_checkpoint(tmp_path, "small")
+    board = EnvConfig.model_validate(json.loads(str(read_checkpoint(saved)["env_config"])))
+    settings = RunSettings(
+        seed=3,
+        env=board,
+        model=ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16),
+        train=TrainConfig(),
+        mcts=AlphaTriangleMCTSConfig(),
+    )
+    state_file = saved.parents[1] / "run_state.json"
+    state_file.write_text(json.dumps({"finished": False, "settings": settings.to_json()}))
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    assert main(["--run-name", "small", "--simulations", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "[mcts] max_simulations: the run has 16, given 8" in err
+    assert "--no-resume" in err
+    assert main(["--run-name", "small", "--seed", "4"]) == 2
+    assert "--seed: the run has 3, given 4" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before

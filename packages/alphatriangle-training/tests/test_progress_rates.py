@@ -51,3 +51,15 @@ def test_a_time_budget_shows_the_clock_and_the_time_left() -> None:
     assert "step 5 " in line  # no step target: the clock alone ends the run
     assert "trained 3m00s/10m00s" in line
     assert "ETA 7m00s" in line
+
+
+def test_the_line_at_a_stop_is_not_the_last_line_again() -> None:
+    """A stop right after a periodic line has nothing new to show: no second copy."""
+    helpers = LoopHelpers(
+        counters=RunCounters(), budget=RunBudget.of(max_steps=10, max_minutes=None)
+    )
+    figures = {"global_step": 4, "games": 2, "buffer_size": 50}
+    assert helpers.has_news(**figures)
+    helpers.progress_line(**figures, buffer_capacity=100, min_buffer=10)
+    assert not helpers.has_news(**figures)
+    assert helpers.has_news(**{**figures, "global_step": 5})

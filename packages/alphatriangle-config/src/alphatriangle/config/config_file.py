@@ -27,6 +27,10 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "env": EnvConfig,
 }
 
+PRESET_KEY = "preset"
+"""`[model] preset = "gpu"`: start the network's shape from a named preset
+(`MODEL_PRESETS`); the table's other keys override its fields."""
+
 
 class ConfigFileError(ValueError):
     """A config file that cannot be used, with the reason."""
@@ -52,6 +56,9 @@ class ConfigOverrides:
                     raise ConfigFileError(
                         f"{source}: unknown key(s) in [env]: {', '.join(unknown)}"
                     )
+            if section == "model" and PRESET_KEY in values:
+                rest = {k: v for k, v in values.items() if k != PRESET_KEY}
+                return ModelConfig.preset(str(values[PRESET_KEY]), **rest)
             return model(**values)
         except ValidationError as error:
             details = "; ".join(
@@ -59,6 +66,10 @@ class ConfigOverrides:
                 for e in error.errors()
             )
             raise ConfigFileError(f"{source}: {details}") from None
+        except ConfigFileError:
+            raise
+        except ValueError as error:  # an unknown preset
+            raise ConfigFileError(f"{source}: [{section}] {PRESET_KEY}: {error}") from None
 
 
 def read_config_file(path: Path) -> ConfigOverrides:

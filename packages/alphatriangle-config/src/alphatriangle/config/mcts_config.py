@@ -40,11 +40,12 @@ class AlphaTriangleMCTSConfig(StrictConfig):
     max_depth: int = Field(default=64, ge=1)
     """A simulation stops walking down after this many edges."""
     cpuct: float = Field(default=1.25, gt=0.0)
-    """Exploration constant of the PUCT rule."""
+    """Exploration constant of the PUCT rule (PUCT only; Gumbel ignores it)."""
     dirichlet_alpha: float = Field(default=0.3, gt=0.0)
-    """Concentration of the Dirichlet noise mixed into the root priors (PUCT)."""
+    """Concentration of the Dirichlet noise mixed into the root priors (PUCT only; Gumbel's
+    root noise is `gumbel_scale`)."""
     dirichlet_epsilon: float = Field(default=0.25, ge=0.0, le=1.0)
-    """Weight of that noise (0 disables it)."""
+    """Weight of that noise, 0 disables it (PUCT only; Gumbel ignores it)."""
     discount: float = Field(default=0.99, gt=0.0, le=1.0)
     """Per-move discount of rewards inside the tree and in value targets."""
     mcts_batch_size: int = Field(default=256, ge=1)
@@ -55,16 +56,19 @@ class AlphaTriangleMCTSConfig(StrictConfig):
     per node and shared by all its children ("per_parent"), so siblings are compared under
     the same shapes."""
     reuse_tree: bool = True
-    """Keep the chosen child's subtree for the next move (PUCT): fewer new simulations per move."""
+    """Keep the chosen child's subtree for the next move: fewer new simulations per move
+    (PUCT only; Gumbel always starts a move from the played child's evaluation alone)."""
     temperature: float = Field(default=1.0, ge=0.0)
-    """Visit-count temperature for choosing moves (PUCT); 0 is greedy."""
+    """Visit-count temperature for choosing self-play moves, 0 is greedy (PUCT only; Gumbel
+    plays the best of its sequential halving, its exploration is `gumbel_scale`)."""
     temperature_moves: int = Field(default=30, ge=0)
-    """Moves played with `temperature`; later moves are greedy (PUCT)."""
+    """Self-play moves played with `temperature`; later moves are greedy (PUCT only)."""
     gumbel_max_considered_actions: int = Field(default=16, ge=1)
-    """Actions sampled at the root by Gumbel-top-k and halved sequentially."""
+    """Actions sampled at the root by Gumbel-top-k and halved sequentially (Gumbel only)."""
     gumbel_scale: float = Field(default=1.0, ge=0.0)
-    """Scale of the Gumbel noise at the root (0: deterministic, for evaluation)."""
+    """Scale of the Gumbel noise at the root, 0 is deterministic as in evaluation (Gumbel
+    only)."""
     gumbel_c_visit: float = Field(default=50.0, gt=0.0)
-    """c_visit of the sigma transform of completed Q-values."""
+    """c_visit of the sigma transform of completed Q-values (Gumbel only)."""
     gumbel_c_scale: float = Field(default=1.0, gt=0.0)
-    """c_scale of the sigma transform of completed Q-values."""
+    """c_scale of the sigma transform of completed Q-values (Gumbel only)."""

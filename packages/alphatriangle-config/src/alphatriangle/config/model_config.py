@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -52,3 +53,21 @@ class ModelConfig(StrictConfig):
             transformer_heads=8,
             value_hidden_dim=256,
         )
+
+    @classmethod
+    def preset(cls, name: str, **overrides: object) -> ModelConfig:
+        """The network `name` in `MODEL_PRESETS` names, with `overrides` on top: what
+        `[model] preset = "gpu"` in a config file (or `--model-preset gpu`) builds."""
+        if name not in MODEL_PRESETS:
+            raise ValueError(
+                f"unknown model preset {name!r} (expected one of {', '.join(MODEL_PRESETS)})"
+            )
+        return cls.model_validate({**MODEL_PRESETS[name]().model_dump(), **overrides})
+
+
+MODEL_PRESETS: dict[str, Callable[[], ModelConfig]] = {
+    "cpu": ModelConfig,
+    "gpu": ModelConfig.gpu_preset,
+}
+"""Named starting points of the network's shape: "cpu" (the default, sized for CPU
+self-play) and "gpu" (`ModelConfig.gpu_preset`)."""

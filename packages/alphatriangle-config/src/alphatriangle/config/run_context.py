@@ -1,7 +1,8 @@
 """The identity of one run and every path it uses, resolved once, in the driver.
 
-A Ray actor may run in a different working directory from the process that started
-the run (see shared/FACTS.md), so every path here is absolute from construction on.
+A Ray worker or actor may run in another working directory than the driver that
+started the run (Ray chooses it, not the user's shell), so a relative path would name
+another place there: every path here is absolute from construction on.
 """
 
 from __future__ import annotations

@@ -23,12 +23,11 @@ class TrainConfig(StrictConfig):
     """Trainer device; "auto" takes a GPU when one is visible and falls back to the CPU."""
     worker_device: Literal["auto", "cpu", "cuda"] = "cpu"
     """Device for self-play inference in each worker."""
-    random_seed: int = Field(default=42, ge=0)
-    """Seed for every random number generator of the run."""
 
     # --- self-play ---
-    num_self_play_workers: int = Field(default=8, ge=1, le=1024)
-    """Self-play worker actors at most; the pipeline starts one per CPU (see below)."""
+    num_self_play_workers: int | None = Field(default=None, ge=1, le=1024)
+    """Self-play workers at most (None: one per CPU of the Ray cluster, see below); the
+    pipeline never starts more workers than the cluster has CPUs."""
     reserve_cpu_for_trainer: bool = False
     """Start one self-play worker fewer than there are CPUs, leaving a core to the trainer.
 

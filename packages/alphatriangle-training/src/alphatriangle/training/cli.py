@@ -2,7 +2,10 @@
 
 Everything is validated before anything is created on disk; a bad argument or config
 value exits with status 2 and a message naming it. A saved state that cannot be
-resumed exits 2 as well (see `runner` for every exit code).
+resumed exits 2 as well (see `runner` for every exit code). A resumed run trains with
+the settings it was started with, which the options and config file given now may
+change only where `store/run_settings.py` allows; a setting that may not change exits
+2 here, before anything is written.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -22,11 +26,20 @@ from alphatriangle.config import (
     TrainConfig,
     default_run_name,
 )
-from alphatriangle.config.config_file import ConfigFileError, ConfigOverrides, read_config_file
+from alphatriangle.config.config_file import (
+    PRESET_KEY,
+    ConfigFileError,
+    ConfigOverrides,
+    read_config_file,
+)
 from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
 from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
+from alphatriangle.config.model_config import MODEL_PRESETS
 
 from .cluster.auth import enable_token_auth_if_available
+
+if TYPE_CHECKING:
+    from .store.run_settings import StartSettings
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
@@ -44,7 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run directory and MLflow run name "
         "(default: continue the newest unfinished run, else a new timestamped name)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed of every random generator")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every random generator of a new run (default: "
+        f"{config_default(RunContext, 'seed')}; a resumed run keeps its own)",
+    )
     parser.add_argument(
         "--max-training-steps",
         type=int,
@@ -65,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="self-play workers (default: from [train], "
-        f"{config_default(TrainConfig, 'num_self_play_workers')}, at most one per CPU)",
+        help="self-play workers at most (default: from [train], else one per CPU of the "
+        "Ray cluster)",
     )
     parser.add_argument(
         "--games-per-worker",
@@ -93,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="continue the run from its latest checkpoint and buffer",
+        help="continue the run from its latest checkpoint and buffer, with the settings it "
+        "was started with: options given now may change its limits, workers, devices and "
+        "cadences; another board, network, search or learning setting exits 2",
     )
     parser.add_argument(
         "--load-checkpoint",
@@ -129,7 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=None,
-        help="TOML file with [model], [train], [mcts] and [env] overrides",
+        help="TOML file with [model], [train], [mcts] and [env] overrides. Which search a "
+        "[mcts] field acts in: cpuct, dirichlet_*, temperature* and reuse_tree only under "
+        'algorithm = "puct"; gumbel_* only under "gumbel" (the default); the others under both',
+    )
+    parser.add_argument(
+        "--model-preset",
+        choices=sorted(MODEL_PRESETS),
+        default=None,
+        help="start the network's shape from this preset, [model] fields on top "
+        '(default: from [model] preset, else "cpu"; "gpu" is larger, for a GPU)',
     )
     return parser
 
@@ -140,6 +170,31 @@ def _newest_unfinished_run(app: AppPaths) -> str | None:
     return newest_unfinished_run(app)
 
 
+def _settings_for_start(
+    run_context: RunContext,
+    configs: dict[str, Any],
+    overrides: ConfigOverrides,
+    *,
+    seed_given: bool,
+) -> StartSettings:
+    """The settings this start trains with: a resumed run's own, with the changes the
+    command line may make (`store/run_settings.py`); a conflict is a ConfigFileError."""
+    from .store.run_settings import (  # a run with files: the store reads torch checkpoints
+        RunSettings,
+        SettingsConflictError,
+        given_fields,
+        settings_for_start,
+    )
+
+    given = RunSettings(seed=run_context.seed, **configs)
+    try:
+        return settings_for_start(
+            run_context, given, given_fields(overrides, seed_given=seed_given)
+        )
+    except SettingsConflictError as error:
+        raise ConfigFileError(str(error)) from None
+
+
 def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> None:
     for flag, section, key in (
         ("max_training_steps", "train", "max_training_steps"),
@@ -148,6 +203,7 @@ def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> No
         ("games_per_worker", "train", "games_per_worker"),
         ("device", "train", "device"),
         ("simulations", "mcts", "max_simulations"),
+        ("model_preset", "model", PRESET_KEY),
     ):
         value = getattr(args, flag)
         if value is not None:
@@ -178,13 +234,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             ) or default_run_name()
         run_context = RunContext(
             run_name=run_name,
-            seed=args.seed,
+            **({} if args.seed is None else {"seed": args.seed}),
             data_root=data_root,
             resume=args.resume,
             load_checkpoint=args.load_checkpoint,
             ray_address=args.ray_address,
             ray_connect_timeout=args.ray_connect_timeout,
         )
+        start = _settings_for_start(
+            run_context, configs, overrides, seed_given=args.seed is not None
+        )
+        run_context = run_context.with_updates(seed=start.settings.seed)
     except ConfigFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -197,11 +257,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from .pipeline.runner import run_training
 
+    settings = start.settings
     return run_training(
         run_context,
-        env_config=configs["env"],
-        model_config=configs["model"],
-        train_config=configs["train"],
-        mcts_config=configs["mcts"],
+        env_config=settings.env,
+        model_config=settings.model,
+        train_config=settings.train,
+        mcts_config=settings.mcts,
         log_level=args.log_level,
+        start=start,
     )

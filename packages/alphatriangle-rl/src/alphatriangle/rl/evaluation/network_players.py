@@ -4,6 +4,9 @@ Both play many games at once, as `SelfPlayWorker` does, so each search round or
 policy step is one `evaluate_batch` call over every game in flight; a finished
 game's slot takes the next seed. Evaluation is deterministic: no Dirichlet or
 Gumbel noise, greedy move choice (temperature 0), and ties go to the lowest action.
+The refills a search draws inside its trees come from a generator of the game's own,
+derived from its seed (`search_generator`), so a seed plays the same game alone, in
+a batch of any size and beside any other seeds.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ from .records import GameRecord, GameTracker
 
 DEFAULT_BATCH_GAMES = 32
 """Games played at once by a network player: one network call evaluates this many leaves."""
+SEARCH_STREAM = 0x5EA2C4
+"""Mixed with a game's seed into the generator of its search, so the search's draws are
+not the engine's own stream for that seed."""
+
+
+def search_generator(seed: int) -> np.random.Generator:
+    """The generator of the search that plays the game of `seed`: its seed's alone."""
+    return np.random.default_rng([int(seed), SEARCH_STREAM])
 
 
 def _check_board(evaluator: Evaluator, env_config: EnvConfig) -> None:
@@ -71,7 +82,7 @@ class SearchPlayer:
             env_config=env_config,
             config=self.mcts_config,
             num_games=slots,
-            rng=np.random.default_rng(0),  # unused with noise off and temperature 0
+            rng=np.random.default_rng(0),  # each game gets its own in set_root
         )
         records: dict[int, GameRecord] = {}
         trackers: list[GameTracker | None] = [None] * slots
@@ -87,7 +98,7 @@ class SearchPlayer:
                 if state.is_over() or max_moves == 0:
                     records[index] = tracker.finish(state, truncated=not state.is_over())
                     continue
-                search.set_root(slot, state)
+                search.set_root(slot, state, rng=search_generator(int(seed)))
                 trackers[slot] = tracker
                 index_of[slot] = index
                 return

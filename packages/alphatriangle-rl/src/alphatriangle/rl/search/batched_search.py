@@ -11,9 +11,11 @@ cost is a few array operations per tree depth, not per node.
 The real games stay trianglengin `GameState`s: a root is read into arrays once per
 move and every real move is played on the engine, so the engine deals the real
 shapes. Inside the tree, a move that empties the slots draws the refill from the
-search's own generator (afresh per child, or once per parent and shared by its
+search's own generators (afresh per child, or once per parent and shared by its
 children: `refill_draws`): no simulation can know the shapes the game will deal
-next, and the next root is the real position, never a sampled one.
+next, and the next root is the real position, never a sampled one. Each game slot
+has its own generator (`GameGenerators`; `set_root` can give a game one derived from
+its seed), so what a game draws never depends on the other games of the batch.
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ from alphatriangle.nn import BatchEvaluation, Positions
 from ..game import (
     GameArrays,
     GameTables,
-    deal,
     encode_states,
     legal_actions,
     place,
     positions_of,
     settle,
 )
+from .game_generators import GameGenerators
 from .root_rule import root_rule_for
 from .tree import ROOT_INDEX, UNVISITED, Tree
 
@@ -117,11 +119,12 @@ class BatchedSearch:
         self.env_config = env_config
         self.config = config
         self.num_games = num_games
-        self.rng = rng
-        """Draws every refill inside the trees, and the root rule's noise."""
         self.tables = GameTables.for_env(env_config)
+        self.generators = GameGenerators.spawned(self.tables, rng, num_games)
+        """One generator per game slot (spawned from `rng`, or given by `set_root`): every
+        refill inside a game's tree, its root noise and its sampled moves."""
         self.num_actions = self.tables.num_actions
-        self.rule = root_rule_for(config, rng)
+        self.rule = root_rule_for(config, self.generators)
         self.tree = Tree.empty(
             batch_size=num_games,
             num_nodes=config.max_simulations + 2,
@@ -134,10 +137,18 @@ class BatchedSearch:
 
     # --- roots: the real games ---
 
-    def set_root(self, game: int, state: GameState) -> None:
-        """Start searching `state` in slot `game`; the search plays its moves from now on."""
+    def set_root(
+        self, game: int, state: GameState, *, rng: np.random.Generator | None = None
+    ) -> None:
+        """Start searching `state` in slot `game`; the search plays its moves from now on.
+
+        `rng` becomes the game's own generator (one derived from the game's seed makes
+        the game independent of its batch); without it the slot keeps its generator.
+        """
         if state.is_over():
             raise ValueError(f"cannot search game slot {game}: its state is already over")
+        if rng is not None:
+            self.generators.assign(game, rng)
         self._games[game] = state
         self._read_root(game, state)
 
@@ -198,13 +209,15 @@ class BatchedSearch:
         self._set_tree_root(game, encode_states(self.tables, [state]))
 
     def _set_tree_root(self, game: int, real: GameArrays) -> None:
-        self.tree.set_root(game, real, self._legal(real)[0], self._draw_refills(1)[0])
+        refill = self._draw_refills(np.array([game], np.int64))[0]
+        self.tree.set_root(game, real, self._legal(real)[0], refill)
 
-    def _draw_refills(self, count: int) -> NDArray[np.int8]:
-        """[count, S] shapes for the children of new nodes (used under "per_parent")."""
+    def _draw_refills(self, games: NDArray[np.int64]) -> NDArray[np.int8]:
+        """[len(games), S] shapes for the children of a new node of each of `games`
+        (used under "per_parent")."""
         if self.config.refill_draws != "per_parent":
-            return np.zeros((count, self.tables.num_slots), np.int8)
-        return deal(self.tables, self.rng, count)
+            return np.zeros((games.size, self.tables.num_slots), np.int8)
+        return self.generators.deal(games)
 
     def _legal(self, states: GameArrays) -> NDArray[np.bool_]:
         return legal_actions(self.tables, states.occupied, states.shapes)
@@ -314,9 +327,9 @@ class BatchedSearch:
         if self.config.refill_draws == "per_parent":
             dealt = tree.node_refill[g[refills], parent[refills]]
         else:
-            dealt = deal(self.tables, self.rng, int(refills.sum()))
+            dealt = self.generators.deal(g[refills])
         outcome = settle(self.tables, placement, dealt if refills.any() else None)
-        tree.node_refill[g, node] = self._draw_refills(g.size)
+        tree.node_refill[g, node] = self._draw_refills(g)
         tree.node_occupied[g, node] = outcome.states.occupied
         tree.node_shapes[g, node] = outcome.states.shapes
         tree.children_legal[g, node] = outcome.legal

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from alphatriangle.config import AlphaTriangleMCTSConfig
 
+from .game_generators import GameGenerators
 from .qtransform import ChildStats
 from .tree import ROOT_INDEX, Tree
 
@@ -147,9 +148,9 @@ class GumbelRule:
 
     keeps_subtree = False
 
-    def __init__(self, config: AlphaTriangleMCTSConfig, rng: np.random.Generator) -> None:
+    def __init__(self, config: AlphaTriangleMCTSConfig, generators: GameGenerators) -> None:
         self.config = config
-        self.rng = rng
+        self.generators = generators
         self.scale = {"c_visit": config.gumbel_c_visit, "c_scale": config.gumbel_c_scale}
         self._roots: _RootSamples | None = None
 
@@ -161,11 +162,10 @@ class GumbelRule:
         legal = tree.children_legal[:, ROOT_INDEX]
         logits = masked_log(tree.children_prior[:, ROOT_INDEX], legal)
         scale = self.config.gumbel_scale if add_noise else 0.0
-        noise = (
-            (self.rng.gumbel(size=(b, a)) * scale).astype(np.float32)
-            if scale > 0
-            else np.zeros((b, a), np.float32)
-        )
+        noise = np.zeros((b, a), np.float32)
+        if scale > 0:
+            for game in games:  # each game's noise from its own generator
+                noise[game] = self.generators[game].gumbel(size=a) * scale
         gumbel_plus_logits = np.where(legal, noise + logits, -np.inf)
         num_considered = np.minimum(self.config.gumbel_max_considered_actions, legal.sum(axis=1))
         ranks = np.argsort(np.argsort(-gumbel_plus_logits, axis=1, kind="stable"), axis=1)

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from alphatriangle.config import AlphaTriangleMCTSConfig
 
+from .game_generators import GameGenerators
 from .qtransform import ChildStats
 from .tree import ROOT_INDEX, Tree
 
@@ -54,9 +55,9 @@ def add_dirichlet_noise(
 class PuctRule:
     """AlphaZero's search: PUCT at every depth, noised root priors, visit-count moves."""
 
-    def __init__(self, config: AlphaTriangleMCTSConfig, rng: np.random.Generator) -> None:
+    def __init__(self, config: AlphaTriangleMCTSConfig, generators: GameGenerators) -> None:
         self.config = config
-        self.rng = rng
+        self.generators = generators
         self.keeps_subtree = config.reuse_tree
 
     def simulation_budget(self, tree: Tree, games: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -76,7 +77,7 @@ class PuctRule:
                 tree.children_legal[g, ROOT_INDEX],
                 alpha=self.config.dirichlet_alpha,
                 epsilon=self.config.dirichlet_epsilon,
-                rng=self.rng,
+                rng=self.generators[g],
             )
 
     def select(
@@ -107,11 +108,16 @@ class PuctRule:
                 tree.children_visits[g, ROOT_INDEX],
                 tree.children_legal[g, ROOT_INDEX],
                 float(temperature[row]),
+                self.generators[g],
             )
         return actions, policy
 
     def _visit_policy(
-        self, visits: NDArray[np.int32], legal: NDArray[np.bool_], temperature: float
+        self,
+        visits: NDArray[np.int32],
+        legal: NDArray[np.bool_],
+        temperature: float,
+        rng: np.random.Generator,
     ) -> tuple[int, NDArray[np.float32]]:
         """Visit-count policy target and the move drawn from it at `temperature`."""
         total = visits.sum()
@@ -123,5 +129,5 @@ class PuctRule:
             best = np.flatnonzero(visits == visits.max()) if total else np.flatnonzero(legal)
             return int(best[0]), target.astype(np.float32)
         weights = np.power(visits.astype(np.float32), 1.0 / temperature)
-        choice = self.rng.choice(visits.size, p=weights / weights.sum())
+        choice = rng.choice(visits.size, p=weights / weights.sum())
         return int(choice), target.astype(np.float32)

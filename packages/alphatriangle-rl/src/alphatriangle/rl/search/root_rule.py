@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from alphatriangle.config import AlphaTriangleMCTSConfig
 
+from .game_generators import GameGenerators
 from .tree import Tree
 
 
@@ -53,15 +54,15 @@ class RootRule(Protocol):
         ...
 
 
-def root_rule_for(config: AlphaTriangleMCTSConfig, rng: np.random.Generator) -> RootRule:
-    """The rule `config.algorithm` names, drawing its noise from `rng`."""
+def root_rule_for(config: AlphaTriangleMCTSConfig, generators: GameGenerators) -> RootRule:
+    """The rule `config.algorithm` names, drawing each game's noise from its generator."""
     from .gumbel import GumbelRule  # the rules import this module's types
     from .puct import PuctRule
 
     if config.algorithm == "gumbel":
-        return GumbelRule(config, rng)
+        return GumbelRule(config, generators)
     if config.algorithm == "puct":
-        return PuctRule(config, rng)
+        return PuctRule(config, generators)
     raise ValueError(
         f"the tree search runs algorithm 'puct' or 'gumbel', not {config.algorithm!r} "
         "(the turn search is `search_turns`)"

@@ -14,14 +14,22 @@ from .nodes import alive_nodes, driver_node_id
 logger = logging.getLogger(__name__)
 
 
+def workers_for(cpus: int, train_config: TrainConfig) -> int:
+    """Self-play workers for a cluster of `cpus` CPUs: one per CPU (one fewer with
+    `reserve_cpu_for_trainer`), at most `num_self_play_workers` when that is set, at
+    least one."""
+    available = cpus - 1 if train_config.reserve_cpu_for_trainer else cpus
+    cap = train_config.num_self_play_workers
+    return max(1, available if cap is None else min(cap, available))
+
+
 def detect_workers(train_config: TrainConfig) -> tuple[int, float]:
-    """(self-play workers, GPUs per worker): one worker per CPU, or one fewer when
-    `reserve_cpu_for_trainer` keeps a core for the trainer."""
+    """(self-play workers, GPUs per worker) for the CPUs and GPUs of the Ray cluster
+    (`workers_for`)."""
     resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
     cpus = int(resources.get("CPU", 1))
     gpus = float(resources.get("GPU", 0.0))
-    available = cpus - 1 if train_config.reserve_cpu_for_trainer else cpus
-    workers = max(1, min(train_config.num_self_play_workers, available))
+    workers = workers_for(cpus, train_config)
     worker_gpus = 0.0
     if train_config.worker_device != "cpu" and gpus > 0:
         worker_gpus = min(1.0, gpus / (workers + 1))

@@ -40,6 +40,7 @@ from ..roles.periodic_eval import EvaluationOutcome
 from ..roles.result_intake import CollectedResults, validate_result
 from ..store.checkpoints import CheckpointSaveError
 from ..store.resume import training_extras
+from ..store.run_settings import RunSettings
 from ..store.run_state import RunState
 from ..telemetry.events import RunMetrics
 from ..telemetry.progress import LoopHelpers
@@ -166,7 +167,7 @@ class TrainingLoop:
         if self.finished:
             self._take_evaluation(self.evaluation.poll(timeout=FINAL_EVALUATION_WAIT_SECONDS))
         self.evaluation.cancel()
-        self._log_progress()
+        self._log_progress(final=True)
         self.save(save_buffer=True)
         self._flush_metrics(wait=True)
 
@@ -363,6 +364,13 @@ class TrainingLoop:
             mlflow_run_id=components.mlflow_run_id,
             counters=self.counters.as_dict(),
             best_eval_mean_score=self.evaluation.best_mean_score,
+            settings=RunSettings(
+                seed=components.run_context.seed,
+                env=components.env_config,
+                model=components.model_config,
+                train=self.train_config,
+                mcts=components.mcts_config,
+            ).to_json(),
         )
 
     # --- metrics and the progress line ---
@@ -372,13 +380,19 @@ class TrainingLoop:
         self.metrics.totals(self.counters)
         self.metrics.flush(self.global_step, wait=wait)
 
-    def _log_progress(self) -> None:
+    def _log_progress(self, *, final: bool = False) -> None:
+        """The progress line; the `final` one at the end only if it shows something new."""
         buffer = self.components.buffer
+        figures = {
+            "global_step": self.global_step,
+            "games": self.counters.episodes_played,
+            "buffer_size": len(buffer),
+        }
+        if final and not self.helpers.has_news(**figures):
+            return
         logger.info(
             self.helpers.progress_line(
-                global_step=self.global_step,
-                games=self.counters.episodes_played,
-                buffer_size=len(buffer),
+                **figures,
                 buffer_capacity=buffer.capacity,
                 min_buffer=self.train_config.min_buffer_size_to_train,
             )

@@ -38,6 +38,7 @@ from alphatriangle.config.exit_codes import (
 
 from ..cluster.connect import ClusterJoinError
 from ..store.checkpoints import ResumeError
+from ..store.run_settings import StartSettings
 from ..telemetry.mlflow_run import mark_mlflow_run_end
 from ..telemetry.run_logs import remove_logging_handlers, setup_logging
 from ..telemetry.stats_actor import call_stats_actor
@@ -110,10 +111,18 @@ def run_training(
     train_config: TrainConfig | None = None,
     mcts_config: AlphaTriangleMCTSConfig | None = None,
     log_level: str = "INFO",
+    start: StartSettings | None = None,
 ) -> int:
-    """Run one training run; returns the exit code (see the module docstring)."""
+    """Run one training run; returns the exit code (see the module docstring).
+
+    `start` says where the configs came from (the command line passes it): a resumed
+    run's saved settings, and the changes this start makes to them, are logged and
+    the changes recorded in the MLflow run.
+    """
     setup_logging(log_level, run_context.driver_log_path)
     logger.info("Run %s: data under %s", run_context.run_name, run_context.run_dir)
+    if start is not None:
+        log_start_settings(start)
     signals = StopSignals()
     state = _RunParts()
     exit_code = EXIT_FAILED
@@ -129,6 +138,7 @@ def run_training(
                 model_config=model_config,
                 train_config=train_config,
                 mcts_config=mcts_config,
+                setting_changes=start.changes if start is not None else [],
             )
             return exit_code
         finally:
@@ -189,6 +199,27 @@ def _train(
         logger.exception("Training failed: %s", error)
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def log_start_settings(start: StartSettings) -> None:
+    """Say that a resumed run trains with its own settings, and each change this start makes."""
+    if start.note is not None:
+        logger.warning("%s", start.note)
+    if start.restored_from is None:
+        return
+    train = start.settings.train
+    minutes = "none" if train.max_minutes is None else f"{train.max_minutes:g} minutes"
+    logger.info(
+        "Restored the settings the run was started with from %s (step limit %s, time budget "
+        "%s, %s search at %d simulations).",
+        start.restored_from,
+        train.max_training_steps,
+        minutes,
+        start.settings.mcts.algorithm,
+        start.settings.mcts.max_simulations,
+    )
+    for change in start.changes:
+        logger.info("Changed on resume: %s -> %r.", f"{change.name} {change.saved!r}", change.given)
 
 
 def shutdown_run(

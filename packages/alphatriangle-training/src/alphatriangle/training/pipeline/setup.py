@@ -19,6 +19,7 @@ processes behind.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import ray
@@ -39,7 +40,13 @@ from ..roles.periodic_eval import PeriodicEvaluation
 from ..roles.worker_manager import WorkerManager
 from ..store.checkpoints import CheckpointStore, ResumeError
 from ..store.resume import RunCounters, restore_or_start
-from ..telemetry.mlflow_run import log_configs_to_mlflow, mlflow_run_for, prepare_mlflow_experiment
+from ..store.run_settings import SettingChange
+from ..telemetry.mlflow_run import (
+    log_configs_to_mlflow,
+    mlflow_run_for,
+    prepare_mlflow_experiment,
+    record_setting_changes,
+)
 from ..telemetry.stats_actor import StatsSender, start_stats_actor
 from .components import TrainingComponents
 
@@ -53,16 +60,18 @@ def setup_training_components(
     model_config: ModelConfig | None = None,
     train_config: TrainConfig | None = None,
     mcts_config: AlphaTriangleMCTSConfig | None = None,
+    setting_changes: Sequence[SettingChange] = (),
 ) -> tuple[TrainingComponents | None, bool]:
     """Build everything a run needs. Returns (components or None on failure, Ray started here).
 
     Raises ResumeError, before anything is started, when the run's saved state or
     `--load-checkpoint` cannot be used, and ClusterJoinError when the cluster of
-    `ray_address` cannot be joined.
+    `ray_address` cannot be joined. `setting_changes` (what a resume changed of the run's
+    saved settings) are recorded in the MLflow run.
     """
     env_config = env_config or EnvConfig()
     model_config = model_config or ModelConfig()
-    train_config = (train_config or TrainConfig()).with_updates(random_seed=run_context.seed)
+    train_config = train_config or TrainConfig()
     mcts_config = mcts_config or AlphaTriangleMCTSConfig()
     network = NeuralNetwork(
         model_config=model_config,
@@ -106,6 +115,12 @@ def setup_training_components(
         ray.get(actor.save_run_config.remote(run_config), timeout=120)
         log_configs_to_mlflow(
             tracking_uri=run_context.mlflow_tracking_uri, run_id=mlflow_run_id, configs=configs
+        )
+        record_setting_changes(
+            tracking_uri=run_context.mlflow_tracking_uri,
+            run_id=mlflow_run_id,
+            changes=setting_changes,
+            step=counters.global_step,
         )
         workers = WorkerManager(
             num_workers=num_workers,

@@ -2,7 +2,8 @@
 for the next start.
 
 It says the step a run reached, whether it reached its step limit or spent its time
-budget, its counters, the checkpoint it saved last and its best evaluation score so far.
+budget, its counters, the checkpoint it saved last, its best evaluation score so far and
+the settings it trains with (`run_settings`: a resume restores them).
 A start without `--run-name` continues the newest run that is not finished
 (`newest_unfinished_run`); a resumed run keeps its best score, so `best.pt` is replaced
 only by a better one.
@@ -36,6 +37,8 @@ class RunState:
     counters: dict[str, float]
     best_eval_mean_score: float | None
     """The best mean score of the evaluations during training (None: none yet)."""
+    settings: dict[str, dict[str, Any]]
+    """Every setting the run trains with (`RunSettings.to_json`): what a resume restores."""
 
 
 def write_run_state(path: Path, state: RunState) -> Path:

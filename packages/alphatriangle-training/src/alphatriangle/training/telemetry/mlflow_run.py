@@ -11,13 +11,15 @@ seconds, and the command line answers before anything needs it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
 from alphatriangle.config import RunContext
 from alphatriangle.config.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
+
+from ..store.run_settings import SettingChange
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,27 @@ def log_configs_to_mlflow(
     for start in range(0, len(params), 100):
         client.log_batch(run_id, params=params[start : start + 100])
     return len(params)
+
+
+SETTING_CHANGE_TAG = "resume/step_{step:08d}/{name}"
+"""The MLflow tag that records a setting a resume changed (its params keep the first
+value: MLflow params cannot change); its value is `old -> new`."""
+
+
+def record_setting_changes(
+    *, tracking_uri: str, run_id: str, changes: Sequence[SettingChange], step: int
+) -> None:
+    """Tag MLflow run `run_id` with each setting a resume at `step` changed."""
+    if not changes:
+        return
+    from mlflow.entities import RunTag
+    from mlflow.tracking import MlflowClient
+
+    tags = [
+        RunTag(SETTING_CHANGE_TAG.format(step=step, name=c.name), f"{c.saved!r} -> {c.given!r}")
+        for c in changes
+    ]
+    MlflowClient(tracking_uri=tracking_uri).log_batch(run_id, tags=tags)
 
 
 def mark_mlflow_run_end(run_context: RunContext, run_id: str, exit_code: int) -> None:

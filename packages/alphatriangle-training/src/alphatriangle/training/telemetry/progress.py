@@ -54,6 +54,8 @@ class LoopHelpers:
     recent_scores: deque[float] = field(default_factory=lambda: deque(maxlen=100))
     last_losses: dict[str, float] = field(default_factory=dict)
     _window: deque[tuple[float, int, int]] = field(default_factory=lambda: deque(maxlen=64))
+    _last_shown: tuple[int, int, int] | None = None
+    """(step, games, buffer size) of the last line made."""
 
     def __post_init__(self) -> None:
         self.record_rates()
@@ -74,6 +76,11 @@ class LoopHelpers:
         elapsed = max(t1 - t0, 1e-9)
         return (s1 - s0) / elapsed, (m1 - m0) / elapsed
 
+    def has_news(self, *, global_step: int, games: int, buffer_size: int) -> bool:
+        """Whether a line now would show other figures than the last one: the line at a
+        stop that comes right after a periodic one would only print it again."""
+        return self._last_shown != (global_step, games, buffer_size)
+
     def progress_line(
         self,
         *,
@@ -83,6 +90,7 @@ class LoopHelpers:
         buffer_capacity: int,
         min_buffer: int,
     ) -> str:
+        self._last_shown = (global_step, games, buffer_size)
         steps_per_s, moves_per_s = self.rates()
         budget = self.budget
         target = f"/{budget.max_steps}" if budget.max_steps else ""

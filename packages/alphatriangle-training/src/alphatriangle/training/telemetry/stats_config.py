@@ -1,9 +1,9 @@
 """The metrics AlphaTriangle logs through trieye, and where trieye keeps its data.
 
-trieye's default MLflow store is a `file://` directory, which MLflow 3 refuses while
-trieye only logs the error and carries on (nothing reaches MLflow, silently; see
-shared/FACTS.md). `AlphaTrianglePersistence` points it at the SQLite database of the
-`RunContext` instead, with every path absolute.
+trieye's default MLflow store is a `file://` directory. MLflow 3 no longer accepts a
+file store for tracking and raises on it; trieye catches that error, logs it and carries
+on, so nothing reaches MLflow and the run does not notice. `AlphaTrianglePersistence`
+points it at the SQLite database of the `RunContext` instead, with every path absolute.
 """
 
 from __future__ import annotations

@@ -1,0 +1,131 @@
+"""A resumed run keeps its saved settings; the command line changes only what may change."""
+
+from __future__ import annotations
+
+import pytest
+
+from alphatriangle.config import (
+    AlphaTriangleMCTSConfig,
+    ConfigOverrides,
+    EnvConfig,
+    ModelConfig,
+    TrainConfig,
+)
+from alphatriangle.training.store.run_settings import (
+    POLICIES,
+    SECTION_MODELS,
+    Policy,
+    RunSettings,
+    SettingChange,
+    SettingsConflictError,
+    given_fields,
+    resume_with,
+)
+
+SAVED = RunSettings(
+    seed=3,
+    env=EnvConfig(),
+    model=ModelConfig(trunk_channels=8),
+    train=TrainConfig(max_minutes=1.0, num_self_play_workers=2, batch_size=16),
+    mcts=AlphaTriangleMCTSConfig(max_simulations=4),
+)
+TURN_PUCT = ("turn", "puct")
+DEFAULTS = RunSettings(
+    seed=42,
+    env=EnvConfig(),
+    model=ModelConfig(),
+    train=TrainConfig(),
+    mcts=AlphaTriangleMCTSConfig(),
+)
+
+
+def test_every_config_field_has_a_policy() -> None:
+    """A new field must be classified here before a resume can meet it."""
+    for section, model in SECTION_MODELS.items():
+        assert set(POLICIES[section]) == set(model.model_fields), section
+
+
+def test_nothing_given_restores_every_saved_setting_and_limit() -> None:
+    settings, changes = resume_with(SAVED, DEFAULTS, {}, run_name="r")
+    assert settings == SAVED
+    assert changes == []
+    assert (settings.train.max_minutes, settings.train.max_training_steps) == (1.0, None)
+
+
+def test_the_same_values_given_again_are_no_change() -> None:
+    given = _with(SAVED)
+    fields = {"train": {"max_minutes", "batch_size"}, "mcts": {"max_simulations"}, "run": {"seed"}}
+    assert resume_with(SAVED, given, fields, run_name="r") == (SAVED, [])
+
+
+def test_a_larger_step_limit_and_more_workers_apply_and_are_named() -> None:
+    given = _with(DEFAULTS, train=TrainConfig(max_training_steps=500, num_self_play_workers=6))
+    settings, changes = resume_with(
+        SAVED,
+        given,
+        {"train": {"max_training_steps", "num_self_play_workers"}},
+        run_name="r",
+    )
+    assert changes == [
+        SettingChange("train", "max_training_steps", None, 500),
+        SettingChange("train", "num_self_play_workers", 2, 6),
+    ]
+    assert str(changes[0]) == "train.max_training_steps: None -> 500"
+    assert settings.train == SAVED.train.with_updates(
+        max_training_steps=500, num_self_play_workers=6
+    )
+    assert settings.model == SAVED.model  # given defaults elsewhere do not leak in
+
+
+@pytest.mark.parametrize(
+    ("section", "given", "field", "saved_value", "given_value"),
+    [
+        ("env", {"env": EnvConfig(ROWS=6)}, "ROWS", 8, 6),
+        ("model", {"model": ModelConfig(trunk_channels=16)}, "trunk_channels", 8, 16),
+        ("mcts", {"mcts": AlphaTriangleMCTSConfig(algorithm="puct")}, "algorithm", *TURN_PUCT),
+        ("train", {"train": TrainConfig(batch_size=32)}, "batch_size", 16, 32),
+        ("run", {"seed": 7}, "seed", 3, 7),
+    ],
+)
+def test_a_fixed_setting_given_otherwise_refuses_naming_both_values(
+    section: str, given: dict[str, object], field: str, saved_value: object, given_value: object
+) -> None:
+    assert POLICIES[section][field] is Policy.FIXED
+    with pytest.raises(SettingsConflictError) as caught:
+        resume_with(SAVED, _with(SAVED, **given), {section: {field}}, run_name="r")
+    message = str(caught.value)
+    label = "--seed" if section == "run" else f"[{section}] {field}"
+    assert f"{label}: the run has {saved_value!r}, given {given_value!r}" in message
+    assert "--run-name" in message
+    assert "--no-resume" in message
+
+
+def test_a_model_preset_gives_every_model_field_and_the_seed_only_when_given() -> None:
+    overrides = ConfigOverrides()
+    overrides.set("model", "preset", "gpu")
+    overrides.set("train", "max_minutes", 2.0)
+    fields = given_fields(overrides, seed_given=False)
+    assert fields["model"] == set(ModelConfig.model_fields)
+    assert fields["train"] == {"max_minutes"}
+    assert "run" not in fields
+    assert given_fields(ConfigOverrides(), seed_given=True) == {"run": {"seed"}}
+
+
+def test_settings_survive_the_run_state_file() -> None:
+    assert RunSettings.from_json(SAVED.to_json()) == SAVED
+    with pytest.raises(ValueError, match="records no settings"):
+        RunSettings.from_json(None)
+
+
+def _fields(settings: RunSettings) -> dict[str, object]:
+    return {
+        "seed": settings.seed,
+        "env": settings.env,
+        "model": settings.model,
+        "train": settings.train,
+        "mcts": settings.mcts,
+    }
+
+
+def _with(settings: RunSettings, **updates: object) -> RunSettings:
+    return RunSettings(**{**_fields(settings), **updates})  # type: ignore[arg-type]
