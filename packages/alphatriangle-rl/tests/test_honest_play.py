@@ -15,6 +15,7 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker
 from alphatriangle.rl.evaluation import (
+    GameRecord,
     MobilityPlayer,
     PlannerPlayer,
     SearchPlayer,
@@ -53,6 +54,21 @@ def dealt_by_seed(env: EnvConfig, seed: int, count: int) -> list[ShapeSet]:
             game.step(min(a for a in game.valid_actions() if a // cells == slot))
         dealt.append(shape_set(game))
     return dealt
+
+
+def refills_dealt_by_seed(env: EnvConfig, records: list[GameRecord]) -> int:
+    """Check that each recorded game was dealt exactly the shape sets its seed deals;
+    the number of refills checked (the first deal of each game not counted)."""
+    refills = 0
+    for record in records:
+        sets = [
+            tuple((s.triangles, s.color) for s in frame.shapes if s is not None)
+            for frame in record.frames
+            if all(s is not None for s in frame.shapes)
+        ]
+        refills += len(sets) - 1
+        assert sets == dealt_by_seed(env, record.seed, len(sets)), record.seed
+    return refills
 
 
 def same_position_other_seeds(env: EnvConfig, seeds: tuple[int, int]) -> list[GameState]:
@@ -153,24 +169,36 @@ def test_the_planner_cannot_see_the_next_shapes() -> None:
         assert choices[0] == choices[1]
 
 
-def test_self_play_games_are_dealt_what_their_seed_deals(tiny_model: ModelConfig) -> None:
+@pytest.mark.parametrize("algorithm", ["gumbel", "turn"])
+def test_self_play_games_are_dealt_what_their_seed_deals(
+    tiny_model: ModelConfig, algorithm: str
+) -> None:
     env = EnvConfig()
     worker = SelfPlayWorker(
         worker_id=0,
         env_config=env,
         model_config=tiny_model,
         mcts_config=AlphaTriangleMCTSConfig(
-            algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
+            algorithm=algorithm,
+            max_simulations=4,
+            gumbel_max_considered_actions=4,
+            turn_beam_width=10,
+            turn_candidates=4,
         ),
         train_config=TrainConfig(games_per_worker=2),
         seed=3,
     )
+
+    def games() -> list[tuple[int, GameState]]:
+        if algorithm == "turn":
+            return [(game.seed, game.state) for game in worker._turn_games]
+        return [(worker._games[s].seed, worker.search.root_state(s)) for s in range(2)]
+
     seen: dict[int, list[ShapeSet]] = {}
     for _ in range(40):
-        for slot in range(worker.num_games):
-            state = worker.search.root_state(slot)
+        for seed, state in games():
             if all(s is not None for s in state.get_shapes()):  # a new game, or a refill
-                seen.setdefault(worker._games[slot].seed, []).append(shape_set(state))
+                seen.setdefault(seed, []).append(shape_set(state))
         worker.play(min_results=0, max_moves=1)
     assert sum(len(sets) - 1 for sets in seen.values()) >= 10  # refills, not only starts
     for seed, sets in seen.items():
@@ -186,13 +214,4 @@ def test_evaluation_games_are_dealt_what_their_seed_deals(tiny_network: NeuralNe
     records = SearchPlayer(tiny_network, config, batch_games=2).play(
         env, seeds, max_moves=30, record_games=2
     )
-    refills = 0
-    for record in records:
-        sets = [
-            tuple((s.triangles, s.color) for s in frame.shapes if s is not None)
-            for frame in record.frames
-            if all(s is not None for s in frame.shapes)
-        ]
-        refills += len(sets) - 1
-        assert sets == dealt_by_seed(env, record.seed, len(sets))
-    assert refills >= 4
+    assert refills_dealt_by_seed(env, records) >= 4

@@ -25,7 +25,7 @@ from alphatriangle.rl.search import (
 )
 from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS
 
-from .test_honest_play import dealt_by_seed, same_position_other_seeds
+from .test_honest_play import refills_dealt_by_seed, same_position_other_seeds
 
 TURN = AlphaTriangleMCTSConfig(algorithm="turn")
 
@@ -161,16 +161,7 @@ def test_turn_search_games_are_dealt_what_their_seed_deals() -> None:
     records = TurnSearchPlayer(HandPlusNetworkValue(BoardEvaluator(env)), TURN, batch_games=2).play(
         env, seeds, max_moves=30, record_games=2
     )
-    refills = 0
-    for record in records:
-        sets = [
-            tuple((s.triangles, s.color) for s in frame.shapes if s is not None)
-            for frame in record.frames
-            if all(s is not None for s in frame.shapes)
-        ]
-        refills += len(sets) - 1
-        assert sets == dealt_by_seed(env, record.seed, len(sets))
-    assert refills >= 4
+    assert refills_dealt_by_seed(env, records) >= 4
 
 
 def test_a_position_without_moves_is_refused() -> None:
