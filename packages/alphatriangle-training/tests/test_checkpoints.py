@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-from alphatriangle.config import EnvConfig, ModelConfig, RunContext, TrainConfig
+from alphatriangle.config import (
+    AlphaTriangleMCTSConfig,
+    EnvConfig,
+    ModelConfig,
+    RunContext,
+    TrainConfig,
+)
 from alphatriangle.nn import NeuralNetwork, read_checkpoint
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
 from alphatriangle.training.store.checkpoints import (
@@ -80,6 +86,7 @@ class Run:
             run_name="unit",
             mlflow_run_id="abc",
             buffer_step=step,
+            mcts_config=AlphaTriangleMCTSConfig(),
         )
         self.store.save_checkpoint(self.network, step, extras)
 

@@ -86,7 +86,13 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
 
 def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     """A training checkpoint of run `run_name` for a 6x9 board with 2 shape slots."""
-    from alphatriangle.config import EnvConfig, ModelConfig, RunContext, TrainConfig
+    from alphatriangle.config import (
+        AlphaTriangleMCTSConfig,
+        EnvConfig,
+        ModelConfig,
+        RunContext,
+        TrainConfig,
+    )
     from alphatriangle.nn import NeuralNetwork
     from alphatriangle.rl import ExperienceBuffer, Trainer
     from alphatriangle.training.store.checkpoints import CheckpointStore
@@ -111,6 +117,7 @@ def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
         run_name=run_name,
         mlflow_run_id=None,
         buffer_step=None,
+        mcts_config=AlphaTriangleMCTSConfig(),
     )
     return store.save_checkpoint(network, 0, extras)
 
