@@ -1,8 +1,9 @@
-"""Settings of AlphaTriangle's batched tree search.
+"""Settings of AlphaTriangle's searches: the turn search and the batched tree searches.
 
-Names follow trimcts' `SearchConfiguration` where the concept is the same
-(`max_simulations`, `max_depth`, `cpuct`, `dirichlet_alpha`, `dirichlet_epsilon`,
-`discount`, `mcts_batch_size`), so the original project's vocabulary still fits.
+The tree searches' names follow trimcts' `SearchConfiguration` where the concept is the
+same (`max_simulations`, `max_depth`, `cpuct`, `dirichlet_alpha`, `dirichlet_epsilon`,
+`discount`, `mcts_batch_size`), so the original project's vocabulary still fits; the
+turn search's fields start with `turn_`.
 """
 
 from __future__ import annotations

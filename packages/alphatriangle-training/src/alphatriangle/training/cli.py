@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--simulations",
         type=int,
         default=None,
-        help="search simulations per move "
+        help="tree-search simulations per move (PUCT, Gumbel) "
         f"(default: from [mcts], {config_default(AlphaTriangleMCTSConfig, 'max_simulations')})",
     )
     parser.add_argument(
