@@ -29,7 +29,7 @@ from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 
 from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
-from .game import EMPTY_SLOT, GameTables, encode_states, positions_of
+from .game import EMPTY_SLOT, GameTables, afterstate_positions, encode_states
 from .search import afterstate_value_of, search_turns
 
 
@@ -62,7 +62,6 @@ class _TimedEvaluator:
 
     def __init__(self, network: NeuralNetwork, stats: TurnSelfPlayStats) -> None:
         self.network = network
-        self.env_config = network.env_config
         self.stats = stats
 
     def evaluate_batch(self, positions: Positions) -> BatchEvaluation:
@@ -147,8 +146,8 @@ class TurnSelfPlay:
             if last_of_turn[row]:  # the slots are empty: an afterstate, then the refill
                 if game.afterstates:
                     game.segment_rewards[-1] += reward - alive
-                board = encode_states(tables, [game.state]).occupied[0]
-                game.afterstates.append(board)
+                # The last shape's plan ends on the real board: no second read of the engine.
+                game.afterstates.append(decision.end_occupied[row])
                 game.values.append(float(decision.afterstate_value[row]))
                 game.segment_rewards.append(alive)
                 self.stats.turns += 1
@@ -197,14 +196,7 @@ def afterstate_experiences(
 ) -> ExperienceBatch:
     """Training positions of [N] afterstate boards: features with empty slots, zero policy."""
     count = boards.shape[0]
-    features = network.features.extract(
-        positions_of(
-            tables,
-            boards,
-            np.full((count, tables.num_slots), EMPTY_SLOT, np.int8),
-            np.zeros((count, tables.num_actions), np.bool_),
-        )
-    )
+    features = network.features.extract(afterstate_positions(tables, boards))
     return ExperienceBatch(
         grid=features.grid.astype(np.uint8),
         other=features.other,

@@ -17,7 +17,7 @@ from .chance import (
     refill_game_over_probability,
 )
 from .engine_bridge import encode_states, engine_positions
-from .observe import positions_of
+from .observe import afterstate_positions, positions_of
 from .rules import (
     GameArrays,
     Placement,
@@ -41,6 +41,7 @@ __all__ = [
     "Placement",
     "StepOutcome",
     "Template",
+    "afterstate_positions",
     "deal",
     "empty_cells_by_neighbours",
     "encode_states",

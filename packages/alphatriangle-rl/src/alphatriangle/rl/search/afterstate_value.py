@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from alphatriangle.config import AlphaTriangleMCTSConfig
 
-from ..game import EMPTY_SLOT, GameTables, positions_of
+from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
 from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights, hand_afterstate_terms
 
@@ -78,14 +78,8 @@ def network_afterstate_values(
     values = np.zeros(count, np.float64)
     for start in range(0, count, NETWORK_CHUNK):
         part = occupied[start : start + NETWORK_CHUNK]
-        rows = part.shape[0]
-        positions = positions_of(
-            tables,
-            part,
-            np.full((rows, tables.num_slots), EMPTY_SLOT, np.int8),
-            np.zeros((rows, tables.num_actions), np.bool_),
-        )
-        values[start : start + rows] = evaluator.evaluate_batch(positions).value
+        positions = afterstate_positions(tables, part)
+        values[start : start + part.shape[0]] = evaluator.evaluate_batch(positions).value
     return values
 
 

@@ -55,6 +55,7 @@ class TurnDecision:
     score: NDArray[np.float64]  # [B] the chosen plan's score
     afterstate_value: NDArray[np.float64]  # [B] its end board's value (NaN: the game ends)
     completes: NDArray[np.bool_]  # [B] the chosen plan places every shape
+    end_occupied: NDArray[np.uint64]  # [B, words] the board the chosen plan ends on
     plans: NDArray[np.int64]  # [B] plans found from each position
     network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
 
@@ -131,22 +132,19 @@ def search_turns(
     )
     plans = scored.plans
     bounds = np.searchsorted(plans.root, np.arange(count + 1))
-    action = np.zeros(count, np.int64)
-    chosen_score = np.zeros(count, np.float64)
-    chosen_value = np.full(count, np.nan)
-    completes = np.zeros(count, np.bool_)
-    for root in range(count):
-        rows = np.arange(bounds[root], bounds[root + 1])
-        pick = _choose(plans, scored.score, rows, rngs[root], temperature)
-        action[root] = plans.first_action[pick]
-        chosen_score[root] = scored.score[pick]
-        chosen_value[root] = scored.afterstate_value[pick]
-        completes[root] = plans.completes[pick]
+    picks = np.array(
+        [
+            _choose(plans, scored.score, np.arange(bounds[r], bounds[r + 1]), rngs[r], temperature)
+            for r in range(count)
+        ],
+        np.intp,
+    )
     return TurnDecision(
-        action=action,
-        score=chosen_score,
-        afterstate_value=chosen_value,
-        completes=completes,
+        action=plans.first_action[picks],
+        score=scored.score[picks],
+        afterstate_value=scored.afterstate_value[picks],
+        completes=plans.completes[picks],
+        end_occupied=plans.end_occupied[picks],
         plans=np.diff(bounds).astype(np.int64),
         network_boards=scored.network_boards,
     )
