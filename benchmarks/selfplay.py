@@ -334,7 +334,7 @@ ACTOR_EXIT_SECONDS = 3.0
 
 def worker_scaling(args: argparse.Namespace) -> dict[str, Any]:
     """Moves/s of 1 and of W workers, each a Ray actor playing for `--seconds`."""
-    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
     try:
         one, many, speedup, pairs = interleaved(
             args.repeats,

@@ -519,3 +519,59 @@ def test_a_two_node_run_survives_losing_a_node(
     # The lost node's `ray start` ended with its raylet; the head still runs.
     second.process.wait(timeout=60)
     assert head.process.poll() is None
+
+
+REPO = Path(__file__).resolve().parents[1]
+TESTS_THAT_START_RAY = (
+    "packages/alphatriangle-rl/tests/test_self_play.py::"
+    "test_worker_through_ray_on_a_small_board_is_repeatable",
+    "packages/alphatriangle-training/tests/test_periodic_eval.py",
+)
+"""The package tests that call `ray.init` themselves (the rest start Ray through the
+app's own `init_ray`, which the two tests above already run beside a cluster)."""
+
+
+def run_tests_that_start_ray(cluster: LocalCluster, phase: str) -> None:
+    """The package tests that start Ray, in a pytest of their own, with the cluster's
+    HOME and Ray temp directory (so its `ray_current_cluster` record and its token):
+    they must pass, each on a private Ray."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *TESTS_THAT_START_RAY, "-p", "no:cacheprovider", "-q"],
+        cwd=REPO,
+        env=cluster.environment(RAY_ENABLE_UV_RUN_RUNTIME_ENV="0"),
+        capture_output=True,
+        text=True,
+        timeout=600,  # a test that joins a dead recorded head retries forever
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{phase}:\n{output}"
+    assert f"{len(TESTS_THAT_START_RAY)} passed" in output, f"{phase}:\n{output}"
+
+
+def test_the_tests_that_start_ray_pass_beside_a_cluster_and_a_stale_record(
+    cluster: LocalCluster,
+) -> None:
+    """A researcher's workstation: a `ray start --head` cluster with token authentication,
+    recorded in `ray_current_cluster`; then a record of a head that is gone. The tests
+    that start Ray pass beside both, and leave every process of the cluster running."""
+    cluster.generate_token()
+    head = cluster.start_head(cpus=1)
+    before = head.note_processes() | {head.process.pid}
+    record = cluster.ray_tmp / "ray" / "ray_current_cluster"
+    recorded = record.read_text()
+    assert recorded.strip().endswith(f":{cluster.head_port}")
+
+    run_tests_that_start_ray(cluster, "a live cluster recorded")
+
+    (dead_port,) = free_ports(1)
+    record.write_text(f"127.0.0.1:{dead_port}")
+    try:
+        run_tests_that_start_ray(cluster, "a stale record of a dead head")
+    finally:
+        record.write_text(recorded)
+
+    # Untouched: every process the cluster ran before still runs (the same processes).
+    still = set(head.still_running())
+    assert before <= still, f"ended: {[command_line(p)[:80] for p in before - still]}"
+    assert head.process.poll() is None
+    assert head.processes_running("gcs_server")

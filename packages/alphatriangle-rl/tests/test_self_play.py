@@ -40,8 +40,11 @@ def test_a_game_of_n_moves_yields_n_positions(tiny_model: ModelConfig) -> None:
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
+    """A private Ray of this test's own: `address="local"` starts one whatever cluster
+    the machine runs or recorded (without it, `ray.init` joins the recorded one, or
+    retries a dead one forever); `ray.shutdown` then stops only what it started."""
     os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
