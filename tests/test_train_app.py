@@ -73,6 +73,13 @@ def test_train_interrupt_resume_and_start_fresh(
     second.process.send_signal(signal.SIGINT)
     assert second.finish() == 130, second.output
     assert "SIGINT received" in second.output
+    # The last lines name the run's folder and the commands that go on from there.
+    last = [line.split(" ", 1)[-1].strip() for line in second.output.splitlines()[-3:]]
+    assert last == [
+        f"The run's data (checkpoints, buffer, logs): {run_dir}",
+        "Resume it:   uv run apps/train --run-name e2e",
+        "Evaluate it: uv run apps/eval --player run:e2e --player planner --run e2e",
+    ], second.output
     saved = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
     step = saved["global_step"]
     assert isinstance(step, int)

@@ -43,7 +43,7 @@ from ..store.resume import training_extras
 from ..store.run_settings import RunSettings
 from ..store.run_state import RunState
 from ..telemetry.events import RunMetrics
-from ..telemetry.progress import LoopHelpers
+from ..telemetry.progress import LoopHelpers, trainer_wait_reason
 from ..telemetry.run_logs import seconds_since_process_start
 from .budget import RunBudget
 from .components import TrainingComponents
@@ -193,6 +193,8 @@ class TrainingLoop:
             buffer.add(result.experiences)
             self.counters.episodes_played += 1
             self.counters.total_simulations += result.simulations
+            self.counters.score_sum += result.score
+            self.counters.scored_games += 1
             self.helpers.record_episode(result)
             self.metrics.game_added(result, step=self.global_step, buffer_size=len(buffer))
 
@@ -202,13 +204,19 @@ class TrainingLoop:
         """The buffer holds its minimum and training is not ahead of self-play's data:
         after the next update, at most `max_samples_per_position` samples per position
         added so far."""
+        return self._trainer_wait() is None
+
+    def _trainer_wait(self) -> str | None:
+        """Why the next update must wait, in the progress line's words; None: it may run."""
         config, buffer = self.train_config, self.components.buffer
-        if not buffer.is_ready(config.min_buffer_size_to_train):
-            return False
-        ratio = config.max_samples_per_position
-        if ratio is None:
-            return True
-        return (self.global_step + 1) * config.batch_size <= ratio * buffer.total_added
+        return trainer_wait_reason(
+            buffer_size=len(buffer),
+            min_buffer=config.min_buffer_size_to_train,
+            next_step=self.global_step + 1,
+            batch_size=config.batch_size,
+            positions_added=buffer.total_added,
+            max_samples_per_position=config.max_samples_per_position,
+        )
 
     def _update(self) -> bool:
         """Sample a batch, take one update, send its priorities back; False if the trainer
@@ -390,10 +398,7 @@ class TrainingLoop:
         }
         if final and not self.helpers.has_news(**figures):
             return
+        waiting = None if final else self._trainer_wait()
         logger.info(
-            self.helpers.progress_line(
-                **figures,
-                buffer_capacity=buffer.capacity,
-                min_buffer=self.train_config.min_buffer_size_to_train,
-            )
+            self.helpers.progress_line(**figures, buffer_capacity=buffer.capacity, waiting=waiting)
         )

@@ -43,6 +43,7 @@ from ..telemetry.mlflow_run import mark_mlflow_run_end
 from ..telemetry.run_logs import remove_logging_handlers, setup_logging
 from ..telemetry.stats_actor import call_stats_actor
 from .components import TrainingComponents
+from .guidance import next_step_lines, plan_line
 from .loop import TrainingLoop
 from .setup import setup_training_components
 
@@ -123,6 +124,7 @@ def run_training(
     logger.info("Run %s: data under %s", run_context.run_name, run_context.run_dir)
     if start is not None:
         log_start_settings(start)
+    logger.info("%s", plan_line(train_config or TrainConfig()))
     signals = StopSignals()
     state = _RunParts()
     exit_code = EXIT_FAILED
@@ -143,6 +145,9 @@ def run_training(
             return exit_code
         finally:
             shutdown_run(state.components, state.owned_ray, exit_code=exit_code)
+            if state.trained is not None:
+                for line in next_step_lines(run_context, finished=state.trained):
+                    logger.info("%s", line)
             remove_logging_handlers()
 
 
@@ -152,6 +157,8 @@ class _RunParts:
 
     components: TrainingComponents | None = None
     owned_ray: bool = False
+    trained: bool | None = None
+    """None until the loop ran; then whether it reached its limit (`TrainingLoop.finished`)."""
 
 
 def _train(
@@ -187,7 +194,10 @@ def _train(
         if signals.received is not None:
             logger.warning("Stopped during setup; nothing was trained.")
             return signals.exit_code or EXIT_INTERRUPTED
-        loop.run()
+        try:
+            loop.run()
+        finally:
+            state.trained = loop.finished
         logger.info("Run %s stopped at step %d.", run_context.run_name, loop.global_step)
         if signals.exit_code is not None:
             return signals.exit_code

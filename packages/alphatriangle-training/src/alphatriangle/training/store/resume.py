@@ -44,6 +44,10 @@ class RunCounters:
     worker_restarts: int = 0
     training_seconds: float = 0.0
     """Wall clock the training loop has run, over every process of the run (`RunBudget`)."""
+    score_sum: float = 0.0
+    scored_games: int = 0
+    """The sum of the scores of `scored_games` games: the run's mean score, which the
+    progress line shows after a resume (0 for checkpoints written before it was kept)."""
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
