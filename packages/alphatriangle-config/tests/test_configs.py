@@ -143,8 +143,11 @@ def test_action_encoding_matches_the_engine_on_any_board() -> None:
 
 
 def test_a_time_budget_alone_lifts_the_step_limit_and_with_one_keeps_it() -> None:
-    assert TrainConfig().max_training_steps == 20_000
+    default = TrainConfig()
+    assert (default.max_minutes, default.max_training_steps) == (60, None)  # an hour
     assert TrainConfig(max_minutes=60).max_training_steps is None
+    steps_alone = TrainConfig(max_training_steps=20_000)  # the steps, not the default hour
+    assert (steps_alone.max_minutes, steps_alone.max_training_steps) == (None, 20_000)
     both = TrainConfig(max_minutes=60, max_training_steps=500)
     assert (both.max_minutes, both.max_training_steps) == (60, 500)
     # A copy keeps what its original had: the budget's run still has no step limit.

@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-training-steps",
         type=int,
         default=None,
-        help="stop after this many training steps "
-        f"(default: from [train], {config_default(TrainConfig, 'max_training_steps')})",
+        help="stop after this many training steps; given without --max-minutes, the run has "
+        "no time budget (default: from [train], else no step limit: the time budget ends the run)",
     )
     parser.add_argument(
         "--max-minutes",
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MINUTES",
         help="stop after this many minutes of training (over resumes); the learning rate "
         "and PER beta anneal over them, and no step limit applies unless one is given "
-        "(default: from [train], none)",
+        f"(default: from [train], {config_default(TrainConfig, 'max_minutes'):g})",
     )
     parser.add_argument(
         "--workers",
