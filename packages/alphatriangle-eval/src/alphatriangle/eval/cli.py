@@ -38,7 +38,6 @@ from alphatriangle.rl.evaluation import (
     DEFAULT_BATCH_GAMES,
     EVAL_SEED_BASE,
     PlayerSummary,
-    evaluate,
     evaluation_seeds,
     torch_threads,
 )
@@ -52,6 +51,7 @@ from .player_specs import (
     search_for,
 )
 from .plots import LearningCurve, learning_curve, plot_learning_curve, plot_scores
+from .progress import play_all
 from .render import render_game
 from .report import print_table, write_json
 
@@ -229,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"board {env.ROWS}x{env.COLS} with {env.NUM_SHAPE_SLOTS} shape slots"
     )
     with torch_threads(args.threads):
-        summaries = evaluate(
-            players, seeds, env, max_moves=args.max_moves, record_games=args.render
+        summaries = play_all(
+            players, seeds, env, console, max_moves=args.max_moves, record_games=args.render
         )
     _write_outputs(args, out, seeds, env, mcts, summaries, curves, console)
     return EXIT_OK
@@ -250,10 +250,9 @@ def _write_outputs(
     print_table(summaries, title, console)
     files: dict[str, str] = {}
     files["scores"] = str(plot_scores(summaries, out / "scores.png", title))
-    baselines = [s for s in summaries if s.name in BASELINES]
     for curve in curves:
         path = plot_learning_curve(
-            curve, out / f"learning_curve_{_file_name(curve.run_name)}.png", baselines
+            curve, out / f"learning_curve_{_file_name(curve.run_name)}.png", summaries
         )
         files[f"learning_curve:{curve.run_name}"] = str(path)
     for summary in summaries:

@@ -17,11 +17,16 @@ from PIL import Image, ImageDraw
 from alphatriangle.config import EnvConfig
 from alphatriangle.rl.evaluation import Frame, GameRecord
 
+from .names import ELLIPSIS, short_name
+
 SIDE = 28
 """Side of one board triangle in pixels."""
 HEIGHT = SIDE * math.sqrt(3) / 2
 MARGIN = 10
-HEADER = 22
+LINE_HEIGHT = 14
+"""Pixels per caption line."""
+HEADER = 2 * LINE_HEIGHT + 6
+"""The caption's two lines: the player, then seed, move and score."""
 SLOT_SCALE = 0.5
 """Shapes in their slots are drawn at this fraction of the board's size."""
 PALETTE = [
@@ -58,8 +63,25 @@ def _shape_cells(
     return [(row + dr, col + dc) for dr, dc, _ in triangles]
 
 
-def draw_frame(frame: Frame, env_config: EnvConfig, caption: str) -> Image.Image:
-    """One picture of `frame`: board, slots, the move about to be played and `caption`."""
+def fit_text(draw: ImageDraw.ImageDraw, text: str, width: float) -> str:
+    """`text`, its middle given up (`short_name`) until it fits in `width` pixels."""
+    limit = len(text)
+    while limit > len(ELLIPSIS) + 2 and draw.textlength(short_name(text, limit)) > width:
+        limit -= 1
+    return short_name(text, limit)
+
+
+def caption_lines(
+    draw: ImageDraw.ImageDraw, player: str, state: str, width: float
+) -> tuple[str, str]:
+    """The two caption lines, each within `width` pixels: the player's name (shortened
+    in the middle if it must be), then seed, move and score."""
+    return fit_text(draw, player, width), fit_text(draw, state, width)
+
+
+def draw_frame(frame: Frame, env_config: EnvConfig, caption: str | tuple[str, str]) -> Image.Image:
+    """One picture of `frame`: board, slots, the move about to be played and `caption`
+    (the player, then the game's state: each line fitted to the picture's width)."""
     rows, cols, slots = env_config.ROWS, env_config.COLS, env_config.NUM_SHAPE_SLOTS
     board_w = (cols + 1) * SIDE / 2
     board_h = rows * HEIGHT
@@ -69,7 +91,9 @@ def draw_frame(frame: Frame, env_config: EnvConfig, caption: str) -> Image.Image
     height = int(HEADER + board_h + slot_h + 3 * MARGIN)
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    draw.text((MARGIN, 5), caption, fill=(240, 240, 240))
+    player, state = (caption, "") if isinstance(caption, str) else caption
+    for index, line in enumerate(caption_lines(draw, player, state, width - 2 * MARGIN)):
+        draw.text((MARGIN, 4 + index * LINE_HEIGHT), line, fill=(240, 240, 240))
     top = HEADER + MARGIN
     for r in range(rows):
         for c in range(cols):
@@ -117,7 +141,7 @@ def render_game(record: GameRecord, env_config: EnvConfig, path: Path, player: s
     images = []
     for move, frame in enumerate(record.frames):
         state = f"move {move + 1}/{total}" if frame.action >= 0 else f"game over after {total}"
-        caption = f"{player}  seed {record.seed}  {state}  score {frame.score:.2f}"
+        caption = (player, f"seed {record.seed}  {state}  score {frame.score:.2f}")
         images.append(draw_frame(frame, env_config, caption))
     durations = [MOVE_MS] * (len(images) - 1) + [LAST_MS]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,28 +7,43 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from alphatriangle.nn import write_atomically
 from alphatriangle.rl.evaluation import PlayerSummary
 
+from .names import short_name
+
+TABLE_WIDTH = 100
+"""The table fits a terminal this wide: long player names are shortened (`short_name`)."""
+
 
 def summary_table(summaries: Sequence[PlayerSummary], title: str) -> Table:
     """One row per player, the same seeds for all: scores, length, clears, time per move."""
-    table = Table(title=title)
+    shortened = any(short_name(s.name) != s.name for s in summaries)
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,  # no column rules, one space between columns: room for names
+        collapse_padding=True,
+        pad_edge=False,
+        caption="long player names are shortened; results.json has them in full"
+        if shortened
+        else None,
+    )
     table.add_column("player", style="bold", overflow="fold")
     for column in ("games", "mean", "median", "p10", "p90", "best", "length", "cleared", "ms/move"):
         table.add_column(column, justify="right", no_wrap=True)
     for s in summaries:
         table.add_row(
-            s.name,
+            short_name(s.name),
             str(len(s.games)),
-            f"{s.mean_score:.2f}",
-            f"{s.median_score:.2f}",
-            f"{s.p10_score:.2f}",
-            f"{s.p90_score:.2f}",
-            f"{s.best_score:.2f}",
+            f"{s.mean_score:.1f}",
+            f"{s.median_score:.1f}",
+            f"{s.p10_score:.1f}",
+            f"{s.p90_score:.1f}",
+            f"{s.best_score:.1f}",
             f"{s.mean_length:.1f}",
             f"{s.mean_triangles_cleared:.1f}",
             f"{1000 * s.seconds_per_move:.2f}",
@@ -37,7 +52,8 @@ def summary_table(summaries: Sequence[PlayerSummary], title: str) -> Table:
 
 
 def print_table(summaries: Sequence[PlayerSummary], title: str, console: Console) -> None:
-    console.print(summary_table(summaries, title))
+    """The table, at most `TABLE_WIDTH` columns wide whatever the console's width."""
+    console.print(summary_table(summaries, title), width=min(console.width, TABLE_WIDTH))
 
 
 def write_json(
