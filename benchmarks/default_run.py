@@ -46,7 +46,7 @@ PHASES = {
     "first_step": re.compile(r"First training step"),
 }
 BUFFER_FILL = re.compile(r"buffer ([\d.]+)(k?)/")
-RATES = re.compile(r"([\d.]+) steps/s \| (\d+) moves/s")
+RATES = re.compile(r"self-play (?P<moves>\d+) moves/s \| (?P<steps>[\d.]+) steps/s")
 
 
 def children_of() -> dict[int, list[int]]:
@@ -131,7 +131,7 @@ def buffer_fill(log_path: Path) -> int:
 def training_rates(log_path: Path) -> tuple[float | None, float | None]:
     """Median steps/s and self-play moves/s of the progress lines once training runs."""
     lines = log_path.read_text().splitlines() if log_path.exists() else []
-    rates = [(float(m[1]), float(m[2])) for line in lines if (m := RATES.search(line))]
+    rates = [(float(m["steps"]), float(m["moves"])) for line in lines if (m := RATES.search(line))]
     rates = [r for r in rates if r[0] > 0][1:]  # the first line still averages the fill
     if not rates:
         return None, None
