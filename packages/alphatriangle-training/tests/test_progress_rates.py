@@ -57,7 +57,9 @@ def test_self_play_speed_shows_before_the_first_training_step() -> None:
     counters = RunCounters()
     helpers, clock = helpers_for(counters)
     clock.now += 5.0
-    counters.moves_played += 400  # moves of games still playing; no game finished yet
+    assert "self-play starting" in line_of(helpers)  # no move yet: workers still loading
+    clock.now += 5.0
+    counters.moves_played += 800  # moves of games still playing; no game finished yet
     line = line_of(helpers, waiting="training waits: filling the buffer to 1.0k positions")
     assert "self-play 80 moves/s" in line
     assert "0.00 steps/s" in line

@@ -3,7 +3,8 @@
 What a newcomer watching the line must be able to tell at once:
 
 - that self-play runs: its moves/s is shown from the first line on, before training
-  starts (moves of unfinished games count: workers report them every few moves);
+  starts (moves of unfinished games count: workers report them every few moves), and
+  "self-play starting" until the workers' first moves arrive;
 - why the trainer waits when it does, in words (`trainer_wait_reason`): the buffer is
   still filling to its minimum, or the replay cap holds it until self-play adds more;
 - when the run ends: the ETA is "unknown" until training has run long enough in this
@@ -130,6 +131,8 @@ class LoopHelpers:
     """(time, global step, moves played) samples over the last `RATE_WINDOW_SECONDS`."""
     _first_step: int = 0
     """The step this process started at."""
+    _first_moves: int = 0
+    """The moves played when this process started."""
     _training_since: tuple[float, int] | None = None
     """(time, step) of the first step this process took: the step rate starts there."""
     _last_shown: tuple[int, int, int] | None = None
@@ -138,6 +141,7 @@ class LoopHelpers:
     def __post_init__(self) -> None:
         self.started = self.clock()
         self._first_step = self.counters.global_step
+        self._first_moves = self.counters.moves_played
         self.record_rates()
 
     def record_episode(self, result: SelfPlayResult) -> None:
@@ -237,7 +241,10 @@ class LoopHelpers:
         score = self.score()
         if score:
             parts.append(score)
-        parts.append(f"self-play {moves_per_s:.0f} moves/s")
+        if self.counters.moves_played == self._first_moves:
+            parts.append("self-play starting")  # the workers' processes are still loading
+        else:
+            parts.append(f"self-play {moves_per_s:.0f} moves/s")
         parts.append(f"{steps_per_s:.2f} steps/s")
         if budget.max_seconds is not None:
             parts.append(
