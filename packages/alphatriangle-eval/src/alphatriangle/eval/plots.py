@@ -146,19 +146,18 @@ def learning_curve_figure(curve: LearningCurve, references: Sequence[PlayerSumma
     """The run's own scores against training step, and the players of this evaluation as
     reference lines on the same axes, so a reader sees at once whether the run passed
     them: self-play scores (dots, and their rolling mean as a line), the run's periodic
-    evaluation (a line through its points, held to the run's last step, so even a run
-    evaluated once draws a line), and each player's mean on the evaluation seeds."""
+    evaluation (a line through its points, held flat to the run's last step, so even a
+    run evaluated once draws a line), and each player's mean on the evaluation seeds."""
     fig, ax = plt.subplots(figsize=(8, 5))
     last_step = max([*curve.episode_steps, *curve.eval_steps, 0])
     if curve.episode_scores:
         steps = np.asarray(curve.episode_steps)
         scores = np.asarray(curve.episode_scores)
         ax.scatter(steps, scores, s=4, alpha=0.2, color="tab:blue", label="self-play game")
-        window = min(ROLLING_WINDOW, len(scores))
+        # A short run averages fewer points, so its mean is a line across most of it.
+        window = max(1, min(ROLLING_WINDOW, len(scores) // 4))
         rolling = np.convolve(scores, np.ones(window) / window, mode="valid")
         rolling_steps = steps[window - 1 :]
-        if len(rolling) == 1:  # one point: held flat over the games it averages
-            rolling_steps, rolling = np.asarray([steps[0], steps[-1]]), np.repeat(rolling, 2)
         ax.plot(
             rolling_steps,
             rolling,
@@ -175,7 +174,6 @@ def learning_curve_figure(curve: LearningCurve, references: Sequence[PlayerSumma
             eval_steps,
             eval_scores,
             color="tab:red",
-            drawstyle="steps-post",
             label=f"run {curve.run_name}: evaluation mean score",
         )
         ax.plot(curve.eval_steps, curve.eval_scores, "o", color="tab:red")
