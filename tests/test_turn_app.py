@@ -65,4 +65,10 @@ def test_a_turn_search_run_trains_resumes_and_is_evaluated(
     result = eval_app(tmp_path, "--player", "run:turn", "--games", "2", "--max-moves", "30")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "run:turn (turn search, hand+network)" in result.stdout
+    # The table fits 100 columns (the name shortened there); results.json has it in full.
+    assert "run:turn (t" in result.stdout
+    (results,) = (tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "eval").glob(
+        "*/results.json"
+    )
+    players = json.loads(results.read_text())["players"]
+    assert [p["name"] for p in players] == ["run:turn (turn search, hand+network)"]

@@ -12,7 +12,6 @@ from PIL import Image, ImageDraw
 from rich.console import Console
 
 from alphatriangle.config import EnvConfig, ModelConfig
-from alphatriangle.eval.names import short_name
 from alphatriangle.eval.plots import LearningCurve, learning_curve_figure, scores_figure
 from alphatriangle.eval.progress import play_all
 from alphatriangle.eval.render import MARGIN, MIN_WIDTH, caption_lines, render_game
@@ -90,8 +89,17 @@ def test_the_table_fits_100_columns_and_the_json_keeps_the_full_name(tmp_path: P
         print_table(summaries, "5 games on seeds 11..15", console)
         text = console.export_text()
         assert max(len(line) for line in text.splitlines()) <= TABLE_WIDTH, text
-        assert short_name(LONG_NAME) in text
+        (row,) = [line.strip() for line in text.splitlines() if "ckpt:" in line]
+        shown = row.split("  ")[0]  # the name, shortened in the middle just enough
+        assert shown.startswith("ckpt:/home")
+        assert "..." in shown
+        assert shown.endswith("learned)")
         assert "results.json has them in full" in text
+    # A name that fits is shown whole.
+    fits = "run:turn (turn search)"
+    console = Console(file=io.StringIO(), width=100, record=True)
+    print_table([summary(fits, [200.0] * 5)], "5 games", console)
+    assert fits in console.export_text()
     written = json.loads(write_json(tmp_path / "results.json", summaries, {}).read_text())
     assert written["players"][0]["name"] == LONG_NAME
 

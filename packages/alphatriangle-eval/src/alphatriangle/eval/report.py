@@ -18,11 +18,27 @@ from .names import short_name
 
 TABLE_WIDTH = 100
 """The table fits a terminal this wide: long player names are shortened (`short_name`)."""
+SHORTEST_NAME = 16
+"""Names are never shortened below this many characters."""
 
 
-def summary_table(summaries: Sequence[PlayerSummary], title: str) -> Table:
-    """One row per player, the same seeds for all: scores, length, clears, time per move."""
-    shortened = any(short_name(s.name) != s.name for s in summaries)
+def summary_table(
+    summaries: Sequence[PlayerSummary], title: str, width: int = TABLE_WIDTH
+) -> Table:
+    """One row per player, the same seeds for all: scores, length, clears, time per move;
+    the names shortened (in the middle) just enough for the table to fit in `width`."""
+    limit = max(len(s.name) for s in summaries)
+    measuring = Console(width=10 * width)
+    while True:
+        table = _table(summaries, title, limit)
+        over = measuring.measure(table).maximum - width
+        if over <= 0 or limit <= SHORTEST_NAME:
+            return table
+        limit = max(SHORTEST_NAME, limit - over)
+
+
+def _table(summaries: Sequence[PlayerSummary], title: str, name_limit: int) -> Table:
+    shortened = any(short_name(s.name, name_limit) != s.name for s in summaries)
     table = Table(
         title=title,
         box=box.SIMPLE_HEAD,  # no column rules, one space between columns: room for names
@@ -37,7 +53,7 @@ def summary_table(summaries: Sequence[PlayerSummary], title: str) -> Table:
         table.add_column(column, justify="right", no_wrap=True)
     for s in summaries:
         table.add_row(
-            short_name(s.name),
+            short_name(s.name, name_limit),
             str(len(s.games)),
             f"{s.mean_score:.1f}",
             f"{s.median_score:.1f}",
