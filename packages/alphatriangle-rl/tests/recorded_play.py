@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import SelfPlayWorker
 from alphatriangle.rl.evaluation import (
@@ -61,13 +61,12 @@ def _games(player: Any, env: EnvConfig) -> list[dict[str, Any]]:
 
 
 def _self_play(search: dict[str, Any], env: EnvConfig, network: NeuralNetwork) -> list[Any]:
-    from alphatriangle.config import AlphaTriangleMCTSConfig
 
     worker = SelfPlayWorker(
         worker_id=3,
         env_config=env,
         model_config=MODEL,
-        mcts_config=AlphaTriangleMCTSConfig(**search),
+        mcts_config=search_config(**search),
         train_config=TrainConfig(games_per_worker=2, max_episode_length=24),
         seed=17,
         initial_weights=network.get_weights(),
@@ -88,9 +87,8 @@ def _self_play(search: dict[str, Any], env: EnvConfig, network: NeuralNetwork) -
 
 def players(env: EnvConfig, network: NeuralNetwork) -> dict[str, Any]:
     """Name -> player, each as the code before the reorganisation built it."""
-    from alphatriangle.config import AlphaTriangleMCTSConfig
 
-    turn = AlphaTriangleMCTSConfig(algorithm="turn")
+    turn = search_config(algorithm="turn")
     return {
         **{name: BASELINES[name]() for name in sorted(BASELINES)},
         "turn-hand": TurnSearchPlayer(HandValue(), turn),
@@ -98,8 +96,8 @@ def players(env: EnvConfig, network: NeuralNetwork) -> dict[str, Any]:
         "turn-hand+network": TurnSearchPlayer(
             HandPlusNetworkValue(network, correction_bound=3.0), turn
         ),
-        "gumbel": SearchPlayer(network, AlphaTriangleMCTSConfig(algorithm="gumbel"), simulations=8),
-        "puct": SearchPlayer(network, AlphaTriangleMCTSConfig(algorithm="puct"), simulations=8),
+        "gumbel": SearchPlayer(network, search_config(algorithm="gumbel"), simulations=8),
+        "puct": SearchPlayer(network, search_config(algorithm="puct"), simulations=8),
         "policy": PolicyPlayer(network),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.rl import SelfPlayWorker, afterstate_value_targets
 
 REWARDS = np.array([1.0, 2.0, 3.0])
@@ -63,7 +63,7 @@ def test_self_play_games_become_afterstates_with_their_scores_to_come(
         worker_id=0,
         env_config=small_board,
         model_config=tiny_model,
-        mcts_config=AlphaTriangleMCTSConfig(
+        mcts_config=search_config(
             algorithm="turn", turn_value="network", turn_beam_width=10, turn_candidates=6
         ),
         train_config=TrainConfig(games_per_worker=4, afterstate_td_lambda=1.0),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker
 from alphatriangle.rl.evaluation import (
@@ -114,9 +114,7 @@ def test_the_search_cannot_see_the_next_shapes(algorithm: str, refill_draws: str
     for game in following:
         game.step(min(game.valid_actions()))
     assert shape_set(following[0]) != shape_set(following[1])
-    config = AlphaTriangleMCTSConfig(algorithm="gumbel").with_updates(
-        algorithm=algorithm, max_simulations=24, refill_draws=refill_draws
-    )
+    config = search_config(algorithm=algorithm, max_simulations=24, refill_draws=refill_draws)
     results, trees = [], []
     for game in games:
         search = BatchedSearch(
@@ -169,6 +167,12 @@ def test_the_planner_cannot_see_the_next_shapes() -> None:
         assert choices[0] == choices[1]
 
 
+SMALL_SEARCHES: dict[str, dict[str, int]] = {
+    "gumbel": {"max_simulations": 4, "gumbel_max_considered_actions": 4},
+    "turn": {"turn_beam_width": 10, "turn_candidates": 4},
+}
+
+
 @pytest.mark.parametrize("algorithm", ["gumbel", "turn"])
 def test_self_play_games_are_dealt_what_their_seed_deals(
     tiny_model: ModelConfig, algorithm: str
@@ -178,13 +182,7 @@ def test_self_play_games_are_dealt_what_their_seed_deals(
         worker_id=0,
         env_config=env,
         model_config=tiny_model,
-        mcts_config=AlphaTriangleMCTSConfig(
-            algorithm=algorithm,
-            max_simulations=4,
-            gumbel_max_considered_actions=4,
-            turn_beam_width=10,
-            turn_candidates=4,
-        ),
+        mcts_config=search_config(algorithm=algorithm, **SMALL_SEARCHES[algorithm]),
         train_config=TrainConfig(games_per_worker=2),
         seed=3,
     )
@@ -207,9 +205,7 @@ def test_self_play_games_are_dealt_what_their_seed_deals(
 
 def test_evaluation_games_are_dealt_what_their_seed_deals(tiny_network: NeuralNetwork) -> None:
     env = EnvConfig()
-    config = AlphaTriangleMCTSConfig(
-        algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
-    )
+    config = search_config(algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4)
     seeds = evaluation_seeds(2)
     records = SearchPlayer(tiny_network, config, batch_games=2).play(
         env, seeds, max_moves=30, record_games=2

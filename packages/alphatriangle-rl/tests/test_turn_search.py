@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import EnvConfig, search_config
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl.evaluation import (
     PlannerPlayer,
@@ -27,7 +27,7 @@ from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS
 
 from .test_honest_play import refills_dealt_by_seed, same_position_other_seeds
 
-TURN = AlphaTriangleMCTSConfig(algorithm="turn")
+TURN = search_config(algorithm="turn")
 
 
 class BoardEvaluator:

@@ -22,7 +22,15 @@ import torch
 from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import (
+    AlphaTriangleMCTSConfig,
+    EnvConfig,
+    ModelConfig,
+    PuctConfig,
+    TrainConfig,
+    TreeSearchConfig,
+    TurnSearchConfig,
+)
 from alphatriangle.nn import NeuralNetwork
 
 from .experience import ExperienceBatch, n_step_value_targets
@@ -108,7 +116,7 @@ class SelfPlayWorker:
         self.turn_self_play: TurnSelfPlay | None = None
         self._turn_games: list[TurnGame] = []
         self._games: list[_GameInProgress] = []
-        if mcts_config.algorithm == "turn":
+        if isinstance(mcts_config, TurnSearchConfig):
             self.turn_self_play = TurnSelfPlay(
                 network=self.network,
                 env_config=env_config,
@@ -117,6 +125,7 @@ class SelfPlayWorker:
             )
             self._turn_games = [self._start_turn_game() for _ in range(self.num_games)]
         else:
+            self.tree_config: TreeSearchConfig = mcts_config
             self.search = BatchedSearch(
                 evaluator=self.network,
                 env_config=env_config,
@@ -235,11 +244,12 @@ class SelfPlayWorker:
 
     def _play_tree_move(self) -> list[SelfPlayResult]:
         features = self.network.features.extract(self.search.root_positions())
+        config = self.tree_config
         temperature = np.array(
             [
-                self.mcts_config.temperature
-                if game.moves < self.mcts_config.temperature_moves
-                else 0.0
+                config.temperature
+                if isinstance(config, PuctConfig) and game.moves < config.temperature_moves
+                else 0.0  # Gumbel plays the best of its halving: its decide ignores it
                 for game in self._games
             ]
         )
@@ -272,7 +282,7 @@ class SelfPlayWorker:
         value_targets = n_step_value_targets(
             np.asarray(game.rewards, np.float64),
             np.asarray(game.search_values, np.float64),
-            discount=self.mcts_config.discount,
+            discount=self.tree_config.discount,
             n_step=self.train_config.value_target_n_step,
             bootstrap_value=bootstrap,
         )

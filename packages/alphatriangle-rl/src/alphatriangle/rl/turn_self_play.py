@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, TrainConfig
+from alphatriangle.config import EnvConfig, TrainConfig, TurnSearchConfig
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 
 from .afterstate_targets import afterstate_value_targets
@@ -106,7 +106,7 @@ class TurnSelfPlay:
         *,
         network: NeuralNetwork,
         env_config: EnvConfig,
-        mcts_config: AlphaTriangleMCTSConfig,
+        mcts_config: TurnSearchConfig,
         train_config: TrainConfig,
     ) -> None:
         self.network = network

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
+from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TurnSearchConfig
 from alphatriangle.nn import NeuralNetwork
 
 from .. import metric_names as names
@@ -223,7 +223,7 @@ def evaluate_network(
     player: Player
     if simulations == 0:
         player = PolicyPlayer(evaluator, batch_games=batch_games, name="policy")
-    elif mcts_config.algorithm == "turn":
+    elif isinstance(mcts_config, TurnSearchConfig):
         player = TurnSearchPlayer(
             afterstate_value_of(mcts_config, evaluator),
             mcts_config,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import EnvConfig, GumbelConfig, TreeSearchConfig
 from alphatriangle.nn import check_same_board
 
 from ..game import GameTables, engine_positions
@@ -51,7 +51,7 @@ class SearchPlayer:
     def __init__(
         self,
         evaluator: Evaluator,
-        mcts_config: AlphaTriangleMCTSConfig,
+        mcts_config: TreeSearchConfig,
         *,
         simulations: int | None = None,
         batch_games: int = DEFAULT_BATCH_GAMES,
@@ -59,7 +59,8 @@ class SearchPlayer:
     ) -> None:
         if batch_games < 1:
             raise ValueError(f"batch_games must be at least 1, got {batch_games}")
-        updates: dict[str, object] = {"gumbel_scale": 0.0, "dirichlet_epsilon": 0.0}
+        noise_off = "gumbel_scale" if isinstance(mcts_config, GumbelConfig) else "dirichlet_epsilon"
+        updates: dict[str, object] = {noise_off: 0.0}
         if simulations is not None:
             updates["max_simulations"] = simulations
         self.evaluator = evaluator

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import EnvConfig, TurnSearchConfig
 
 from ..game import GameTables, encode_states
 from ..search import AfterstateValue, search_turns
@@ -32,7 +32,7 @@ class TurnSearchPlayer:
     def __init__(
         self,
         value: AfterstateValue,
-        mcts_config: AlphaTriangleMCTSConfig,
+        mcts_config: TurnSearchConfig,
         *,
         batch_games: int = DEFAULT_TURN_BATCH_GAMES,
         name: str = "turn",

@@ -23,7 +23,7 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config import TurnSearchConfig
 
 from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
@@ -150,9 +150,7 @@ def afterstate_value_for(
     raise ValueError(f"unknown turn_value {kind!r}; expected 'hand', 'network' or 'hand+network'")
 
 
-def afterstate_value_of(
-    config: AlphaTriangleMCTSConfig, evaluator: Evaluator | None
-) -> AfterstateValue:
+def afterstate_value_of(config: TurnSearchConfig, evaluator: Evaluator | None) -> AfterstateValue:
     """The value `[mcts]` names: `turn_value`, with `turn_correction_bound`."""
     return afterstate_value_for(
         config.turn_value, evaluator, correction_bound=config.turn_correction_bound
