@@ -20,10 +20,9 @@ from alphatriangle.rl.evaluation import (
     PlannerPlayer,
     SearchPlayer,
     evaluation_seeds,
-    plan,
 )
 from alphatriangle.rl.game import GameTables, encode_states
-from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch
+from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, HandValue, score_plans
 
 ShapeSet = tuple[tuple[tuple[tuple[int, int, bool], ...], tuple[int, int, int]], ...]
 
@@ -159,10 +158,10 @@ def test_the_planner_cannot_see_the_next_shapes() -> None:
     player = PlannerPlayer()
     for seeds in [(1, 2), (3, 4), (5, 6), (7, 8)]:
         games = same_position_other_seeds(env, seeds)
-        plans = [plan(tables, encode_states(tables, [g])) for g in games]
-        assert plans[0].completes.all()
-        np.testing.assert_array_equal(plans[0].first_action, plans[1].first_action)
-        np.testing.assert_array_equal(plans[0].value, plans[1].value)
+        plans = [score_plans(tables, encode_states(tables, [g]), HandValue()) for g in games]
+        assert plans[0].plans.completes.all()
+        np.testing.assert_array_equal(plans[0].plans.first_action, plans[1].plans.first_action)
+        np.testing.assert_array_equal(plans[0].score, plans[1].score)
         choices = [player.choose(g, np.random.default_rng(0)) for g in games]
         assert choices[0] == choices[1]
 

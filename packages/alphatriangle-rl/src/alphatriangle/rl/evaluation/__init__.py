@@ -21,9 +21,7 @@ from .planner import (
     PLANNER_SALT,
     PlannerPlayer,
     PlannerWeights,
-    Plans,
     board_value,
-    plan,
 )
 from .records import Frame, GameRecord, GameTracker, ShapeView
 from .registry import BASELINES
@@ -46,7 +44,6 @@ __all__ = [
     "OneMovePlayer",
     "PlannerPlayer",
     "PlannerWeights",
-    "Plans",
     "Player",
     "PlayerSummary",
     "PolicyPlayer",
@@ -59,7 +56,6 @@ __all__ = [
     "evaluate_network",
     "evaluate_weights",
     "evaluation_seeds",
-    "plan",
     "play_player",
     "torch_threads",
 ]
