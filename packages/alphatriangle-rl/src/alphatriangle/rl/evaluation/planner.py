@@ -63,9 +63,13 @@ class PlannerPlayer(OneMovePlayer):
     ) -> None:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}")
-        self.weights = weights
         self.beam_width = beam_width
         self._value = HandValue(weights)
+
+    @property
+    def weights(self) -> PlannerWeights:
+        """The hand-made value's weights (held by the value, the one place they live)."""
+        return self._value.hand_weights
 
     def choose(self, state: GameState, rng: np.random.Generator) -> int:
         tables = GameTables.for_env(state.env_config)
@@ -76,6 +80,5 @@ class PlannerPlayer(OneMovePlayer):
             self._value,
             [rng],
             beam_width=self.beam_width,
-            weights=self.weights,
         )
         return int(decision.action[0])
