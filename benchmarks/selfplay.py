@@ -322,13 +322,13 @@ def turn_worker_figures(args: argparse.Namespace) -> dict[str, Any]:
         "turn_over_tree_moves": ratio,
         "turn_over_tree_of_each_pair": ratios,
         "turns_per_s": per_run(lambda r, _: r["turns"] / r["seconds"]),
-        "network_boards_per_s": per_run(lambda r, _: r["network_boards"] / r["seconds"]),
+        "afterstates_valued_per_s": per_run(lambda r, _: r["afterstates_valued"] / r["seconds"]),
         "network_alone_afterstates_per_s": statistics.median(network_rates),
-        "network_boards_over_network_alone": per_run(
-            lambda r, rate: r["network_boards"] / r["seconds"] / rate
+        "afterstates_valued_over_network_alone": per_run(
+            lambda r, rate: r["afterstates_valued"] / r["seconds"] / rate
         ),
-        "network_boards_per_call": per_run(
-            lambda r, _: r["network_boards"] / max(r["network_calls"], 1)
+        "afterstates_valued_per_call": per_run(
+            lambda r, _: r["afterstates_valued"] / max(r["network_calls"], 1)
         ),
         "time_shares": shares,
     }

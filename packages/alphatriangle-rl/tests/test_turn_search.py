@@ -93,7 +93,7 @@ def test_the_network_values_only_the_candidates_in_one_batch() -> None:
     roots = encode_states(tables, [GameState(env, initial_seed=s) for s in (1, 2, 3)])
     evaluator = BoardEvaluator(env)
     scored = score_plans(tables, roots, NetworkValue(evaluator), candidates=5)
-    assert scored.network_boards.tolist() == [5, 5, 5]
+    assert scored.afterstates_valued.tolist() == [5, 5, 5]
     assert (evaluator.boards, evaluator.calls) == (15, 1)
     everything = score_plans(tables, roots, HandValue())
     assert (everything.plans.completes.sum()) > 15  # the candidates are a real cut

@@ -53,6 +53,7 @@ class SelfPlayResult:
     length: int
     triangles_cleared: int
     simulations: int
+    """Tree-search simulations run for the game's moves (0 under the turn search)."""
     seconds: float
     seed: int
     worker_id: int
@@ -61,8 +62,10 @@ class SelfPlayResult:
     truncated: bool
     """The game hit `max_episode_length` rather than ending."""
     afterstates: bool = False
-    """The positions are the game's afterstates (turn search), one per turn, not one per move;
-    `simulations` then counts the afterstates the network valued."""
+    """The positions are the game's afterstates (turn search), one per turn, not one per
+    move, and carry no policy target (`experiences.policy_target` is None)."""
+    afterstates_valued: int = 0
+    """Turn search: afterstates the network valued for the game's moves (0 for a tree search)."""
 
 
 @dataclass(slots=True)
@@ -233,7 +236,8 @@ class SelfPlayWorker:
             score=float(game.state.game_score()),
             length=game.moves,
             triangles_cleared=game.triangles_cleared,
-            simulations=game.network_boards,
+            simulations=0,
+            afterstates_valued=game.afterstates_valued,
             seconds=time.perf_counter() - game.started,
             seed=game.seed,
             worker_id=self.worker_id,

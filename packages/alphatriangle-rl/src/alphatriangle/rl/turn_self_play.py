@@ -7,8 +7,9 @@ leaves an afterstate (the board before the refill); each game keeps its aftersta
 the value the search gave each when it played, and what the game scored between them.
 When a game ends, its afterstates become training positions: the board shown with empty
 slots, and as value target the lambda-return (`afterstate_targets.py`) minus the part of
-the value that is not learned (the hand-made baseline of "hand+network"). The policy
-head is not trained by this search: its targets are all zero.
+the value that is not learned (the hand-made baseline of "hand+network"). The positions
+carry no policy rows (a policy target of width 0): an afterstate has no move to choose,
+and the turn search reads no policy, so the policy head is not trained by this search.
 
 A game is cut off at `max_episode_length` moves only at the end of a turn, so the cut
 falls on an afterstate whose value the search just gave: earlier targets bootstrap from
@@ -41,7 +42,7 @@ class TurnSelfPlayStats:
     """Moves chosen (one per game per round)."""
     turns: int = 0
     """Moves that emptied the slots: afterstates reached."""
-    network_boards: int = 0
+    afterstates_valued: int = 0
     """Afterstates the network valued."""
     network_calls: int = 0
     search_seconds: float = 0.0
@@ -86,7 +87,7 @@ class TurnGame:
     segment_rewards: list[float] = field(default_factory=list)
     moves: int = 0
     triangles_cleared: int = 0
-    network_boards: int = 0
+    afterstates_valued: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +138,8 @@ class TurnSelfPlay:
         self.stats.decisions += len(games)
         finished: list[FinishedTurnGame] = []
         for row, game in enumerate(games):
-            game.network_boards += int(decision.network_boards[row])
-            self.stats.network_boards += int(decision.network_boards[row])
+            game.afterstates_valued += int(decision.afterstates_valued[row])
+            self.stats.afterstates_valued += int(decision.afterstates_valued[row])
             reward, done = game.state.step(int(decision.action[row]))
             game.moves += 1
             game.triangles_cleared += int(game.state.get_last_cleared_triangles())
@@ -194,12 +195,12 @@ def afterstate_experiences(
     boards: NDArray[np.uint64],
     targets: NDArray[np.float64],
 ) -> ExperienceBatch:
-    """Training positions of [N] afterstate boards: features with empty slots, zero policy."""
+    """Training positions of [N] afterstate boards: features with empty slots, no policy."""
     count = boards.shape[0]
     features = network.features.extract(afterstate_positions(tables, boards))
     return ExperienceBatch(
         grid=features.grid.astype(np.uint8),
         other=features.other,
-        policy_target=np.zeros((count, tables.num_actions), np.float32),
+        policy_target=np.zeros((count, 0), np.float32),
         value_target=targets.astype(np.float32),
     )

@@ -43,7 +43,7 @@ class TurnSearchPlayer:
         self.mcts_config = mcts_config
         self.batch_games = batch_games
         self.name = name
-        self.network_boards = 0
+        self.afterstates_valued = 0
         """Afterstates the network valued over every game this player played."""
 
     def play(
@@ -77,7 +77,7 @@ class TurnSearchPlayer:
                 beam_width=self.mcts_config.turn_beam_width,
                 candidates=self.mcts_config.turn_candidates,
             )
-            self.network_boards += int(decision.network_boards.sum())
+            self.afterstates_valued += int(decision.afterstates_valued.sum())
             still = []
             for row, (index, state, tracker, rng) in enumerate(playing):
                 action = int(decision.action[row])

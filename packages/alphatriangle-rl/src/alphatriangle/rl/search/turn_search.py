@@ -54,7 +54,7 @@ class ScoredPlans:
     score: NDArray[np.float64]  # [K] reward, plus the end board's value if the plan completes
     afterstate_value: NDArray[np.float64]  # [K] the value's estimate of the end board; NaN
     # if the plan does not complete
-    network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
+    afterstates_valued: NDArray[np.int64]  # [B] afterstates the network valued for each position
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class TurnDecision:
     completes: NDArray[np.bool_]  # [B] the chosen plan places every shape
     end_occupied: NDArray[np.uint64]  # [B, words] the board the chosen plan ends on
     plans: NDArray[np.int64]  # [B] plans found from each position
-    network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
+    afterstates_valued: NDArray[np.int64]  # [B] afterstates the network valued for each position
 
 
 def score_plans(
@@ -100,7 +100,7 @@ def score_plans(
         plans=plans,
         score=score,
         afterstate_value=afterstate,
-        network_boards=(
+        afterstates_valued=(
             np.bincount(plans.root[done], minlength=len(roots)).astype(np.int64)
             if value.uses_network
             else np.zeros(len(roots), np.int64)
@@ -142,7 +142,7 @@ def search_turns(
         completes=plans.completes[picks],
         end_occupied=plans.end_occupied[picks],
         plans=np.diff(bounds).astype(np.int64),
-        network_boards=scored.network_boards,
+        afterstates_valued=scored.afterstates_valued,
     )
 
 

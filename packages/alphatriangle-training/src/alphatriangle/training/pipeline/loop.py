@@ -193,6 +193,7 @@ class TrainingLoop:
             buffer.add(result.experiences)
             self.counters.episodes_played += 1
             self.counters.total_simulations += result.simulations
+            self.counters.total_afterstates_valued += result.afterstates_valued
             self.helpers.record_episode(result)
             self.metrics.game_added(result, step=self.global_step, buffer_size=len(buffer))
 
