@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, GumbelConfig, TreeSearchConfig
 from alphatriangle.nn import check_same_board
 
-from ..game import GameTables, engine_positions
+from ..acting import play_seeds
+from ..game import GameArrays, GameTables, legal_actions, positions_of
 from ..search import BatchedSearch, Evaluator
 from .records import GameRecord, GameTracker
 
@@ -150,35 +152,29 @@ class PolicyPlayer:
         record_games: int = 0,
     ) -> list[GameRecord]:
         _check_board(self.evaluator, env_config)
-        tables = GameTables.for_env(env_config)
-        records: list[GameRecord] = []
-        for start in range(0, len(seeds), self.batch_games):
-            chunk = list(enumerate(seeds))[start : start + self.batch_games]
-            states = [GameState(env_config, initial_seed=int(seed)) for _, seed in chunk]
-            trackers = [
-                GameTracker(seed=int(seed), record=index < record_games) for index, seed in chunk
-            ]
-            playing = [i for i, s in enumerate(states) if not s.is_over()]
-            while playing:
-                if max_moves is not None:
-                    playing = [i for i in playing if trackers[i].length < max_moves]
-                    if not playing:
-                        break
-                positions = engine_positions(tables, [states[i] for i in playing])
-                evaluation = self.evaluator.evaluate_batch(positions)
-                still = []
-                for row, i in enumerate(playing):
-                    action = int(np.argmax(evaluation.policy[row]))
-                    if not evaluation.legal_mask[row, action]:  # all-zero policy row
-                        action = int(np.flatnonzero(evaluation.legal_mask[row])[0])
-                    trackers[i].before_move(states[i], action)
-                    _, done = states[i].step(action)
-                    trackers[i].after_move(states[i])
-                    if not done:
-                        still.append(i)
-                playing = still
-            records.extend(
-                tracker.finish(state, truncated=not state.is_over())
-                for tracker, state in zip(trackers, states, strict=True)
-            )
-        return records
+        return play_seeds(
+            env_config,
+            seeds,
+            self._choose,
+            recorder_of=lambda index, seed: GameTracker(seed=seed, record=index < record_games),
+            generator_of=np.random.default_rng,  # unused: the argmax draws nothing
+            batch_games=self.batch_games,
+            max_moves=max_moves,
+        )
+
+    def _choose(
+        self,
+        tables: GameTables,
+        positions: GameArrays,
+        states: Sequence[GameState],
+        rngs: Sequence[np.random.Generator],
+    ) -> NDArray[np.int64]:
+        legal = legal_actions(tables, positions.occupied, positions.shapes)
+        evaluation = self.evaluator.evaluate_batch(
+            positions_of(tables, positions.occupied, positions.shapes, legal)
+        )
+        actions: NDArray[np.int64] = np.argmax(evaluation.policy, axis=1).astype(np.int64)
+        for row, action in enumerate(actions):
+            if not evaluation.legal_mask[row, action]:  # all-zero policy row
+                actions[row] = int(np.flatnonzero(evaluation.legal_mask[row])[0])
+        return actions
