@@ -1,10 +1,11 @@
 """Self-play with the turn search: G games in lockstep, one turn-search call per round.
 
-Each round the turn search chooses a move for every game in flight (their candidate
-afterstates valued by the network in one batch) and each move is played on the game's
-real trianglengin engine, which deals the real shapes. The move that empties the slots
-leaves an afterstate (the board before the refill); each game keeps its afterstates,
-the value the search gave each when it played, and what the game scored between them.
+Each round (the one lockstep round, `acting.play_round`) the turn search chooses a move
+for every game in flight (their candidate afterstates valued by the network in one
+batch) and each move is played on the game's real trianglengin engine, which deals the
+real shapes. The move that empties the slots leaves an afterstate (the board before the
+refill); each game keeps its afterstates, the value's own estimate of each when it
+played, and what the game scored between them.
 When a game ends, its afterstates become training positions: the board shown with empty
 slots, and as value target the lambda-return (`afterstate_targets.py`) minus the part of
 the value that is not learned (the hand-made baseline of "hand+network"). The positions
@@ -19,6 +20,7 @@ it, and it is not itself a training position.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,10 +30,11 @@ from trianglengin import GameState
 from alphatriangle.config import EnvConfig, TrainConfig, TurnSearchConfig
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 
+from .acting import play_round
 from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
-from .game import EMPTY_SLOT, GameTables, afterstate_positions, encode_states
-from .search import afterstate_value_of, search_turns
+from .game import EMPTY_SLOT, GameArrays, GameTables, afterstate_positions
+from .search import TurnDecision, afterstate_value_of, search_turns
 
 
 @dataclass(slots=True)
@@ -116,31 +119,24 @@ class TurnSelfPlay:
         self.train_config = train_config
         self.stats = TurnSelfPlayStats()
         self.value = afterstate_value_of(mcts_config, _TimedEvaluator(network, self.stats))
+        self._searched = 0.0
 
     def play_round(self, games: list[TurnGame]) -> list[FinishedTurnGame]:
-        """One move in every game; the games that ended (or were cut off) come back."""
-        tables, config = self.tables, self.mcts_config
+        """One move in every game (the one lockstep round, `acting.play_round`); the
+        games that ended (or were cut off) come back."""
+        tables = self.tables
         start = time.perf_counter()
-        roots = encode_states(tables, [game.state for game in games])
-        last_of_turn = (roots.shapes != EMPTY_SLOT).sum(axis=1) == 1
-        searched = time.perf_counter()
-        decision = search_turns(
-            tables,
-            roots,
-            self.value,
-            [game.rng for game in games],
-            beam_width=config.turn_beam_width,
-            candidates=config.turn_candidates,
-            temperature=config.turn_temperature,
+        played = play_round(
+            tables, [game.state for game in games], [g.rng for g in games], self._choose
         )
-        played = time.perf_counter()
-        self.stats.search_seconds += played - searched
         self.stats.decisions += len(games)
+        decision = played.moves
+        last_of_turn = (played.positions.shapes != EMPTY_SLOT).sum(axis=1) == 1
         finished: list[FinishedTurnGame] = []
         for row, game in enumerate(games):
             game.afterstates_valued += int(decision.afterstates_valued[row])
             self.stats.afterstates_valued += int(decision.afterstates_valued[row])
-            reward, done = game.state.step(int(decision.action[row]))
+            reward, done = float(played.reward[row]), bool(played.done[row])
             game.moves += 1
             game.triangles_cleared += int(game.state.get_last_cleared_triangles())
             alive = 0.0 if done else tables.reward_per_step_alive
@@ -161,8 +157,32 @@ class TurnSelfPlay:
             )
             if done or truncated:
                 finished.append(self._finish(game, truncated=bool(truncated)))
-        self.stats.play_seconds += (time.perf_counter() - played) + (searched - start)
+        self.stats.play_seconds += time.perf_counter() - start - self._searched
+        self._searched = 0.0
         return finished
+
+    def _choose(
+        self,
+        tables: GameTables,
+        positions: GameArrays,
+        states: Sequence[GameState],
+        rngs: Sequence[np.random.Generator],
+    ) -> TurnDecision:
+        """The turn search's moves for the games of a round (self-play's temperature)."""
+        config = self.mcts_config
+        start = time.perf_counter()
+        decision = search_turns(
+            tables,
+            positions,
+            self.value,
+            rngs,
+            beam_width=config.turn_beam_width,
+            candidates=config.turn_candidates,
+            temperature=config.turn_temperature,
+        )
+        self._searched = time.perf_counter() - start
+        self.stats.search_seconds += self._searched
+        return decision
 
     def _finish(self, game: TurnGame, *, truncated: bool) -> FinishedTurnGame:
         start = time.perf_counter()

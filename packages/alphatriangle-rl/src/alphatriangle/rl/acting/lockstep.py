@@ -8,6 +8,10 @@ game to its `GameRecorder`, which keeps what the caller wants of it (evaluation:
 score record, frames when asked). A chooser sees the positions, the engine states and
 one generator per game, seeded from the game's seed alone: a seed plays the same game
 alone or in any batch, whoever else plays beside it.
+
+`play_round` is the loop's body, one move in every game; `play_seeds` runs it over a
+list of seeds (evaluation), and turn-search self-play runs it once per call of its
+worker, refilling finished games itself.
 """
 
 from __future__ import annotations
@@ -43,7 +47,27 @@ class GameRecorder(Protocol[RecordT]):
     def finish(self, state: GameState, *, truncated: bool) -> RecordT: ...
 
 
-class MoveChooser(Protocol):
+class Moves(Protocol):
+    """What a chooser decided: at least one move per game (a search may say more)."""
+
+    @property
+    def action(self) -> NDArray[np.int64]:
+        """[B] one legal move per game."""
+        ...
+
+
+MovesT = TypeVar("MovesT", bound=Moves)
+MovesT_co = TypeVar("MovesT_co", bound=Moves, covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenMoves:
+    """Moves and nothing more (a baseline's, a raw policy's)."""
+
+    action: NDArray[np.int64]  # [B]
+
+
+class MoveChooser(Protocol[MovesT_co]):
     """Chooses a move for each of B games in play (a search with its value, a baseline)."""
 
     def __call__(
@@ -52,9 +76,41 @@ class MoveChooser(Protocol):
         positions: GameArrays,
         states: Sequence[GameState],
         rngs: Sequence[np.random.Generator],
-    ) -> NDArray[np.int64]:
-        """[B] one legal move per game: `positions` are `states` read into arrays."""
+    ) -> MovesT_co:
+        """One legal move per game: `positions` are `states` read into arrays."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Round(Generic[MovesT]):
+    """One move played in each of B games."""
+
+    positions: GameArrays  # [B] where the moves were chosen
+    moves: MovesT  # what the chooser decided
+    reward: NDArray[np.float64]  # [B] the engine's reward for each move
+    done: NDArray[np.bool_]  # [B] the move ended its game
+
+
+def play_round(
+    tables: GameTables,
+    states: Sequence[GameState],
+    rngs: Sequence[np.random.Generator],
+    choose: MoveChooser[MovesT],
+    *,
+    before_move: Callable[[int, int], None] | None = None,
+) -> Round[MovesT]:
+    """Read the B `states` into arrays, ask `choose` for their moves and play them on the
+    engines. `before_move(row, action)` sees each game before its move is played."""
+    positions = encode_states(tables, states)
+    moves = choose(tables, positions, states, rngs)
+    reward = np.zeros(len(states), np.float64)
+    done = np.zeros(len(states), np.bool_)
+    for row, state in enumerate(states):
+        action = int(moves.action[row])
+        if before_move is not None:
+            before_move(row, action)
+        reward[row], done[row] = state.step(action)
+    return Round(positions, moves, reward, done)
 
 
 R = TypeVar("R")
@@ -71,7 +127,7 @@ class _Playing(Generic[R]):
 def play_seeds(
     env_config: EnvConfig,
     seeds: Sequence[int],
-    choose: MoveChooser,
+    choose: MoveChooser[Moves],
     *,
     recorder_of: Callable[[int, int], GameRecorder[R]],
     generator_of: Callable[[int], np.random.Generator],
@@ -101,12 +157,16 @@ def play_seeds(
             playing.append(_Playing(index, state, recorder, generator_of(int(seed))))
         if not playing:
             break
-        states = [game.state for game in playing]
-        actions = choose(tables, encode_states(tables, states), states, [g.rng for g in playing])
+        games = playing
+        played = play_round(
+            tables,
+            [game.state for game in games],
+            [game.rng for game in games],
+            choose,
+            before_move=_recording_moves_of(games),
+        )
         still = []
-        for game, action in zip(playing, actions, strict=True):
-            game.recorder.before_move(game.state, int(action))
-            _, done = game.state.step(int(action))
+        for game, done in zip(games, played.done, strict=True):
             game.recorder.after_move(game.state)
             truncated = not done and max_moves is not None and game.recorder.length >= max_moves
             if done or truncated:
@@ -115,3 +175,12 @@ def play_seeds(
                 still.append(game)
         playing = still
     return [records[i] for i in range(len(seeds))]
+
+
+def _recording_moves_of(games: Sequence[_Playing[R]]) -> Callable[[int, int], None]:
+    """`before_move` for `play_round`: each game's recorder sees the move before it is played."""
+
+    def before_move(row: int, action: int) -> None:
+        games[row].recorder.before_move(games[row].state, action)
+
+    return before_move

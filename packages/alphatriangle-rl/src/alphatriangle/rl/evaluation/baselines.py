@@ -24,7 +24,7 @@ from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig
 
-from ..acting import play_seeds
+from ..acting import ChosenMoves, play_seeds
 from ..game import GameArrays, GameTables, Outlook, encode_states, legal_actions, outlook, place
 from .records import GameRecord, GameTracker
 
@@ -65,9 +65,12 @@ class OneMovePlayer:
         positions: GameArrays,
         states: Sequence[GameState],
         rngs: Sequence[np.random.Generator],
-    ) -> NDArray[np.int64]:
-        return np.array(
-            [self.choose(state, rng) for state, rng in zip(states, rngs, strict=True)], np.int64
+    ) -> ChosenMoves:
+        return ChosenMoves(
+            np.array(
+                [self.choose(state, rng) for state, rng in zip(states, rngs, strict=True)],
+                np.int64,
+            )
         )
 
 

@@ -20,7 +20,7 @@ from trianglengin import GameState
 from alphatriangle.config import EnvConfig, GumbelConfig, TreeSearchConfig
 from alphatriangle.nn import check_same_board
 
-from ..acting import play_seeds
+from ..acting import ChosenMoves, play_seeds
 from ..game import GameArrays, GameTables, legal_actions, positions_of
 from ..search import BatchedSearch, Evaluator
 from .records import GameRecord, GameTracker
@@ -168,7 +168,7 @@ class PolicyPlayer:
         positions: GameArrays,
         states: Sequence[GameState],
         rngs: Sequence[np.random.Generator],
-    ) -> NDArray[np.int64]:
+    ) -> ChosenMoves:
         legal = legal_actions(tables, positions.occupied, positions.shapes)
         evaluation = self.evaluator.evaluate_batch(
             positions_of(tables, positions.occupied, positions.shapes, legal)
@@ -177,4 +177,4 @@ class PolicyPlayer:
         for row, action in enumerate(actions):
             if not evaluation.legal_mask[row, action]:  # all-zero policy row
                 actions[row] = int(np.flatnonzero(evaluation.legal_mask[row])[0])
-        return actions
+        return ChosenMoves(actions)

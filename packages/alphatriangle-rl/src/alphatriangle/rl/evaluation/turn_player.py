@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, TurnSearchConfig
 
 from ..acting import play_seeds
 from ..game import GameArrays, GameTables
-from ..search import AfterstateValue, search_turns
+from ..search import AfterstateValue, TurnDecision, search_turns
 from .planner import PLANNER_SALT
 from .records import GameRecord, GameTracker
 
@@ -73,7 +72,7 @@ class TurnSearchPlayer:
         positions: GameArrays,
         states: Sequence[GameState],
         rngs: Sequence[np.random.Generator],
-    ) -> NDArray[np.int64]:
+    ) -> TurnDecision:
         decision = search_turns(
             tables,
             positions,
@@ -83,4 +82,4 @@ class TurnSearchPlayer:
             candidates=self.mcts_config.turn_candidates,
         )
         self.afterstates_valued += int(decision.afterstates_valued.sum())
-        return decision.action
+        return decision
