@@ -26,7 +26,6 @@ from alphatriangle.config import (
     AlphaTriangleMCTSConfig,
     EnvConfig,
     RunContext,
-    TurnSearchConfig,
     search_config,
 )
 from alphatriangle.config.config_file import describe_errors
@@ -41,10 +40,8 @@ from alphatriangle.rl.evaluation import (
     BASELINES,
     Player,
     PolicyPlayer,
-    SearchPlayer,
-    TurnSearchPlayer,
+    search_player,
 )
-from alphatriangle.rl.search import afterstate_value_of
 
 CHECKPOINT_KINDS = ("latest", "best")
 
@@ -159,16 +156,4 @@ def build_player(
     assert network is not None
     if raw_policy:
         return PolicyPlayer(network, batch_games=batch_games, name=f"{spec.text} (policy)")
-    if isinstance(mcts_config, TurnSearchConfig):
-        return TurnSearchPlayer(
-            afterstate_value_of(mcts_config, network),
-            mcts_config,
-            batch_games=batch_games,
-            name=f"{spec.text} (turn search, {mcts_config.turn_value})",
-        )
-    return SearchPlayer(
-        network,
-        mcts_config,
-        batch_games=batch_games,
-        name=f"{spec.text} (search {mcts_config.max_simulations})",
-    )
+    return search_player(network, mcts_config, batch_games=batch_games, label=spec.text)

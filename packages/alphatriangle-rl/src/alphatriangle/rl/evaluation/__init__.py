@@ -14,7 +14,7 @@ from .evaluate import (
     play_player,
     torch_threads,
 )
-from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
+from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer, search_player
 from .planner import (
     DEFAULT_BEAM_WIDTH,
     DEFAULT_PLANNER_WEIGHTS,
@@ -57,5 +57,6 @@ __all__ = [
     "evaluate_weights",
     "evaluation_seeds",
     "play_player",
+    "search_player",
     "torch_threads",
 ]

@@ -17,13 +17,20 @@ import numpy as np
 from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import EnvConfig, GumbelConfig, TreeSearchConfig
+from alphatriangle.config import (
+    EnvConfig,
+    GumbelConfig,
+    SearchConfig,
+    TreeSearchConfig,
+    TurnSearchConfig,
+)
 from alphatriangle.nn import check_same_board
 
 from ..acting import ChosenMoves, play_seeds
 from ..game import GameArrays, GameTables, legal_actions, positions_of
-from ..search import BatchedSearch, Evaluator
+from ..search import BatchedSearch, Evaluator, afterstate_value_of
 from .records import GameRecord, GameTracker
+from .turn_player import TurnSearchPlayer
 
 DEFAULT_BATCH_GAMES = 32
 """Games played at once by a network player: one network call evaluates this many leaves."""
@@ -178,3 +185,29 @@ class PolicyPlayer:
             if not evaluation.legal_mask[row, action]:  # all-zero policy row
                 actions[row] = int(np.flatnonzero(evaluation.legal_mask[row])[0])
         return ChosenMoves(actions)
+
+
+def search_player(
+    evaluator: Evaluator,
+    mcts_config: SearchConfig,
+    *,
+    simulations: int | None = None,
+    batch_games: int = DEFAULT_BATCH_GAMES,
+    label: str | None = None,
+) -> TurnSearchPlayer | SearchPlayer:
+    """The network playing with the search `mcts_config` is the settings of: the turn search
+    with the network in its `turn_value`, or a tree search at `simulations` per move (None:
+    its `max_simulations`), noise off. The one place that picks the player by the search:
+    the in-training evaluation and `apps/eval` both call it. `label` (a `--player` text)
+    names the player after it and its search."""
+    if isinstance(mcts_config, TurnSearchConfig):
+        return TurnSearchPlayer(
+            afterstate_value_of(mcts_config, evaluator),
+            mcts_config,
+            batch_games=batch_games,
+            name=f"{label} (turn search, {mcts_config.turn_value})" if label else "turn",
+        )
+    player = SearchPlayer(evaluator, mcts_config, simulations=simulations, batch_games=batch_games)
+    if label:
+        player.name = f"{label} (search {player.mcts_config.max_simulations})"
+    return player
