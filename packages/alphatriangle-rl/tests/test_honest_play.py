@@ -186,14 +186,9 @@ def test_self_play_games_are_dealt_what_their_seed_deals(
         seed=3,
     )
 
-    def games() -> list[tuple[int, GameState]]:
-        if algorithm == "turn":
-            return [(game.seed, game.state) for game in worker._turn_games]
-        return [(worker._games[s].seed, worker.search.root_state(s)) for s in range(2)]
-
     seen: dict[int, list[ShapeSet]] = {}
     for _ in range(40):
-        for seed, state in games():
+        for seed, state in worker.in_play():
             if all(s is not None for s in state.get_shapes()):  # a new game, or a refill
                 seen.setdefault(seed, []).append(shape_set(state))
         worker.play(min_results=0, max_moves=1)

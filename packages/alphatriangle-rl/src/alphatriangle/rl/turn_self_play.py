@@ -35,6 +35,7 @@ from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
 from .game import EMPTY_SLOT, GameArrays, GameTables, afterstate_positions
 from .search import TurnDecision, afterstate_value_of, search_turns
+from .self_play_result import NewGame, SelfPlayResult
 
 
 @dataclass(slots=True)
@@ -224,3 +225,63 @@ def afterstate_experiences(
         policy_target=np.zeros((count, 0), np.float32),
         value_target=targets.astype(np.float32),
     )
+
+
+class TurnSelfPlayGames:
+    """G games of turn-search self-play in their slots: a finished game's slot starts anew."""
+
+    def __init__(
+        self,
+        *,
+        network: NeuralNetwork,
+        env_config: EnvConfig,
+        config: TurnSearchConfig,
+        train_config: TrainConfig,
+        worker_id: int,
+        new_game: NewGame,
+        num_games: int,
+    ) -> None:
+        self.worker_id = worker_id
+        self.new_game = new_game
+        self.self_play = TurnSelfPlay(
+            network=network, env_config=env_config, mcts_config=config, train_config=train_config
+        )
+        self._games = [self._start_game() for _ in range(num_games)]
+
+    def stats(self) -> dict[str, float]:
+        return self.self_play.stats.as_dict()
+
+    def in_play(self) -> list[tuple[int, GameState]]:
+        return [(game.seed, game.state) for game in self._games]
+
+    def _start_game(self) -> TurnGame:
+        seed, state = self.new_game()
+        return TurnGame(
+            seed=seed,
+            state=state,
+            rng=np.random.default_rng([seed, self.worker_id]),
+            started=time.perf_counter(),
+        )
+
+    def play_round(self, weights_step: int) -> list[SelfPlayResult]:
+        finished = self.self_play.play_round(self._games)
+        done = {id(result.game) for result in finished}
+        self._games = [game if id(game) not in done else self._start_game() for game in self._games]
+        return [self._result(result, weights_step) for result in finished]
+
+    def _result(self, finished: FinishedTurnGame, weights_step: int) -> SelfPlayResult:
+        game = finished.game
+        return SelfPlayResult(
+            experiences=finished.experiences,
+            score=float(game.state.game_score()),
+            length=game.moves,
+            triangles_cleared=game.triangles_cleared,
+            simulations=0,
+            afterstates_valued=game.afterstates_valued,
+            seconds=time.perf_counter() - game.started,
+            seed=game.seed,
+            worker_id=self.worker_id,
+            weights_step=weights_step,
+            truncated=finished.truncated,
+            afterstates=True,
+        )
