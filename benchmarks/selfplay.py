@@ -50,7 +50,15 @@ import torch
 from original_network import OriginalSizeEvaluator
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import (
+    AlphaTriangleMCTSConfig,
+    EnvConfig,
+    GumbelConfig,
+    ModelConfig,
+    PuctConfig,
+    TrainConfig,
+    TurnSearchConfig,
+)
 from alphatriangle.nn import FeatureExtractor, NeuralNetwork, Positions
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, SelfPlayWorker, Trainer
 from alphatriangle.rl.game import (
@@ -171,8 +179,8 @@ def engine_microseconds(env: EnvConfig, count: int = 500) -> dict[str, float]:
 # --- 2. one worker ---
 
 
-TREE_SEARCH = AlphaTriangleMCTSConfig(algorithm="gumbel")
-TURN_SEARCH = AlphaTriangleMCTSConfig(algorithm="turn")
+TREE_SEARCH = GumbelConfig()
+TURN_SEARCH = TurnSearchConfig()
 
 
 def make_worker(
@@ -314,13 +322,13 @@ def turn_worker_figures(args: argparse.Namespace) -> dict[str, Any]:
         "turn_over_tree_moves": ratio,
         "turn_over_tree_of_each_pair": ratios,
         "turns_per_s": per_run(lambda r, _: r["turns"] / r["seconds"]),
-        "network_boards_per_s": per_run(lambda r, _: r["network_boards"] / r["seconds"]),
+        "afterstates_valued_per_s": per_run(lambda r, _: r["afterstates_valued"] / r["seconds"]),
         "network_alone_afterstates_per_s": statistics.median(network_rates),
-        "network_boards_over_network_alone": per_run(
-            lambda r, rate: r["network_boards"] / r["seconds"] / rate
+        "afterstates_valued_over_network_alone": per_run(
+            lambda r, rate: r["afterstates_valued"] / r["seconds"] / rate
         ),
-        "network_boards_per_call": per_run(
-            lambda r, _: r["network_boards"] / max(r["network_calls"], 1)
+        "afterstates_valued_per_call": per_run(
+            lambda r, _: r["afterstates_valued"] / max(r["network_calls"], 1)
         ),
         "time_shares": shares,
     }
@@ -472,7 +480,7 @@ def original_size_figures(args: argparse.Namespace) -> dict[str, float]:
         args.repeats,
         lambda: network_states_per_second(evaluator.model, env, args.games, args.seconds / 3),
     )
-    config = AlphaTriangleMCTSConfig(algorithm="puct", max_simulations=ORIGINAL_SIMULATIONS)
+    config = PuctConfig(max_simulations=ORIGINAL_SIMULATIONS)
     search = BatchedSearch(
         evaluator=evaluator,
         env_config=env,

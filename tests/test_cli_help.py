@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config import GumbelConfig
 from alphatriangle.eval.cli import build_parser as build_eval_parser
 from alphatriangle.training.cli import build_parser as build_train_parser
 
@@ -37,5 +37,5 @@ def test_help_says_each_default_once(parser: Callable[[], argparse.ArgumentParse
     for flag, entry in entries.items():
         assert entry.count("(default") <= 1, f"{flag} says its default twice: {entry}"
     # Defaults that live in the config models are read from there, not restated.
-    simulations = AlphaTriangleMCTSConfig().max_simulations
+    simulations = GumbelConfig().max_simulations
     assert f"(default: from [mcts], {simulations})" in " ".join(entries["--simulations"].split())

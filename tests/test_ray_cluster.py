@@ -447,11 +447,14 @@ def test_a_two_node_run_survives_losing_a_node(
     # 120 steps need 3,840 positions of self-play, most of them after the node is lost
     # (at most about 250 moves/s here), so the run goes on for a while without it.
     steps = 120
+    # The tree search makes a position per move: the fastest to fill the buffer.
+    head, _, _ = tiny_toml.partition("[mcts]")
     (workdir / "two.toml").write_text(
-        tiny_toml.replace(
+        head.replace(
             "min_buffer_size_to_train = 48",
             "min_buffer_size_to_train = 200\nmax_samples_per_position = 0.5",
         )
+        + '[mcts]\nalgorithm = "gumbel"\nmax_simulations = 4\ngumbel_max_considered_actions = 4\n'
     )
     cluster.generate_token()
     # Ray notices a lost node by missed health checks (about 12 s by default); sooner here.

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config.mcts_config import SEARCH_ADAPTER
 from alphatriangle.nn import read_checkpoint
 from alphatriangle.rl import SEARCH_CONFIG_KEY
 
@@ -38,7 +38,7 @@ def test_a_turn_search_run_trains_resumes_and_is_evaluated(
     first = train_app.run(tmp_path, *base, "--max-training-steps", "10")
     assert first.returncode == 0, first.stdout + first.stderr
     saved = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
-    search = AlphaTriangleMCTSConfig.model_validate_json(str(saved[SEARCH_CONFIG_KEY]))
+    search = SEARCH_ADAPTER.validate_json(str(saved[SEARCH_CONFIG_KEY]))
     assert (search.algorithm, search.turn_beam_width) == ("turn", 12)
     state = json.loads((run_dir / "run_state.json").read_text())
     assert state["global_step"] == 10

@@ -8,15 +8,18 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from alphatriangle.config import (
-    AlphaTriangleMCTSConfig,
     AppPaths,
     EnvConfig,
+    GumbelConfig,
     ModelConfig,
+    PuctConfig,
     RunContext,
     TrainConfig,
+    TurnSearchConfig,
     action_dim,
     decode_action,
     encode_action,
+    search_config,
 )
 
 
@@ -30,10 +33,11 @@ from alphatriangle.config import (
         (TrainConfig, "learning_rate", -1.0, "greater than 0"),
         (TrainConfig, "per_alpha", 1.5, "less than or equal to 1"),
         (TrainConfig, "device", "tpu", "'auto', 'cpu' or 'cuda'"),
-        (AlphaTriangleMCTSConfig, "max_simulations", 0, "greater than or equal to 1"),
-        (AlphaTriangleMCTSConfig, "algorithm", "alphabeta", "'puct' or 'gumbel'"),
-        (AlphaTriangleMCTSConfig, "discount", 1.5, "less than or equal to 1"),
-        (AlphaTriangleMCTSConfig, "dirichlet_epsilon", -0.1, "greater than or equal to 0"),
+        (GumbelConfig, "max_simulations", 0, "greater than or equal to 1"),
+        (search_config, "algorithm", "alphabeta", "'turn', 'puct', 'gumbel'"),
+        (PuctConfig, "discount", 1.5, "less than or equal to 1"),
+        (PuctConfig, "dirichlet_epsilon", -0.1, "greater than or equal to 0"),
+        (TurnSearchConfig, "turn_temperature", -1.0, "greater than or equal to 0"),
         (RunContext, "seed", -1, "greater than or equal to 0"),
         (RunContext, "run_name", "../escape", "not a safe directory name"),
         (RunContext, "ray_address", "headnode", "is not HOST:PORT"),
@@ -57,7 +61,7 @@ def test_a_cluster_address_is_host_and_port(address: str) -> None:
     assert RunContext(ray_address=f" {address} ").ray_address == address
 
 
-@pytest.mark.parametrize("model", [ModelConfig, TrainConfig, AlphaTriangleMCTSConfig, RunContext])
+@pytest.mark.parametrize("model", [ModelConfig, TrainConfig, search_config, RunContext])
 def test_unknown_fields_are_rejected(model: type[BaseModel]) -> None:
     with pytest.raises(ValidationError, match="learnin_rate"):
         model(learnin_rate=0.1)
@@ -73,7 +77,7 @@ def test_cross_field_rules_name_both_fields() -> None:
 
 
 def test_with_updates_validates_the_copy() -> None:
-    config = AlphaTriangleMCTSConfig()
+    config = GumbelConfig()
     assert config.with_updates(max_simulations=8).max_simulations == 8
     with pytest.raises(ValidationError, match="max_simulation"):
         config.with_updates(max_simulation=8)

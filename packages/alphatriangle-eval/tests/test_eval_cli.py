@@ -177,3 +177,39 @@ def test_bad_input_exits_2_naming_it(
     assert expected in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "data").exists()
+
+
+OLD_FLAT_TURN_SEARCH = {
+    # What a turn run recorded in its checkpoints before each search had its own settings.
+    **{"algorithm": "turn", "turn_value": "hand+network", "turn_correction_bound": 3.0},
+    **{"turn_beam_width": 8, "turn_candidates": 4, "turn_temperature": 0.0},
+    **{"max_simulations": 16, "max_depth": 64, "cpuct": 1.25, "dirichlet_alpha": 0.3},
+    **{"dirichlet_epsilon": 0.25, "discount": 0.99, "mcts_batch_size": 256},
+    **{"refill_draws": "per_child", "reuse_tree": True, "temperature": 1.0},
+    **{"temperature_moves": 30, "gumbel_max_considered_actions": 16, "gumbel_scale": 1.0},
+    **{"gumbel_c_visit": 50.0, "gumbel_c_scale": 1.0},
+}
+
+
+def test_a_checkpoint_written_before_the_search_classes_still_evaluates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its recorded search (every search's fields in one table) is read as the turn search
+    it names; --simulations, which the turn search does not run, is refused naming it."""
+    from alphatriangle.rl import SEARCH_CONFIG_KEY
+
+    network = NeuralNetwork(model_config=TINY_MODEL, env_config=SMALL_BOARD, device="cpu")
+    checkpoint = network.save(
+        tmp_path / "old.pt", {SEARCH_CONFIG_KEY: json.dumps(OLD_FLAT_TURN_SEARCH)}
+    )
+    out = tmp_path / "report"
+    args = ["--games", "2", "--max-moves", "6", "--player", f"ckpt:{checkpoint}"]
+    assert main([*args, "--out", str(out)]) == 0, capsys.readouterr().out
+    results = json.loads((out / "results.json").read_text())
+    assert [p["name"] for p in results["players"]] == [
+        f"ckpt:{checkpoint} (turn search, hand+network)"
+    ]
+    assert main([*args, "--simulations", "4", "--out", str(tmp_path / "other")]) == 2
+    err = capsys.readouterr().err
+    assert "max_simulations is a setting of the puct and gumbel searches" in err
+    assert "does not act in the turn search" in err

@@ -175,3 +175,56 @@ def test_a_float32_buffer_file_of_an_older_version_still_loads(tmp_path: Path) -
     restored.load(tmp_path / "old.npz")
     for name in ("grid", "other", "policy_target", "value_target"):
         np.testing.assert_array_equal(restored.state_dict()[name], state[name])
+
+
+def afterstates(start: int, count: int) -> ExperienceBatch:
+    """Positions without a policy, as the turn search makes them: policy width 0."""
+    batch = positions(start, count)
+    return ExperienceBatch(
+        grid=batch.grid,
+        other=batch.other,
+        policy_target=np.zeros((count, 0), np.float32),
+        value_target=batch.value_target,
+    )
+
+
+def test_positions_without_a_policy_store_none_and_save_and_load(tmp_path: Path) -> None:
+    buffer = ExperienceBuffer(capacity=16, seed=2)
+    buffer.add(afterstates(0, 10))
+    assert buffer.sample(4, global_step=0).experiences.policy_target.shape == (4, 0)
+    restored = ExperienceBuffer(capacity=16, seed=2)
+    restored.load(buffer.save(tmp_path / "afterstates.npz"))
+    assert restored.state_dict()["policy_target"].shape == (10, 0)
+    restored.add(afterstates(10, 3))
+    assert len(restored) == 13
+
+
+def test_a_turn_runs_older_buffer_of_all_zero_policy_rows_takes_new_afterstates(
+    tmp_path: Path,
+) -> None:
+    """Before afterstates carried no policy rows they carried rows of zeros: such a buffer
+    loads without them, and the run's new games fit beside its old positions."""
+    old = ExperienceBuffer(capacity=16, seed=3)
+    zero_rows = positions(0, 8)
+    old.add(
+        ExperienceBatch(
+            grid=zero_rows.grid,
+            other=zero_rows.other,
+            policy_target=np.zeros((8, 6), np.float32),
+            value_target=zero_rows.value_target,
+        )
+    )
+    restored = ExperienceBuffer(capacity=16, seed=3)
+    restored.load(old.save(tmp_path / "old_turn.npz"))
+    assert restored.state_dict()["policy_target"].shape == (8, 0)
+    np.testing.assert_array_equal(
+        restored.state_dict()["value_target"], old.state_dict()["value_target"]
+    )
+    restored.add(afterstates(8, 4))
+    assert len(restored) == 12
+    # A tree search's buffer keeps its policy rows.
+    tree = ExperienceBuffer(capacity=16, seed=3)
+    tree.add(positions(0, 4))
+    kept = ExperienceBuffer(capacity=16, seed=3)
+    kept.load(tree.save(tmp_path / "tree.npz"))
+    assert kept.state_dict()["policy_target"].shape == (4, 6)

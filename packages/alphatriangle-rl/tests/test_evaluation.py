@@ -10,7 +10,7 @@ import pytest
 import torch
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.nn import BatchEvaluation, BoardMismatchError, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker, metric_names
 from alphatriangle.rl.evaluation import (
@@ -29,9 +29,7 @@ from alphatriangle.rl.evaluation import (
 from alphatriangle.rl.game import GameTables, engine_positions
 from alphatriangle.rl.self_play import SELF_PLAY_SEED_END
 
-SEARCH = AlphaTriangleMCTSConfig(
-    algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
-)
+SEARCH = search_config(algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4)
 
 
 @pytest.fixture(autouse=True)
@@ -242,7 +240,8 @@ def test_a_seed_plays_the_same_game_alone_and_in_any_batch(
 ) -> None:
     """The search's refills come from the game's own generator, not from one the batch
     shares: seed s alone, among 5 games at once and in a batch of 2 makes the same moves."""
-    config = SEARCH.with_updates(algorithm=algorithm, max_simulations=8)
+    gumbel = {"gumbel_max_considered_actions": 4} if algorithm == "gumbel" else {}
+    config = search_config(algorithm=algorithm, max_simulations=8, **gumbel)
     evaluator = OneRowAtATime(small_network)
     seeds = evaluation_seeds(6)
     target = seeds[3]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl import SelfPlayWorker
 from alphatriangle.rl.evaluation import (
@@ -20,10 +20,9 @@ from alphatriangle.rl.evaluation import (
     PlannerPlayer,
     SearchPlayer,
     evaluation_seeds,
-    plan,
 )
 from alphatriangle.rl.game import GameTables, encode_states
-from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch
+from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, HandValue, score_plans
 
 ShapeSet = tuple[tuple[tuple[tuple[int, int, bool], ...], tuple[int, int, int]], ...]
 
@@ -114,9 +113,7 @@ def test_the_search_cannot_see_the_next_shapes(algorithm: str, refill_draws: str
     for game in following:
         game.step(min(game.valid_actions()))
     assert shape_set(following[0]) != shape_set(following[1])
-    config = AlphaTriangleMCTSConfig(algorithm="gumbel").with_updates(
-        algorithm=algorithm, max_simulations=24, refill_draws=refill_draws
-    )
+    config = search_config(algorithm=algorithm, max_simulations=24, refill_draws=refill_draws)
     results, trees = [], []
     for game in games:
         search = BatchedSearch(
@@ -161,12 +158,18 @@ def test_the_planner_cannot_see_the_next_shapes() -> None:
     player = PlannerPlayer()
     for seeds in [(1, 2), (3, 4), (5, 6), (7, 8)]:
         games = same_position_other_seeds(env, seeds)
-        plans = [plan(tables, encode_states(tables, [g])) for g in games]
-        assert plans[0].completes.all()
-        np.testing.assert_array_equal(plans[0].first_action, plans[1].first_action)
-        np.testing.assert_array_equal(plans[0].value, plans[1].value)
+        plans = [score_plans(tables, encode_states(tables, [g]), HandValue()) for g in games]
+        assert plans[0].plans.completes.all()
+        np.testing.assert_array_equal(plans[0].plans.first_action, plans[1].plans.first_action)
+        np.testing.assert_array_equal(plans[0].score, plans[1].score)
         choices = [player.choose(g, np.random.default_rng(0)) for g in games]
         assert choices[0] == choices[1]
+
+
+SMALL_SEARCHES: dict[str, dict[str, int]] = {
+    "gumbel": {"max_simulations": 4, "gumbel_max_considered_actions": 4},
+    "turn": {"turn_beam_width": 10, "turn_candidates": 4},
+}
 
 
 @pytest.mark.parametrize("algorithm", ["gumbel", "turn"])
@@ -178,25 +181,14 @@ def test_self_play_games_are_dealt_what_their_seed_deals(
         worker_id=0,
         env_config=env,
         model_config=tiny_model,
-        mcts_config=AlphaTriangleMCTSConfig(
-            algorithm=algorithm,
-            max_simulations=4,
-            gumbel_max_considered_actions=4,
-            turn_beam_width=10,
-            turn_candidates=4,
-        ),
+        mcts_config=search_config(algorithm=algorithm, **SMALL_SEARCHES[algorithm]),
         train_config=TrainConfig(games_per_worker=2),
         seed=3,
     )
 
-    def games() -> list[tuple[int, GameState]]:
-        if algorithm == "turn":
-            return [(game.seed, game.state) for game in worker._turn_games]
-        return [(worker._games[s].seed, worker.search.root_state(s)) for s in range(2)]
-
     seen: dict[int, list[ShapeSet]] = {}
     for _ in range(40):
-        for seed, state in games():
+        for seed, state in worker.in_play():
             if all(s is not None for s in state.get_shapes()):  # a new game, or a refill
                 seen.setdefault(seed, []).append(shape_set(state))
         worker.play(min_results=0, max_moves=1)
@@ -207,9 +199,7 @@ def test_self_play_games_are_dealt_what_their_seed_deals(
 
 def test_evaluation_games_are_dealt_what_their_seed_deals(tiny_network: NeuralNetwork) -> None:
     env = EnvConfig()
-    config = AlphaTriangleMCTSConfig(
-        algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
-    )
+    config = search_config(algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4)
     seeds = evaluation_seeds(2)
     records = SearchPlayer(tiny_network, config, batch_games=2).play(
         env, seeds, max_moves=30, record_games=2

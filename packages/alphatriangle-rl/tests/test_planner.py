@@ -1,5 +1,7 @@
-"""The planner: its plans are real lines of play, it prefers plans that place every shape,
-and it plays legal moves to the end of the game on any board.
+"""The planner, the turn search with the hand-made value: the plans it scores are real
+lines of play, the rule it plays (`search_turns`) prefers plans that place every shape and
+otherwise takes the dead end that scores most, and it plays legal moves to the end of the
+game on any board.
 
 Its strength against mobility is asserted in `test_evaluation.py`, its replaying the same
 game on the same seed there too (for every baseline), and its blindness to the next
@@ -13,16 +15,31 @@ import pytest
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig
-from alphatriangle.rl.evaluation import PlannerPlayer, Plans, board_value, plan
+from alphatriangle.rl.evaluation import PlannerPlayer, board_value
 from alphatriangle.rl.game import (
+    GameArrays,
     GameTables,
     encode_states,
     pack_cells,
     refill_game_over_probability,
 )
+from alphatriangle.rl.search import HandValue, ScoredPlans, score_plans, search_turns
 
 EXHAUSTIVE = 1_000_000
 """A beam wider than any position's plans: nothing is pruned."""
+
+
+def planner_plans(tables: GameTables, position: GameArrays) -> ScoredPlans:
+    """Every plan of `position` scored as the planner scores it, nothing pruned."""
+    return score_plans(tables, position, HandValue(), beam_width=EXHAUSTIVE)
+
+
+def planner_move(tables: GameTables, position: GameArrays, seed: int = 0) -> int:
+    """The move the planner's rule plays from `position`, nothing pruned."""
+    decision = search_turns(
+        tables, position, HandValue(), [np.random.default_rng(seed)], beam_width=EXHAUSTIVE
+    )
+    return int(decision.action[0])
 
 
 def mixed_position(env: EnvConfig, seed: int) -> GameState:
@@ -34,8 +51,8 @@ def mixed_position(env: EnvConfig, seed: int) -> GameState:
     while not game.is_over():
         position = encode_states(tables, [game])
         if (position.shapes[0] >= 0).sum() == 2:
-            plans = plan(tables, position, beam_width=EXHAUSTIVE)
-            if plans.completes.any() and not plans.completes.all():
+            completes = planner_plans(tables, position).plans.completes
+            if completes.any() and not completes.all():
                 return game
         game.step(int(rng.choice(sorted(game.valid_actions()))))
     raise AssertionError(f"seed {seed} never reached a position with both kinds of plans")
@@ -79,18 +96,17 @@ def test_every_plan_is_a_line_of_play_and_the_best_is_found(
 ) -> None:
     game = mixed_position(small_board, seed)
     tables = GameTables.for_env(small_board)
-    plans = plan(tables, encode_states(tables, [game]), beam_width=EXHAUSTIVE)
+    scored = planner_plans(tables, encode_states(tables, [game]))
+    plans, values = scored.plans, scored.score
     completing, ending = engine_plan_values(game)
-    for first, value, completes in zip(
-        plans.first_action, plans.value, plans.completes, strict=True
-    ):
+    for first, value, completes in zip(plans.first_action, values, plans.completes, strict=True):
         if completes:
             assert min(abs(value - v) for v in completing[int(first)]) < 1e-9, int(first)
         else:
             assert value == pytest.approx(ending[int(first)], abs=1e-12), int(first)
     assert set(plans.first_action[~plans.completes].tolist()) == set(ending)
-    best = max(max(values) for values in completing.values())
-    assert plans.value[plans.completes].max() == pytest.approx(best, abs=1e-9)
+    best = max(max(worths) for worths in completing.values())
+    assert values[plans.completes].max() == pytest.approx(best, abs=1e-9)
 
 
 def test_plans_that_place_every_shape_come_before_those_that_end_the_game(
@@ -98,17 +114,41 @@ def test_plans_that_place_every_shape_come_before_those_that_end_the_game(
 ) -> None:
     game = mixed_position(small_board, 24)
     tables = GameTables.for_env(small_board)
-    plans = plan(tables, encode_states(tables, [game]), beam_width=EXHAUSTIVE)
+    position = encode_states(tables, [game])
+    scored = planner_plans(tables, position)
+    plans, values = scored.plans, scored.score
     # Ending the game scores its reward; every completing plan here is worth less,
-    # its end board's holes counted against it, yet it is preferred.
-    assert plans.value[~plans.completes].max() > plans.value[plans.completes].max()
-    assert set(plans.best_actions()) <= set(plans.first_action[plans.completes])
-    dead_ends = Plans(
-        first_action=np.array([5, 7, 9]),
-        value=np.array([1.0, 3.0, 3.0]),
-        completes=np.zeros(3, np.bool_),
-    )
-    assert dead_ends.best_actions().tolist() == [7, 9]
+    # its end board's holes counted against it, yet the rule plays a completing one:
+    # the first move of the best, whichever way its ties are broken.
+    assert values[~plans.completes].max() > values[plans.completes].max()
+    best = plans.first_action[plans.completes & (values == values[plans.completes].max())]
+    moves = {planner_move(tables, position, seed) for seed in range(8)}
+    assert moves <= set(best.tolist())
+    assert moves == {PlannerPlayer().choose(game, np.random.default_rng(s)) for s in range(8)}
+
+
+def dead_end_position(env: EnvConfig) -> GameState:
+    """A position of a seeded random game from which no plan places every shape."""
+    tables = GameTables.for_env(env)
+    for seed in range(200):
+        game = GameState(env, initial_seed=seed)
+        rng = np.random.default_rng(seed)
+        while not game.is_over():
+            if not planner_plans(tables, encode_states(tables, [game])).plans.completes.any():
+                return game
+            game.step(int(rng.choice(sorted(game.valid_actions()))))
+    raise AssertionError("no seed reached a position without a completing plan")
+
+
+def test_without_a_completing_plan_the_rule_takes_the_dead_end_that_scores_most(
+    small_board: EnvConfig,
+) -> None:
+    game = dead_end_position(small_board)
+    tables = GameTables.for_env(small_board)
+    position = encode_states(tables, [game])
+    scored = planner_plans(tables, position)
+    best = scored.plans.first_action[scored.score == scored.score.max()]
+    assert {planner_move(tables, position, seed) for seed in range(8)} <= set(best.tolist())
 
 
 def test_the_planner_completes_a_line(line_clear: tuple[GameState, int]) -> None:
@@ -140,4 +180,4 @@ def test_a_beam_narrower_than_one_plan_is_refused() -> None:
     tables = GameTables.for_env(EnvConfig())
     position = encode_states(tables, [GameState(EnvConfig(), initial_seed=0)])
     with pytest.raises(ValueError, match="beam_width"):
-        plan(tables, position, beam_width=-1)
+        score_plans(tables, position, HandValue(), beam_width=-1)

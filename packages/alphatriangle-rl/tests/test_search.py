@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, action_dim
+from alphatriangle.config import EnvConfig, action_dim, search_config
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.game import encode_states
 from alphatriangle.rl.search import ROOT_INDEX, BatchedSearch, considered_visit_sequence
@@ -18,7 +18,7 @@ def make_search(evaluator: object, games: int, **overrides: object) -> BatchedSe
     return BatchedSearch(
         evaluator=evaluator,  # type: ignore[arg-type]
         env_config=EnvConfig(),
-        config=AlphaTriangleMCTSConfig(algorithm="gumbel").with_updates(**overrides),
+        config=search_config({"algorithm": "gumbel", **overrides}),
         num_games=games,
         rng=np.random.default_rng(0),
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import ray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.nn import FeatureSpec
 from alphatriangle.rl import SelfPlayResult, SelfPlayWorker
 
@@ -18,7 +18,7 @@ def worker_kwargs(env: EnvConfig, model: ModelConfig, seed: int) -> dict[str, ob
     return dict(
         env_config=env,
         model_config=model,
-        mcts_config=AlphaTriangleMCTSConfig(
+        mcts_config=search_config(
             algorithm="gumbel", max_simulations=4, gumbel_max_considered_actions=4
         ),
         train_config=TrainConfig(games_per_worker=3, max_episode_length=60),

@@ -131,3 +131,41 @@ def test_a_non_finite_loss_skips_the_update_and_touches_nothing(tiny_model: Mode
     assert not network.model.training
     assert not trainer.train_step(good).skipped
     assert trainer.global_step == 2
+
+
+def test_positions_without_a_policy_leave_the_policy_head_untouched(
+    tiny_model: ModelConfig,
+) -> None:
+    """Afterstates carry no policy rows: they train the value, and neither the policy loss
+    nor an entropy bonus moves the policy head."""
+    network = NeuralNetwork(model_config=tiny_model, env_config=EnvConfig(), device="cpu", seed=0)
+    config = TrainConfig(
+        learning_rate=3e-3,
+        lr_warmup_steps=0,
+        max_training_steps=None,
+        batch_size=32,
+        entropy_bonus_weight=0.5,
+        weight_decay=0.0,  # decay alone would move every weight
+    )
+    trainer = Trainer(network=network, config=config)
+    full = fixed_batch(network)
+    no_policy = SampledBatch(
+        full.indices,
+        full.weights,
+        ExperienceBatch(
+            grid=full.experiences.grid,
+            other=full.experiences.other,
+            policy_target=np.zeros((32, 0), np.float32),
+            value_target=full.experiences.value_target,
+        ),
+    )
+    head = {k: v.detach().clone() for k, v in network.model.policy_head.named_parameters()}
+    value = {k: v.detach().clone() for k, v in network.model.value_head.named_parameters()}
+    result = trainer.train_step(no_policy)
+    assert result.policy_loss == 0.0
+    for name, tensor in network.model.policy_head.named_parameters():
+        assert torch.equal(tensor, head[name]), name
+    assert any(
+        not torch.equal(tensor, value[name])
+        for name, tensor in network.model.value_head.named_parameters()
+    )

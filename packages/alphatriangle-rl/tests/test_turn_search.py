@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import EnvConfig, search_config
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 from alphatriangle.rl.evaluation import (
     PlannerPlayer,
@@ -27,7 +27,7 @@ from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS
 
 from .test_honest_play import refills_dealt_by_seed, same_position_other_seeds
 
-TURN = AlphaTriangleMCTSConfig(algorithm="turn")
+TURN = search_config(algorithm="turn")
 
 
 class BoardEvaluator:
@@ -93,7 +93,7 @@ def test_the_network_values_only_the_candidates_in_one_batch() -> None:
     roots = encode_states(tables, [GameState(env, initial_seed=s) for s in (1, 2, 3)])
     evaluator = BoardEvaluator(env)
     scored = score_plans(tables, roots, NetworkValue(evaluator), candidates=5)
-    assert scored.network_boards.tolist() == [5, 5, 5]
+    assert scored.afterstates_valued.tolist() == [5, 5, 5]
     assert (evaluator.boards, evaluator.calls) == (15, 1)
     everything = score_plans(tables, roots, HandValue())
     assert (everything.plans.completes.sum()) > 15  # the candidates are a real cut
@@ -236,3 +236,41 @@ def test_the_untrained_agent_is_the_planner(
         env, seeds, max_moves=40, record_games=2
     )
     assert moves_of(agent) == moves_of(planner)
+
+
+def test_a_temperature_draws_among_completing_plans_and_a_cold_one_is_greedy() -> None:
+    """`turn_temperature` > 0 (self-play's exploration): the plan is drawn with odds
+    exp(score / temperature) among the plans that complete; near 0 it is the best plan."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    roots = encode_states(tables, [GameState(env, initial_seed=3)])
+    scored = score_plans(tables, roots, HandValue(), beam_width=20)
+    completing = set(scored.plans.first_action[scored.plans.completes].tolist())
+    best = scored.score[scored.plans.completes].max()
+    best_moves = set(
+        scored.plans.first_action[scored.plans.completes & (scored.score == best)].tolist()
+    )
+
+    def moves(temperature: float) -> list[int]:
+        return [
+            int(
+                search_turns(
+                    tables,
+                    roots,
+                    HandValue(),
+                    [np.random.default_rng(seed)],
+                    beam_width=20,
+                    temperature=temperature,
+                ).action[0]
+            )
+            for seed in range(40)
+        ]
+
+    hot = moves(1e6)
+    assert len(set(hot)) > 5
+    assert set(hot) <= completing
+    assert set(moves(1e-9)) <= best_moves
+    warm = moves(1.0)  # a point of score apart is e times less likely
+    assert sum(m in best_moves for m in warm) > sum(m in best_moves for m in hot)
+    with pytest.raises(ValueError, match="temperature must be at least 0"):
+        search_turns(tables, roots, HandValue(), [np.random.default_rng(0)], temperature=-1.0)

@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from alphatriangle.config import (
-    AlphaTriangleMCTSConfig,
     EnvConfig,
     ModelConfig,
     RunContext,
     TrainConfig,
+    search_config,
 )
 from alphatriangle.nn import NeuralNetwork, read_checkpoint
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
@@ -86,7 +86,7 @@ class Run:
             run_name="unit",
             mlflow_run_id="abc",
             buffer_step=step,
-            mcts_config=AlphaTriangleMCTSConfig(),
+            mcts_config=search_config(),
         )
         self.store.save_checkpoint(self.network, step, extras)
 

@@ -16,6 +16,8 @@ from alphatriangle.training.cli import main
     [
         (["--workers", "0"], "", "num_self_play_workers"),
         (["--simulations", "-3"], "", "max_simulations"),
+        (["--simulations", "8"], "", "--simulations: the configured search is the turn search"),
+        (["--simulations", "8"], '[mcts]\nalgorithm = "puct"\ncpuct = 0\n', "[mcts] cpuct"),
         (["--max-minutes", "-1"], "", "max_minutes"),
         ([], "[train]\nbatch_sise = 4\n", "batch_sise"),
         ([], "[train]\nlearning_rate = -1.0\n", "learning_rate"),
@@ -87,11 +89,11 @@ def test_help_lists_every_option_with_its_default(capsys: pytest.CaptureFixture[
 def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
     """A training checkpoint of run `run_name` for a 6x9 board with 2 shape slots."""
     from alphatriangle.config import (
-        AlphaTriangleMCTSConfig,
         EnvConfig,
         ModelConfig,
         RunContext,
         TrainConfig,
+        search_config,
     )
     from alphatriangle.nn import NeuralNetwork
     from alphatriangle.rl import ExperienceBuffer, Trainer
@@ -117,7 +119,7 @@ def _small_board_checkpoint(tmp_path: Path, run_name: str) -> Path:
         run_name=run_name,
         mlflow_run_id=None,
         buffer_step=None,
-        mcts_config=AlphaTriangleMCTSConfig(),
+        mcts_config=search_config(),
     )
     return store.save_checkpoint(network, 0, extras)
 
@@ -154,17 +156,14 @@ def test_help_and_bad_arguments_answer_without_loading_the_pipeline(tmp_path: Pa
     assert "num_self_play_workers" in result.stderr
 
 
-def test_a_resume_with_another_search_exits_2_naming_it_and_touches_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The run's settings come from its run-state file: another --simulations is refused."""
+def _saved_run(tmp_path: Path, mcts: dict[str, object]) -> Path:
+    """Run "small" with a checkpoint and a run-state file whose `[mcts]` settings are `mcts`."""
     import json
 
-    from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+    from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
     from alphatriangle.nn import read_checkpoint
     from alphatriangle.training.store.run_settings import RunSettings
 
-    monkeypatch.chdir(tmp_path)
     saved = _small_board_checkpoint(tmp_path, "small")
     board = EnvConfig.model_validate(json.loads(str(read_checkpoint(saved)["env_config"])))
     settings = RunSettings(
@@ -172,10 +171,20 @@ def test_a_resume_with_another_search_exits_2_naming_it_and_touches_nothing(
         env=board,
         model=ModelConfig(trunk_channels=8, num_residual_blocks=1, value_hidden_dim=16),
         train=TrainConfig(),
-        mcts=AlphaTriangleMCTSConfig(),
-    )
+        mcts=search_config(),
+    ).to_json()
+    settings["mcts"] = mcts
     state_file = saved.parents[1] / "run_state.json"
-    state_file.write_text(json.dumps({"finished": False, "settings": settings.to_json()}))
+    state_file.write_text(json.dumps({"finished": False, "settings": settings}))
+    return state_file
+
+
+def test_a_resume_with_another_search_exits_2_naming_it_and_touches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's settings come from its run-state file: another --simulations is refused."""
+    monkeypatch.chdir(tmp_path)
+    _saved_run(tmp_path, {"algorithm": "gumbel", "max_simulations": 16})
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
     assert main(["--run-name", "small", "--simulations", "8"]) == 2
     err = capsys.readouterr().err
@@ -183,4 +192,63 @@ def test_a_resume_with_another_search_exits_2_naming_it_and_touches_nothing(
     assert "--no-resume" in err
     assert main(["--run-name", "small", "--seed", "4"]) == 2
     assert "--seed: the run has 3, given 4" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+
+
+OLD_FLAT_TURN_TABLE: dict[str, object] = {
+    # The `[mcts]` settings a turn run saved before each search had a class: every field.
+    "algorithm": "turn",
+    "turn_value": "hand+network",
+    "turn_correction_bound": 3.0,
+    "turn_beam_width": 100,
+    "turn_candidates": 32,
+    "turn_temperature": 0.0,
+    "max_simulations": 16,
+    "max_depth": 64,
+    "cpuct": 1.25,
+    "dirichlet_alpha": 0.3,
+    "dirichlet_epsilon": 0.25,
+    "discount": 0.99,
+    "mcts_batch_size": 256,
+    "refill_draws": "per_child",
+    "reuse_tree": True,
+    "temperature": 1.0,
+    "temperature_moves": 30,
+    "gumbel_max_considered_actions": 16,
+    "gumbel_scale": 1.0,
+    "gumbel_c_visit": 50.0,
+    "gumbel_c_scale": 1.0,
+}
+
+
+def test_an_old_turn_run_with_another_unused_cpuct_is_converted_or_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A turn run saved before the searches had a class each: its unused cpuct (2.0, not
+    today's 1.25) is dropped on reading, and said so; its old config file naming cpuct
+    again, or --simulations, exits 2 naming exactly that and touches nothing."""
+    from alphatriangle.config import RunContext, TurnSearchConfig
+    from alphatriangle.training.store.run_settings import saved_settings, settings_for_start
+
+    monkeypatch.chdir(tmp_path)
+    state_file = _saved_run(tmp_path, {**OLD_FLAT_TURN_TABLE, "cpuct": 2.0})
+    context = RunContext(run_name="small", data_root=tmp_path / ".alphatriangle_data")
+    saved = saved_settings(context)
+    assert saved is not None
+    assert saved.settings is not None
+    assert saved.settings.mcts == TurnSearchConfig()
+    assert saved.converted is not None
+    assert "cpuct" in saved.converted
+    assert str(state_file) in saved.converted
+    start = settings_for_start(context, saved.settings, {}, saved)
+    assert (start.settings, start.converted) == (saved.settings, saved.converted)
+    (tmp_path / "old.toml").write_text("[mcts]\ncpuct = 2.0\n")
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    assert main(["--run-name", "small", "--config", "old.toml"]) == 2
+    err = capsys.readouterr().err
+    assert "[mcts] cpuct is a setting of the puct search" in err
+    assert "remove cpuct" in err
+    assert main(["--run-name", "small", "--simulations", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "--simulations: this run's search is the turn search" in err
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before

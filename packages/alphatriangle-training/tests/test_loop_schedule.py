@@ -23,11 +23,11 @@ import torch
 from trieye import RawMetricEvent
 
 from alphatriangle.config import (
-    AlphaTriangleMCTSConfig,
     EnvConfig,
     ModelConfig,
     RunContext,
     TrainConfig,
+    search_config,
 )
 from alphatriangle.nn import FeatureSpec, NeuralNetwork, StateDict, read_checkpoint
 from alphatriangle.rl import (
@@ -250,7 +250,7 @@ def build_loop(
         env_config=BOARD,
         model_config=TINY_MODEL,
         train_config=train_config,
-        mcts_config=AlphaTriangleMCTSConfig(algorithm="gumbel"),
+        mcts_config=search_config(algorithm="gumbel"),
         network=network,
         buffer=ExperienceBuffer.from_config(train_config, seed=0),
         trainer=trainer,

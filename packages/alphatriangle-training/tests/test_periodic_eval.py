@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import ray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, search_config
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.training.roles.periodic_eval import PeriodicEvaluation
 
@@ -50,7 +50,7 @@ def test_the_next_evaluation_waits_for_its_share_of_the_cpu(local_ray: None) -> 
         ),
         env_config=SMALL_BOARD,
         model_config=TINY_MODEL,
-        mcts_config=AlphaTriangleMCTSConfig(turn_beam_width=8, turn_candidates=4),
+        mcts_config=search_config(turn_beam_width=8, turn_candidates=4),
         run_cpus=2,
         clock=clock,
     )

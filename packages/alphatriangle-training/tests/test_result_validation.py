@@ -50,3 +50,13 @@ def test_each_defect_is_named() -> None:
     assert "feature planes of shape (5, 3, 2)" in (check(game(grid=wrong_shape)) or "")
     nan_policy = np.full((4, ACTIONS), np.nan, np.float32)
     assert check(game(policy=nan_policy)) == "non-finite policy targets"
+
+
+def test_afterstates_carry_no_policy_and_positions_of_a_move_carry_one() -> None:
+    import dataclasses
+
+    no_policy = game(policy=np.zeros((4, 0), np.float32))
+    assert check(dataclasses.replace(no_policy, afterstates=True, simulations=0)) is None
+    assert check(no_policy) == "policy targets over (0,) actions, expected 12"
+    with_policy = dataclasses.replace(game(), afterstates=True)
+    assert check(with_policy) == "policy targets over (12,) actions, expected 0"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from alphatriangle.config import (
-    AlphaTriangleMCTSConfig,
     ConfigOverrides,
     EnvConfig,
     ModelConfig,
     TrainConfig,
+    search_config,
 )
 from alphatriangle.training.store.run_settings import (
     POLICIES,
@@ -27,7 +27,7 @@ SAVED = RunSettings(
     env=EnvConfig(),
     model=ModelConfig(trunk_channels=8),
     train=TrainConfig(max_minutes=1.0, num_self_play_workers=2, batch_size=16),
-    mcts=AlphaTriangleMCTSConfig(max_simulations=4),
+    mcts=search_config(turn_beam_width=40),
 )
 TURN_PUCT = ("turn", "puct")
 DEFAULTS = RunSettings(
@@ -35,14 +35,15 @@ DEFAULTS = RunSettings(
     env=EnvConfig(),
     model=ModelConfig(),
     train=TrainConfig(),
-    mcts=AlphaTriangleMCTSConfig(),
+    mcts=search_config(),
 )
 
 
 def test_every_config_field_has_a_policy() -> None:
     """A new field must be classified here before a resume can meet it."""
-    for section, model in SECTION_MODELS.items():
-        assert set(POLICIES[section]) == set(model.model_fields), section
+    for section, models in SECTION_MODELS.items():
+        fields = {name for model in models for name in model.model_fields}
+        assert set(POLICIES[section]) == fields, section
 
 
 def test_nothing_given_restores_every_saved_setting_and_limit() -> None:
@@ -54,7 +55,7 @@ def test_nothing_given_restores_every_saved_setting_and_limit() -> None:
 
 def test_the_same_values_given_again_are_no_change() -> None:
     given = _with(SAVED)
-    fields = {"train": {"max_minutes", "batch_size"}, "mcts": {"max_simulations"}, "run": {"seed"}}
+    fields = {"train": {"max_minutes", "batch_size"}, "mcts": {"turn_beam_width"}, "run": {"seed"}}
     assert resume_with(SAVED, given, fields, run_name="r") == (SAVED, [])
 
 
@@ -82,7 +83,7 @@ def test_a_larger_step_limit_and_more_workers_apply_and_are_named() -> None:
     [
         ("env", {"env": EnvConfig(ROWS=6)}, "ROWS", 8, 6),
         ("model", {"model": ModelConfig(trunk_channels=16)}, "trunk_channels", 8, 16),
-        ("mcts", {"mcts": AlphaTriangleMCTSConfig(algorithm="puct")}, "algorithm", *TURN_PUCT),
+        ("mcts", {"mcts": search_config(algorithm="puct")}, "algorithm", *TURN_PUCT),
         ("train", {"train": TrainConfig(batch_size=32)}, "batch_size", 16, 32),
         ("run", {"seed": 7}, "seed", 3, 7),
     ],
@@ -129,3 +130,46 @@ def _fields(settings: RunSettings) -> dict[str, object]:
 
 def _with(settings: RunSettings, **updates: object) -> RunSettings:
     return RunSettings(**{**_fields(settings), **updates})  # type: ignore[arg-type]
+
+
+def test_a_resume_compares_only_the_fields_of_the_runs_search() -> None:
+    """Given as a resumed turn run reads them (under its own algorithm), a turn field may not
+    change; a field of another search never reaches the comparison: it is refused when
+    the table is read (`ConfigOverrides.build` names it)."""
+    overrides = ConfigOverrides()
+    overrides.set("mcts", "turn_beam_width", 12)
+    given = _with(SAVED, mcts=overrides.build("mcts", "arguments", under={"algorithm": "turn"}))
+    with pytest.raises(SettingsConflictError, match=r"\[mcts\] turn_beam_width: the run has 40"):
+        resume_with(SAVED, given, given_fields(overrides, seed_given=False), run_name="r")
+    overrides = ConfigOverrides()
+    overrides.set("mcts", "cpuct", 2.0)
+    with pytest.raises(ValueError, match="cpuct is a setting of the puct search"):
+        overrides.build("mcts", "arguments", under={"algorithm": "turn"})
+
+
+def test_another_search_given_on_resume_names_only_the_algorithm() -> None:
+    given = _with(SAVED, mcts=search_config(algorithm="puct", cpuct=2.0))
+    fields = {"mcts": {"algorithm", "cpuct"}}
+    with pytest.raises(SettingsConflictError) as caught:
+        resume_with(SAVED, given, fields, run_name="r")
+    message = str(caught.value)
+    assert "[mcts] algorithm: the run has 'turn', given 'puct'" in message
+    assert "cpuct" not in message
+
+
+def test_an_old_run_state_file_converts_its_flat_search_table_naming_what_it_dropped() -> None:
+    """Before each search had a class, a run saved every search's fields; an unused cpuct
+    that differs from today's default is dropped with the rest, not compared."""
+    old = SAVED.to_json()
+    old["mcts"] = {
+        **old["mcts"],
+        **search_config(algorithm="puct", cpuct=2.0).model_dump(mode="json"),
+        **search_config(algorithm="gumbel").model_dump(mode="json"),
+        "algorithm": "turn",
+    }
+    settings, dropped = RunSettings.read_json(old)
+    assert settings == SAVED
+    assert "cpuct" in dropped
+    assert "max_simulations" in dropped
+    assert not [name for name in dropped if name.startswith("turn_")]
+    assert RunSettings.read_json(SAVED.to_json()) == (SAVED, ())

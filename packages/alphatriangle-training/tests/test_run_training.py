@@ -99,7 +99,7 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(tiny_run: TinyRun) 
     assert not [p for p in context.app_dir.rglob("*") if p.is_dir() and not any(p.iterdir())]
     configs = json.loads(context.configs_path.read_text())
     assert configs["train"]["max_training_steps"] == 12
-    assert configs["mcts"]["max_simulations"] == 4
+    assert configs["mcts"] == {**configs["mcts"], "algorithm": "turn", "turn_beam_width": 12}
     state = json.loads((context.run_dir / "run_state.json").read_text())
     assert state["global_step"] == 12
     assert state["finished"] is True

@@ -9,6 +9,7 @@ before anything is created on disk.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .env import EnvConfig
-from .mcts_config import AlphaTriangleMCTSConfig
+from .mcts_config import search_config
 from .model_config import ModelConfig
 from .train_config import TrainConfig
 
-SECTIONS: dict[str, type[BaseModel]] = {
+MODELS: dict[str, type[BaseModel]] = {
     "model": ModelConfig,
     "train": TrainConfig,
-    "mcts": AlphaTriangleMCTSConfig,
     "env": EnvConfig,
 }
+"""The tables read into one model each; `[mcts]` is read into the class of its search."""
+SECTIONS = ("model", "train", "mcts", "env")
 
 PRESET_KEY = "preset"
 """`[model] preset = "gpu"`: start the network's shape from a named preset
@@ -45,11 +47,14 @@ class ConfigOverrides:
     def set(self, section: str, key: str, value: Any) -> None:
         self.sections.setdefault(section, {})[key] = value
 
-    def build(self, section: str, source: str) -> Any:
-        """The section's config with the overrides applied; errors name `source`."""
-        model = SECTIONS[section]
-        values = self.sections.get(section, {})
+    def build(self, section: str, source: str, *, under: Mapping[str, Any] | None = None) -> Any:
+        """The section's config with the overrides applied (on top of `under`, values that
+        are not the command line's own, e.g. a resumed run's search); errors name `source`."""
+        values = {**(under or {}), **self.sections.get(section, {})}
         try:
+            if section == "mcts":
+                return search_config(values)
+            model = MODELS[section]
             if section == "env":
                 unknown = sorted(set(values) - set(model.model_fields))
                 if unknown:
@@ -61,15 +66,27 @@ class ConfigOverrides:
                 return ModelConfig.preset(str(values[PRESET_KEY]), **rest)
             return model(**values)
         except ValidationError as error:
-            details = "; ".join(
-                f"[{section}] {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in error.errors()
-            )
-            raise ConfigFileError(f"{source}: {details}") from None
+            raise ConfigFileError(f"{source}: {describe_errors(section, error)}") from None
         except ConfigFileError:
             raise
-        except ValueError as error:  # an unknown preset
-            raise ConfigFileError(f"{source}: [{section}] {PRESET_KEY}: {error}") from None
+        except ValueError as error:  # an unknown preset or search
+            key = "" if section == "mcts" else f" {PRESET_KEY}:"
+            raise ConfigFileError(f"{source}: [{section}]{key} {error}") from None
+
+
+def describe_errors(section: str, error: ValidationError) -> str:
+    """A validation error of table `section` as `[section] field: message; ...`."""
+    return "; ".join(_described(section, e) for e in error.errors())
+
+
+def _described(section: str, error: Any) -> str:
+    """One validation error as `[section] field: message` (no field for a whole-table one,
+    such as a field of another search)."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    loc = [str(p) for p in error["loc"]]
+    if section == "mcts" and loc and loc[0] in ("turn", "puct", "gumbel"):
+        loc = loc[1:]  # the union's tag, not a field
+    return f"[{section}] {'.'.join(loc)}: {message}" if loc else f"[{section}] {message}"
 
 
 def read_config_file(path: Path) -> ConfigOverrides:

@@ -28,10 +28,12 @@ from alphatriangle.config import (
     ConfigFileError,
     ConfigOverrides,
     EnvConfig,
+    GumbelConfig,
     read_config_file,
 )
 from alphatriangle.config.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
+from alphatriangle.config.mcts_config import search_holding
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl.evaluation import (
     BASELINES,
@@ -87,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--simulations",
         type=int,
         default=None,
-        help="search simulations per move of network players "
-        f"(default: from [mcts], {config_default(AlphaTriangleMCTSConfig, 'max_simulations')})",
+        help="simulations per move of network players that play a tree search (the search "
+        "a checkpoint records, or [mcts] algorithm); an error for one that plays the turn "
+        f"search (default: from [mcts], {config_default(GumbelConfig, 'max_simulations')})",
     )
     parser.add_argument(
         "--raw-policy",
@@ -182,7 +185,10 @@ def _load_settings(
     if args.simulations is not None:
         overrides.set("mcts", "max_simulations", args.simulations)
     source = f"config file {args.config}" if args.config else "arguments"
-    mcts: AlphaTriangleMCTSConfig = overrides.build("mcts", source)
+    explicit = overrides.sections.get("mcts", {})
+    mcts: AlphaTriangleMCTSConfig = overrides.build(
+        "mcts", source, under={"algorithm": search_holding(explicit)}
+    )
     env: EnvConfig | None = overrides.build("env", source) if "env" in overrides.sections else None
     return env, mcts, dict(overrides.sections.get("mcts", {}))
 

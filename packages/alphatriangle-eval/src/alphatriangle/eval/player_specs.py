@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, RunContext
+from pydantic import ValidationError
+
+from alphatriangle.config import (
+    AlphaTriangleMCTSConfig,
+    EnvConfig,
+    RunContext,
+    search_config,
+)
+from alphatriangle.config.config_file import describe_errors
 from alphatriangle.nn import (
     BoardMismatchError,
     CheckpointMismatchError,
@@ -32,10 +40,8 @@ from alphatriangle.rl.evaluation import (
     BASELINES,
     Player,
     PolicyPlayer,
-    SearchPlayer,
-    TurnSearchPlayer,
+    search_player,
 )
-from alphatriangle.rl.search import afterstate_value_of
 
 CHECKPOINT_KINDS = ("latest", "best")
 
@@ -115,15 +121,22 @@ existed, when Gumbel AlphaZero was the default and every network was trained by 
 def search_for(spec: PlayerSpec, explicit: Mapping[str, Any]) -> AlphaTriangleMCTSConfig:
     """The search a checkpoint player plays with: the one its checkpoint records (the search
     it was trained with; `LEGACY_SEARCH` for a checkpoint that records none), with the
-    `[mcts]` fields the user set explicitly (`--config`, `--simulations`) on top."""
+    `[mcts]` fields the user set explicitly (`--config`, `--simulations`) on top. An
+    explicit `algorithm` other than the recorded one plays that search with its defaults
+    and the explicit fields (the recorded search's fields do not act in it)."""
     assert spec.checkpoint is not None
     try:
         recorded = trained_search_config(spec.checkpoint)
     except CheckpointMismatchError as error:
         raise EvalInputError(f"--player {spec.text}: {error}") from None
-    base = recorded or AlphaTriangleMCTSConfig(algorithm=LEGACY_SEARCH)
+    base = recorded or search_config(algorithm=LEGACY_SEARCH)
+    values = dict(explicit)
+    if values.get("algorithm", base.algorithm) == base.algorithm:
+        values = {**base.model_dump(), **values}
     try:
-        return base.with_updates(**explicit)
+        return search_config(values)
+    except ValidationError as error:
+        raise EvalInputError(f"--player {spec.text}: {describe_errors('mcts', error)}") from None
     except ValueError as error:
         raise EvalInputError(f"--player {spec.text}: [mcts] {error}") from None
 
@@ -143,16 +156,4 @@ def build_player(
     assert network is not None
     if raw_policy:
         return PolicyPlayer(network, batch_games=batch_games, name=f"{spec.text} (policy)")
-    if mcts_config.algorithm == "turn":
-        return TurnSearchPlayer(
-            afterstate_value_of(mcts_config, network),
-            mcts_config,
-            batch_games=batch_games,
-            name=f"{spec.text} (turn search, {mcts_config.turn_value})",
-        )
-    return SearchPlayer(
-        network,
-        mcts_config,
-        batch_games=batch_games,
-        name=f"{spec.text} (search {mcts_config.max_simulations})",
-    )
+    return search_player(network, mcts_config, batch_games=batch_games, label=spec.text)

@@ -1,4 +1,6 @@
-"""Self-play core of AlphaTriangle: batched tree search, self-play worker, replay buffer, trainer.
+"""Self-play core of AlphaTriangle: the game as arrays (`game`), the searches (`search`), the
+one lockstep loop that plays real games (`acting`), self-play, replay buffer, trainer and
+evaluation players (`evaluation`).
 
 Installable alone by other projects: it depends on alphatriangle-config,
 alphatriangle-nn, numpy, torch and ray, never on trieye, mlflow or

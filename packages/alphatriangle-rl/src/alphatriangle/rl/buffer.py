@@ -267,6 +267,10 @@ class ExperienceBuffer:
                 stored = {name: _as_stored(name, np.asarray(state[name])) for name in _ARRAY_FIELDS}
             except ValueError as error:
                 raise BufferStateError(f"saved buffer cannot be restored: {error}") from error
+            if not stored["policy_target"].any():
+                # A turn-search run's buffer saved when afterstates carried all-zero policy
+                # rows: they carry none now (width 0), and the games to come fit beside them.
+                stored["policy_target"] = stored["policy_target"][:, :0]
             batch = ExperienceBatch(**stored)
             arrays = self._ensure_arrays(batch)
             for name in _ARRAY_FIELDS:

@@ -19,7 +19,10 @@ class ExperienceBatch:
 
     grid: NDArray[np.uint8] | NDArray[np.float32]  # [N, C, ROWS, COLS] 0/1 feature planes
     other: NDArray[np.float32]  # [N, F] scalar features
-    policy_target: NDArray[np.float16] | NDArray[np.float32]  # [N, A] search policy
+    policy_target: NDArray[np.float16] | NDArray[np.float32]
+    """[N, A] the search's policy; [N, 0] for positions that have none (the turn search's
+    afterstates: the board before the refill has no move to choose, and the turn search
+    reads no policy), so the policy head learns nothing from them."""
     value_target: NDArray[np.float32]  # [N] discounted return target
 
     def __post_init__(self) -> None:

@@ -30,10 +30,14 @@ EPISODE_TRIANGLES_CLEARED = "Episode/triangles_cleared"
 # --- throughput and progress ---
 STEPS_PER_SECOND = "Rate/steps_per_sec"
 SIMULATIONS_PER_SECOND = "Rate/simulations_per_sec"
+"""Tree searches' simulations a second (0 under the turn search, which runs none)."""
+AFTERSTATES_VALUED_PER_SECOND = "Rate/afterstates_valued_per_sec"
+"""Turn search: afterstates the network valued a second (0 under the tree searches)."""
 MOVES_PER_SECOND = "Rate/moves_per_sec"
 WEIGHT_UPDATES = "Progress/weight_updates"
 EPISODES_PLAYED = "Progress/episodes_played"
 TOTAL_SIMULATIONS = "Progress/total_simulations"
+TOTAL_AFTERSTATES_VALUED = "Progress/total_afterstates_valued"
 
 # --- the system ---
 NUM_WORKERS = "System/num_workers"
@@ -72,4 +76,7 @@ EPISODE_EVENT = "episode_end"
 STEP_EVENT = "step_completed"
 """One per training step: the numerator of `Rate/steps_per_sec`."""
 SIMULATIONS_EVENT = "simulations"
-"""A game's search simulations: the numerator of `Rate/simulations_per_sec`."""
+"""A game's tree-search simulations: the numerator of `Rate/simulations_per_sec`."""
+AFTERSTATES_VALUED_EVENT = "afterstates_valued"
+"""A game's afterstates valued by the network (turn search): the numerator of
+`Rate/afterstates_valued_per_sec`."""

@@ -1,8 +1,9 @@
 """SelfPlayWorker: plays G games at once with the configured search and returns finished games.
 
-With the turn search (`algorithm = "turn"`) the games are played by `TurnSelfPlay` and
-their training positions are afterstates; with a tree search (PUCT, Gumbel) by
-`BatchedSearch`, and their training positions are the searched positions.
+The games are the search's (`SelfPlayGames`): with the turn search `TurnSelfPlayGames`,
+whose training positions are afterstates; with a tree search (PUCT, Gumbel)
+`TreeSelfPlay`, whose training positions are the searched positions. The worker picks
+them once, by the class of the search's settings, and otherwise does not know which.
 
 It is a plain class, so it can be used and tested in-process; `SelfPlayWorker.as_remote`
 gives the Ray actor class the training pipeline starts one per core. Finished game
@@ -12,66 +13,29 @@ slots are refilled at once, so every search round evaluates G leaves in one call
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig, TrainConfig
+from alphatriangle.config import (
+    AlphaTriangleMCTSConfig,
+    EnvConfig,
+    ModelConfig,
+    TrainConfig,
+    TurnSearchConfig,
+)
 from alphatriangle.nn import NeuralNetwork
 
-from .experience import ExperienceBatch, n_step_value_targets
-from .game import engine_positions
-from .search import BatchedSearch
-from .turn_self_play import FinishedTurnGame, TurnGame, TurnSelfPlay
+from .self_play_result import SELF_PLAY_SEED_END, SelfPlayGames, SelfPlayResult
+from .tree_self_play import TreeSelfPlay
+from .turn_self_play import TurnSelfPlayGames
+
+__all__ = ["SELF_PLAY_SEED_END", "SelfPlayResult", "SelfPlayWorker"]
 
 logger = logging.getLogger(__name__)
-
-SELF_PLAY_SEED_END = 2**31 - 1
-"""Self-play game seeds are drawn from [0, SELF_PLAY_SEED_END); evaluation uses seeds above."""
-
-
-@dataclass(frozen=True, slots=True)
-class SelfPlayResult:
-    """One finished game: its training positions and how it went."""
-
-    experiences: ExperienceBatch
-    score: float
-    length: int
-    triangles_cleared: int
-    simulations: int
-    seconds: float
-    seed: int
-    worker_id: int
-    weights_step: int
-    """`global_step` of the weights that played the game's last move."""
-    truncated: bool
-    """The game hit `max_episode_length` rather than ending."""
-    afterstates: bool = False
-    """The positions are the game's afterstates (turn search), one per turn, not one per move;
-    `simulations` then counts the afterstates the network valued."""
-
-
-@dataclass(slots=True)
-class _GameInProgress:
-    seed: int
-    started: float
-    grids: list[NDArray[np.uint8]] = field(default_factory=list)
-    others: list[NDArray[np.float32]] = field(default_factory=list)
-    policies: list[NDArray[np.float32]] = field(default_factory=list)
-    search_values: list[float] = field(default_factory=list)
-    rewards: list[float] = field(default_factory=list)
-    triangles_cleared: int = 0
-    simulations: int = 0
-
-    @property
-    def moves(self) -> int:
-        return len(self.rewards)
 
 
 class SelfPlayWorker:
@@ -105,28 +69,32 @@ class SelfPlayWorker:
             self.network.set_weights(initial_weights)
         self.weights_step = initial_step
         self.num_games = train_config.games_per_worker
-        self.turn_self_play: TurnSelfPlay | None = None
-        self._turn_games: list[TurnGame] = []
-        self._games: list[_GameInProgress] = []
-        if mcts_config.algorithm == "turn":
-            self.turn_self_play = TurnSelfPlay(
-                network=self.network,
-                env_config=env_config,
-                mcts_config=mcts_config,
-                train_config=train_config,
-            )
-            self._turn_games = [self._start_turn_game() for _ in range(self.num_games)]
-        else:
-            self.search = BatchedSearch(
-                evaluator=self.network,
-                env_config=env_config,
-                config=mcts_config,
-                num_games=self.num_games,
-                rng=self.rng,
-            )
-            self._games = [self._start_game(g) for g in range(self.num_games)]
+        self.games = self._games_of(mcts_config)
         self.moves_played = 0
         self.games_finished = 0
+
+    def _games_of(self, config: AlphaTriangleMCTSConfig) -> SelfPlayGames:
+        """The games of the search `config` is the settings of: the one place that picks."""
+        if isinstance(config, TurnSearchConfig):
+            return TurnSelfPlayGames(
+                network=self.network,
+                env_config=self.env_config,
+                config=config,
+                train_config=self.train_config,
+                worker_id=self.worker_id,
+                new_game=self._new_game,
+                num_games=self.num_games,
+            )
+        return TreeSelfPlay(
+            network=self.network,
+            env_config=self.env_config,
+            config=config,
+            train_config=self.train_config,
+            worker_id=self.worker_id,
+            rng=self.rng,
+            new_game=self._new_game,
+            num_games=self.num_games,
+        )
 
     @classmethod
     def as_remote(cls, *, num_cpus: float = 1, num_gpus: float = 0) -> Any:
@@ -147,14 +115,9 @@ class SelfPlayWorker:
         return self.worker_id
 
     def stats(self) -> dict[str, float]:
-        """Counters of the search (simulations or network boards, time per phase)."""
-        search = (
-            self.turn_self_play.stats.as_dict()
-            if self.turn_self_play is not None
-            else self.search.stats.as_dict()
-        )
+        """Counters of the search (simulations or afterstates valued, time per phase)."""
         return {
-            **search,
+            **self.games.stats(),
             "moves_played": float(self.moves_played),
             "games_finished": float(self.games_finished),
         }
@@ -188,110 +151,12 @@ class SelfPlayWorker:
             state = GameState(self.env_config, initial_seed=seed)
         return seed, state
 
-    def _start_game(self, slot: int) -> _GameInProgress:
-        seed, state = self._new_game()
-        self.search.set_root(slot, state)
-        return _GameInProgress(seed=seed, started=time.perf_counter())
-
-    def _start_turn_game(self) -> TurnGame:
-        seed, state = self._new_game()
-        return TurnGame(
-            seed=seed,
-            state=state,
-            rng=np.random.default_rng([seed, self.worker_id]),
-            started=time.perf_counter(),
-        )
+    def in_play(self) -> list[tuple[int, GameState]]:
+        """(seed, engine state) of each game in play, in slot order."""
+        return self.games.in_play()
 
     def _play_one_move(self) -> list[SelfPlayResult]:
-        if self.turn_self_play is not None:
-            return self._play_turn_round(self.turn_self_play)
-        return self._play_tree_move()
-
-    def _play_turn_round(self, turn_self_play: TurnSelfPlay) -> list[SelfPlayResult]:
-        finished = turn_self_play.play_round(self._turn_games)
-        self.moves_played += len(self._turn_games)
-        done = {id(result.game) for result in finished}
-        self._turn_games = [
-            game if id(game) not in done else self._start_turn_game() for game in self._turn_games
-        ]
-        return [self._turn_result(result) for result in finished]
-
-    def _turn_result(self, finished: FinishedTurnGame) -> SelfPlayResult:
-        game = finished.game
-        self.games_finished += 1
-        return SelfPlayResult(
-            experiences=finished.experiences,
-            score=float(game.state.game_score()),
-            length=game.moves,
-            triangles_cleared=game.triangles_cleared,
-            simulations=game.network_boards,
-            seconds=time.perf_counter() - game.started,
-            seed=game.seed,
-            worker_id=self.worker_id,
-            weights_step=self.weights_step,
-            truncated=finished.truncated,
-            afterstates=True,
-        )
-
-    def _play_tree_move(self) -> list[SelfPlayResult]:
-        features = self.network.features.extract(self.search.root_positions())
-        temperature = np.array(
-            [
-                self.mcts_config.temperature
-                if game.moves < self.mcts_config.temperature_moves
-                else 0.0
-                for game in self._games
-            ]
-        )
-        result = self.search.run(temperature=temperature, add_noise=True)
-        finished: list[SelfPlayResult] = []
-        for slot, game in enumerate(self._games):
-            # A compact copy: a view would keep the whole batch's float planes alive.
-            game.grids.append(features.grid[slot].astype(np.uint8))
-            game.others.append(features.other[slot])
-            game.policies.append(result.policy_target[slot])
-            game.search_values.append(float(result.root_value[slot]))
-            game.simulations += int(result.simulations[slot])
-            transition = self.search.play(slot, int(result.action[slot]))
-            game.rewards.append(transition.reward)
-            game.triangles_cleared += transition.cleared_triangles
-            self.moves_played += 1
-            truncated = not transition.done and game.moves >= self.train_config.max_episode_length
-            if transition.done or truncated:
-                finished.append(self._finish(game, transition.state, truncated))
-                self._games[slot] = self._start_game(slot)
-        return finished
-
-    def _finish(
-        self, game: _GameInProgress, final_state: GameState, truncated: bool
-    ) -> SelfPlayResult:
-        bootstrap = 0.0
-        if truncated:
-            positions = engine_positions(self.search.tables, [final_state])
-            bootstrap = float(self.network.evaluate_batch(positions).value[0])
-        value_targets = n_step_value_targets(
-            np.asarray(game.rewards, np.float64),
-            np.asarray(game.search_values, np.float64),
-            discount=self.mcts_config.discount,
-            n_step=self.train_config.value_target_n_step,
-            bootstrap_value=bootstrap,
-        )
-        experiences = ExperienceBatch(
-            grid=np.stack(game.grids),
-            other=np.stack(game.others),
-            policy_target=np.stack(game.policies),
-            value_target=value_targets,
-        )
-        self.games_finished += 1
-        return SelfPlayResult(
-            experiences=experiences,
-            score=float(final_state.game_score()),
-            length=game.moves,
-            triangles_cleared=game.triangles_cleared,
-            simulations=game.simulations,
-            seconds=time.perf_counter() - game.started,
-            seed=game.seed,
-            worker_id=self.worker_id,
-            weights_step=self.weights_step,
-            truncated=truncated,
-        )
+        results = self.games.play_round(self.weights_step)
+        self.moves_played += self.num_games
+        self.games_finished += len(results)
+        return results

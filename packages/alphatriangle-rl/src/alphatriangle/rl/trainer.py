@@ -111,15 +111,20 @@ class Trainer:
         policy_logits, value_logits = model(grid, other)
         masked_logits = policy_logits.masked_fill(~legal, -1e9)
         log_policy = torch.log_softmax(masked_logits, dim=1)
-        policy_loss = -(policy_target * log_policy).sum(dim=1)
         policy = log_policy.exp()
         entropy = -(policy * log_policy.masked_fill(~legal, 0.0)).sum(dim=1)
+        if policy_target.shape[1] == 0:  # positions without a policy (afterstates)
+            policy_loss = torch.zeros_like(entropy)
+            policy_trained = 0.0  # nor does the entropy bonus move the head
+        else:
+            policy_loss = -(policy_target * log_policy).sum(dim=1)
+            policy_trained = 1.0
         value_log_probs = torch.log_softmax(value_logits, dim=1)
         value_loss = -(support.two_hot(value_target) * value_log_probs).sum(dim=1)
         per_position = (
             policy_loss
             + self.config.value_loss_weight * value_loss
-            - self.config.entropy_bonus_weight * entropy
+            - policy_trained * self.config.entropy_bonus_weight * entropy
         )
         loss = (weights * per_position).mean()
 

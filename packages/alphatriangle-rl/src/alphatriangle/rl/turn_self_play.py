@@ -1,14 +1,16 @@
 """Self-play with the turn search: G games in lockstep, one turn-search call per round.
 
-Each round the turn search chooses a move for every game in flight (their candidate
-afterstates valued by the network in one batch) and each move is played on the game's
-real trianglengin engine, which deals the real shapes. The move that empties the slots
-leaves an afterstate (the board before the refill); each game keeps its afterstates,
-the value the search gave each when it played, and what the game scored between them.
+Each round (the one lockstep round, `acting.play_round`) the turn search chooses a move
+for every game in flight (their candidate afterstates valued by the network in one
+batch) and each move is played on the game's real trianglengin engine, which deals the
+real shapes. The move that empties the slots leaves an afterstate (the board before the
+refill); each game keeps its afterstates, the value's own estimate of each when it
+played, and what the game scored between them.
 When a game ends, its afterstates become training positions: the board shown with empty
 slots, and as value target the lambda-return (`afterstate_targets.py`) minus the part of
-the value that is not learned (the hand-made baseline of "hand+network"). The policy
-head is not trained by this search: its targets are all zero.
+the value that is not learned (the hand-made baseline of "hand+network"). The positions
+carry no policy rows (a policy target of width 0): an afterstate has no move to choose,
+and the turn search reads no policy, so the policy head is not trained by this search.
 
 A game is cut off at `max_episode_length` moves only at the end of a turn, so the cut
 falls on an afterstate whose value the search just gave: earlier targets bootstrap from
@@ -18,19 +20,22 @@ it, and it is not itself a training position.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, TrainConfig
+from alphatriangle.config import EnvConfig, TrainConfig, TurnSearchConfig
 from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
 
+from .acting import play_round
 from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
-from .game import EMPTY_SLOT, GameTables, afterstate_positions, encode_states
-from .search import afterstate_value_of, search_turns
+from .game import EMPTY_SLOT, GameArrays, GameTables, afterstate_positions
+from .search import TurnDecision, afterstate_value_of, search_turns
+from .self_play_result import NewGame, SelfPlayResult
 
 
 @dataclass(slots=True)
@@ -41,7 +46,7 @@ class TurnSelfPlayStats:
     """Moves chosen (one per game per round)."""
     turns: int = 0
     """Moves that emptied the slots: afterstates reached."""
-    network_boards: int = 0
+    afterstates_valued: int = 0
     """Afterstates the network valued."""
     network_calls: int = 0
     search_seconds: float = 0.0
@@ -86,7 +91,7 @@ class TurnGame:
     segment_rewards: list[float] = field(default_factory=list)
     moves: int = 0
     triangles_cleared: int = 0
-    network_boards: int = 0
+    afterstates_valued: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ class TurnSelfPlay:
         *,
         network: NeuralNetwork,
         env_config: EnvConfig,
-        mcts_config: AlphaTriangleMCTSConfig,
+        mcts_config: TurnSearchConfig,
         train_config: TrainConfig,
     ) -> None:
         self.network = network
@@ -115,31 +120,24 @@ class TurnSelfPlay:
         self.train_config = train_config
         self.stats = TurnSelfPlayStats()
         self.value = afterstate_value_of(mcts_config, _TimedEvaluator(network, self.stats))
+        self._searched = 0.0
 
     def play_round(self, games: list[TurnGame]) -> list[FinishedTurnGame]:
-        """One move in every game; the games that ended (or were cut off) come back."""
-        tables, config = self.tables, self.mcts_config
+        """One move in every game (the one lockstep round, `acting.play_round`); the
+        games that ended (or were cut off) come back."""
+        tables = self.tables
         start = time.perf_counter()
-        roots = encode_states(tables, [game.state for game in games])
-        last_of_turn = (roots.shapes != EMPTY_SLOT).sum(axis=1) == 1
-        searched = time.perf_counter()
-        decision = search_turns(
-            tables,
-            roots,
-            self.value,
-            [game.rng for game in games],
-            beam_width=config.turn_beam_width,
-            candidates=config.turn_candidates,
-            temperature=config.turn_temperature,
+        played = play_round(
+            tables, [game.state for game in games], [g.rng for g in games], self._choose
         )
-        played = time.perf_counter()
-        self.stats.search_seconds += played - searched
         self.stats.decisions += len(games)
+        decision = played.moves
+        last_of_turn = (played.positions.shapes != EMPTY_SLOT).sum(axis=1) == 1
         finished: list[FinishedTurnGame] = []
         for row, game in enumerate(games):
-            game.network_boards += int(decision.network_boards[row])
-            self.stats.network_boards += int(decision.network_boards[row])
-            reward, done = game.state.step(int(decision.action[row]))
+            game.afterstates_valued += int(decision.afterstates_valued[row])
+            self.stats.afterstates_valued += int(decision.afterstates_valued[row])
+            reward, done = float(played.reward[row]), bool(played.done[row])
             game.moves += 1
             game.triangles_cleared += int(game.state.get_last_cleared_triangles())
             alive = 0.0 if done else tables.reward_per_step_alive
@@ -160,8 +158,32 @@ class TurnSelfPlay:
             )
             if done or truncated:
                 finished.append(self._finish(game, truncated=bool(truncated)))
-        self.stats.play_seconds += (time.perf_counter() - played) + (searched - start)
+        self.stats.play_seconds += time.perf_counter() - start - self._searched
+        self._searched = 0.0
         return finished
+
+    def _choose(
+        self,
+        tables: GameTables,
+        positions: GameArrays,
+        states: Sequence[GameState],
+        rngs: Sequence[np.random.Generator],
+    ) -> TurnDecision:
+        """The turn search's moves for the games of a round (self-play's temperature)."""
+        config = self.mcts_config
+        start = time.perf_counter()
+        decision = search_turns(
+            tables,
+            positions,
+            self.value,
+            rngs,
+            beam_width=config.turn_beam_width,
+            candidates=config.turn_candidates,
+            temperature=config.turn_temperature,
+        )
+        self._searched = time.perf_counter() - start
+        self.stats.search_seconds += self._searched
+        return decision
 
     def _finish(self, game: TurnGame, *, truncated: bool) -> FinishedTurnGame:
         start = time.perf_counter()
@@ -194,12 +216,72 @@ def afterstate_experiences(
     boards: NDArray[np.uint64],
     targets: NDArray[np.float64],
 ) -> ExperienceBatch:
-    """Training positions of [N] afterstate boards: features with empty slots, zero policy."""
+    """Training positions of [N] afterstate boards: features with empty slots, no policy."""
     count = boards.shape[0]
     features = network.features.extract(afterstate_positions(tables, boards))
     return ExperienceBatch(
         grid=features.grid.astype(np.uint8),
         other=features.other,
-        policy_target=np.zeros((count, tables.num_actions), np.float32),
+        policy_target=np.zeros((count, 0), np.float32),
         value_target=targets.astype(np.float32),
     )
+
+
+class TurnSelfPlayGames:
+    """G games of turn-search self-play in their slots: a finished game's slot starts anew."""
+
+    def __init__(
+        self,
+        *,
+        network: NeuralNetwork,
+        env_config: EnvConfig,
+        config: TurnSearchConfig,
+        train_config: TrainConfig,
+        worker_id: int,
+        new_game: NewGame,
+        num_games: int,
+    ) -> None:
+        self.worker_id = worker_id
+        self.new_game = new_game
+        self.self_play = TurnSelfPlay(
+            network=network, env_config=env_config, mcts_config=config, train_config=train_config
+        )
+        self._games = [self._start_game() for _ in range(num_games)]
+
+    def stats(self) -> dict[str, float]:
+        return self.self_play.stats.as_dict()
+
+    def in_play(self) -> list[tuple[int, GameState]]:
+        return [(game.seed, game.state) for game in self._games]
+
+    def _start_game(self) -> TurnGame:
+        seed, state = self.new_game()
+        return TurnGame(
+            seed=seed,
+            state=state,
+            rng=np.random.default_rng([seed, self.worker_id]),
+            started=time.perf_counter(),
+        )
+
+    def play_round(self, weights_step: int) -> list[SelfPlayResult]:
+        finished = self.self_play.play_round(self._games)
+        done = {id(result.game) for result in finished}
+        self._games = [game if id(game) not in done else self._start_game() for game in self._games]
+        return [self._result(result, weights_step) for result in finished]
+
+    def _result(self, finished: FinishedTurnGame, weights_step: int) -> SelfPlayResult:
+        game = finished.game
+        return SelfPlayResult(
+            experiences=finished.experiences,
+            score=float(game.state.game_score()),
+            length=game.moves,
+            triangles_cleared=game.triangles_cleared,
+            simulations=0,
+            afterstates_valued=game.afterstates_valued,
+            seconds=time.perf_counter() - game.started,
+            seed=game.seed,
+            worker_id=self.worker_id,
+            weights_step=weights_step,
+            truncated=finished.truncated,
+            afterstates=True,
+        )

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from alphatriangle.config import (
     DATA_DIR_NAME,
-    AlphaTriangleMCTSConfig,
     AppPaths,
+    GumbelConfig,
     RunContext,
     TrainConfig,
     default_run_name,
@@ -34,12 +34,13 @@ from alphatriangle.config.config_file import (
 )
 from alphatriangle.config.exit_codes import EXIT_BAD_INPUT
 from alphatriangle.config.help_format import DefaultsOnceFormatter, config_default
+from alphatriangle.config.mcts_config import DEFAULT_ALGORITHM
 from alphatriangle.config.model_config import MODEL_PRESETS
 
 from .cluster.auth import enable_token_auth_if_available
 
 if TYPE_CHECKING:
-    from .store.run_settings import StartSettings
+    from .store.run_settings import SavedSettings, StartSettings
 
 # The pipeline (torch, Ray, trieye, MLflow: seconds of imports) is imported only once
 # the arguments are valid, so `--help` and a bad argument answer at once.
@@ -98,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--simulations",
         type=int,
         default=None,
-        help="tree-search simulations per move (PUCT, Gumbel) "
-        f"(default: from [mcts], {config_default(AlphaTriangleMCTSConfig, 'max_simulations')})",
+        help='simulations per move of a tree search ([mcts] algorithm = "puct" or '
+        '"gumbel"); an error with the turn search, which runs none '
+        f"(default: from [mcts], {config_default(GumbelConfig, 'max_simulations')})",
     )
     parser.add_argument(
         "--device",
@@ -150,9 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=None,
-        help="TOML file with [model], [train], [mcts] and [env] overrides. Which search a "
-        "[mcts] field acts in: cpuct, dirichlet_*, temperature* and reuse_tree only under "
-        'algorithm = "puct"; gumbel_* only under "gumbel" (the default); the others under both',
+        help="TOML file with [model], [train], [mcts] and [env] overrides. [mcts] holds the "
+        'fields of one search, chosen by algorithm: "turn" (the default: turn_*), "puct" '
+        "(max_simulations, max_depth, discount, mcts_batch_size, refill_draws, cpuct, "
+        'dirichlet_*, reuse_tree, temperature*) or "gumbel" (the same tree fields and '
+        "gumbel_*); a field of another search is an error that names it",
     )
     parser.add_argument(
         "--model-preset",
@@ -170,16 +174,23 @@ def _newest_unfinished_run(app: AppPaths) -> str | None:
     return newest_unfinished_run(app)
 
 
+def _saved_settings(run_context: RunContext) -> SavedSettings | None:
+    from .store.run_settings import saved_settings  # the store reads torch checkpoints
+
+    return saved_settings(run_context)
+
+
 def _settings_for_start(
     run_context: RunContext,
     configs: dict[str, Any],
     overrides: ConfigOverrides,
+    saved: SavedSettings | None,
     *,
     seed_given: bool,
 ) -> StartSettings:
     """The settings this start trains with: a resumed run's own, with the changes the
     command line may make (`store/run_settings.py`); a conflict is a ConfigFileError."""
-    from .store.run_settings import (  # a run with files: the store reads torch checkpoints
+    from .store.run_settings import (
         RunSettings,
         SettingsConflictError,
         given_fields,
@@ -189,7 +200,7 @@ def _settings_for_start(
     given = RunSettings(seed=run_context.seed, **configs)
     try:
         return settings_for_start(
-            run_context, given, given_fields(overrides, seed_given=seed_given)
+            run_context, given, given_fields(overrides, seed_given=seed_given), saved
         )
     except SettingsConflictError as error:
         raise ConfigFileError(str(error)) from None
@@ -210,6 +221,21 @@ def _apply_arguments(args: argparse.Namespace, overrides: ConfigOverrides) -> No
             overrides.set(section, key, value)
 
 
+def _check_simulations_act(
+    args: argparse.Namespace, overrides: ConfigOverrides, under: dict[str, str]
+) -> None:
+    """`--simulations` with the turn search is an error: it runs no simulations."""
+    given = overrides.sections.get("mcts", {})
+    algorithm = given.get("algorithm", under.get("algorithm", DEFAULT_ALGORITHM))
+    if args.simulations is not None and algorithm == "turn":
+        whose = "this run's" if under and "algorithm" not in given else "the configured"
+        raise ConfigFileError(
+            f"--simulations: {whose} search is the turn search, which runs no simulations "
+            '(it sets max_simulations of the tree searches, [mcts] algorithm = "puct" or '
+            '"gumbel"); leave --simulations out'
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -221,9 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = read_config_file(args.config) if args.config else ConfigOverrides()
         _apply_arguments(args, overrides)
         source = f"config file {args.config}" if args.config else "arguments"
-        configs = {
-            name: overrides.build(name, source) for name in ("env", "model", "train", "mcts")
-        }
+        configs = {name: overrides.build(name, source) for name in ("env", "model", "train")}
         if args.load_checkpoint is not None and not args.load_checkpoint.is_file():
             raise ConfigFileError(f"--load-checkpoint: {args.load_checkpoint} does not exist")
         data_root = args.data_dir.expanduser().resolve()
@@ -241,8 +265,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             ray_address=args.ray_address,
             ray_connect_timeout=args.ray_connect_timeout,
         )
+        saved = _saved_settings(run_context)
+        # A resumed run's search is its own: the [mcts] fields given now are read as
+        # fields of that search unless they name another `algorithm` (a conflict below).
+        under: dict[str, str] = {}
+        if saved is not None and saved.settings is not None:
+            under["algorithm"] = saved.settings.mcts.algorithm
+        _check_simulations_act(args, overrides, under)
+        configs["mcts"] = overrides.build("mcts", source, under=under)
         start = _settings_for_start(
-            run_context, configs, overrides, seed_given=args.seed is not None
+            run_context, configs, overrides, saved, seed_given=args.seed is not None
         )
         run_context = run_context.with_updates(seed=start.settings.seed)
     except ConfigFileError as error:

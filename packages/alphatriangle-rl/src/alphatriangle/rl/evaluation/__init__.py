@@ -14,16 +14,14 @@ from .evaluate import (
     play_player,
     torch_threads,
 )
-from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
+from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer, search_player
 from .planner import (
     DEFAULT_BEAM_WIDTH,
     DEFAULT_PLANNER_WEIGHTS,
     PLANNER_SALT,
     PlannerPlayer,
     PlannerWeights,
-    Plans,
     board_value,
-    plan,
 )
 from .records import Frame, GameRecord, GameTracker, ShapeView
 from .registry import BASELINES
@@ -46,7 +44,6 @@ __all__ = [
     "OneMovePlayer",
     "PlannerPlayer",
     "PlannerWeights",
-    "Plans",
     "Player",
     "PlayerSummary",
     "PolicyPlayer",
@@ -59,7 +56,7 @@ __all__ = [
     "evaluate_network",
     "evaluate_weights",
     "evaluation_seeds",
-    "plan",
     "play_player",
+    "search_player",
     "torch_threads",
 ]

@@ -24,6 +24,7 @@ from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig
 
+from ..acting import ChosenMoves, play_seeds
 from ..game import GameArrays, GameTables, Outlook, encode_states, legal_actions, outlook, place
 from .records import GameRecord, GameTracker
 
@@ -48,22 +49,29 @@ class OneMovePlayer:
         max_moves: int | None = None,
         record_games: int = 0,
     ) -> list[GameRecord]:
-        records = []
-        for index, seed in enumerate(seeds):
-            rng = np.random.default_rng([int(seed), self._salt])
-            state = GameState(env_config, initial_seed=int(seed))
-            tracker = GameTracker(seed=int(seed), record=index < record_games)
-            truncated = False
-            while not state.is_over():
-                if max_moves is not None and tracker.length >= max_moves:
-                    truncated = True
-                    break
-                action = self.choose(state, rng)
-                tracker.before_move(state, action)
-                state.step(action)
-                tracker.after_move(state)
-            records.append(tracker.finish(state, truncated=truncated))
-        return records
+        return play_seeds(
+            env_config,
+            seeds,
+            self._choose_each,
+            recorder_of=lambda index, seed: GameTracker(seed=seed, record=index < record_games),
+            generator_of=lambda seed: np.random.default_rng([seed, self._salt]),
+            batch_games=1,  # each game alone: nothing is batched across games
+            max_moves=max_moves,
+        )
+
+    def _choose_each(
+        self,
+        tables: GameTables,
+        positions: GameArrays,
+        states: Sequence[GameState],
+        rngs: Sequence[np.random.Generator],
+    ) -> ChosenMoves:
+        return ChosenMoves(
+            np.array(
+                [self.choose(state, rng) for state, rng in zip(states, rngs, strict=True)],
+                np.int64,
+            )
+        )
 
 
 class RandomPlayer(OneMovePlayer):

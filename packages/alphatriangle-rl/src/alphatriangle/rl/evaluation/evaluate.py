@@ -24,11 +24,10 @@ from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig, ModelConfig
 from alphatriangle.nn import NeuralNetwork
 
 from .. import metric_names as names
-from ..search import Evaluator, afterstate_value_of
+from ..search import Evaluator
 from ..self_play import SELF_PLAY_SEED_END
-from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, SearchPlayer
+from .network_players import DEFAULT_BATCH_GAMES, PolicyPlayer, search_player
 from .records import GameRecord
-from .turn_player import TurnSearchPlayer
 
 EVAL_SEED_BASE = 2**31
 """First evaluation seed; self-play seeds are all below it."""
@@ -223,14 +222,8 @@ def evaluate_network(
     player: Player
     if simulations == 0:
         player = PolicyPlayer(evaluator, batch_games=batch_games, name="policy")
-    elif mcts_config.algorithm == "turn":
-        player = TurnSearchPlayer(
-            afterstate_value_of(mcts_config, evaluator),
-            mcts_config,
-            batch_games=batch_games,
-        )
     else:
-        player = SearchPlayer(
+        player = search_player(
             evaluator, mcts_config, simulations=simulations, batch_games=batch_games
         )
     with torch_threads(threads):

@@ -14,14 +14,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import (
+    EnvConfig,
+    GumbelConfig,
+    SearchConfig,
+    TreeSearchConfig,
+    TurnSearchConfig,
+)
 from alphatriangle.nn import check_same_board
 
-from ..game import GameTables, engine_positions
-from ..search import BatchedSearch, Evaluator
+from ..acting import ChosenMoves, play_seeds
+from ..game import GameArrays, GameTables, legal_actions, positions_of
+from ..search import BatchedSearch, Evaluator, afterstate_value_of
 from .records import GameRecord, GameTracker
+from .turn_player import TurnSearchPlayer
 
 DEFAULT_BATCH_GAMES = 32
 """Games played at once by a network player: one network call evaluates this many leaves."""
@@ -51,7 +60,7 @@ class SearchPlayer:
     def __init__(
         self,
         evaluator: Evaluator,
-        mcts_config: AlphaTriangleMCTSConfig,
+        mcts_config: TreeSearchConfig,
         *,
         simulations: int | None = None,
         batch_games: int = DEFAULT_BATCH_GAMES,
@@ -59,7 +68,8 @@ class SearchPlayer:
     ) -> None:
         if batch_games < 1:
             raise ValueError(f"batch_games must be at least 1, got {batch_games}")
-        updates: dict[str, object] = {"gumbel_scale": 0.0, "dirichlet_epsilon": 0.0}
+        noise_off = "gumbel_scale" if isinstance(mcts_config, GumbelConfig) else "dirichlet_epsilon"
+        updates: dict[str, object] = {noise_off: 0.0}
         if simulations is not None:
             updates["max_simulations"] = simulations
         self.evaluator = evaluator
@@ -149,35 +159,55 @@ class PolicyPlayer:
         record_games: int = 0,
     ) -> list[GameRecord]:
         _check_board(self.evaluator, env_config)
-        tables = GameTables.for_env(env_config)
-        records: list[GameRecord] = []
-        for start in range(0, len(seeds), self.batch_games):
-            chunk = list(enumerate(seeds))[start : start + self.batch_games]
-            states = [GameState(env_config, initial_seed=int(seed)) for _, seed in chunk]
-            trackers = [
-                GameTracker(seed=int(seed), record=index < record_games) for index, seed in chunk
-            ]
-            playing = [i for i, s in enumerate(states) if not s.is_over()]
-            while playing:
-                if max_moves is not None:
-                    playing = [i for i in playing if trackers[i].length < max_moves]
-                    if not playing:
-                        break
-                positions = engine_positions(tables, [states[i] for i in playing])
-                evaluation = self.evaluator.evaluate_batch(positions)
-                still = []
-                for row, i in enumerate(playing):
-                    action = int(np.argmax(evaluation.policy[row]))
-                    if not evaluation.legal_mask[row, action]:  # all-zero policy row
-                        action = int(np.flatnonzero(evaluation.legal_mask[row])[0])
-                    trackers[i].before_move(states[i], action)
-                    _, done = states[i].step(action)
-                    trackers[i].after_move(states[i])
-                    if not done:
-                        still.append(i)
-                playing = still
-            records.extend(
-                tracker.finish(state, truncated=not state.is_over())
-                for tracker, state in zip(trackers, states, strict=True)
-            )
-        return records
+        return play_seeds(
+            env_config,
+            seeds,
+            self._choose,
+            recorder_of=lambda index, seed: GameTracker(seed=seed, record=index < record_games),
+            generator_of=np.random.default_rng,  # unused: the argmax draws nothing
+            batch_games=self.batch_games,
+            max_moves=max_moves,
+        )
+
+    def _choose(
+        self,
+        tables: GameTables,
+        positions: GameArrays,
+        states: Sequence[GameState],
+        rngs: Sequence[np.random.Generator],
+    ) -> ChosenMoves:
+        legal = legal_actions(tables, positions.occupied, positions.shapes)
+        evaluation = self.evaluator.evaluate_batch(
+            positions_of(tables, positions.occupied, positions.shapes, legal)
+        )
+        actions: NDArray[np.int64] = np.argmax(evaluation.policy, axis=1).astype(np.int64)
+        for row, action in enumerate(actions):
+            if not evaluation.legal_mask[row, action]:  # all-zero policy row
+                actions[row] = int(np.flatnonzero(evaluation.legal_mask[row])[0])
+        return ChosenMoves(actions)
+
+
+def search_player(
+    evaluator: Evaluator,
+    mcts_config: SearchConfig,
+    *,
+    simulations: int | None = None,
+    batch_games: int = DEFAULT_BATCH_GAMES,
+    label: str | None = None,
+) -> TurnSearchPlayer | SearchPlayer:
+    """The network playing with the search `mcts_config` is the settings of: the turn search
+    with the network in its `turn_value`, or a tree search at `simulations` per move (None:
+    its `max_simulations`), noise off. The one place that picks the player by the search:
+    the in-training evaluation and `apps/eval` both call it. `label` (a `--player` text)
+    names the player after it and its search."""
+    if isinstance(mcts_config, TurnSearchConfig):
+        return TurnSearchPlayer(
+            afterstate_value_of(mcts_config, evaluator),
+            mcts_config,
+            batch_games=batch_games,
+            name=f"{label} (turn search, {mcts_config.turn_value})" if label else "turn",
+        )
+    player = SearchPlayer(evaluator, mcts_config, simulations=simulations, batch_games=batch_games)
+    if label:
+        player.name = f"{label} (search {player.mcts_config.max_simulations})"
+    return player

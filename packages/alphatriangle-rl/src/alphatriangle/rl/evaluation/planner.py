@@ -22,17 +22,14 @@ trained agent's turn search is the same routine with a learned value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from numpy.typing import NDArray
 from trianglengin import GameState
 
-from ..game import GameArrays, GameTables, encode_states, legal_actions
+from ..game import GameTables, encode_states
 from ..search.afterstate_value import HandValue
 from ..search.hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
 from ..search.turn_plans import DEFAULT_BEAM_WIDTH
-from ..search.turn_search import TIE_TOLERANCE, score_plans, search_turns
+from ..search.turn_search import search_turns
 from .baselines import OneMovePlayer
 
 PlannerWeights = HandWeights
@@ -49,52 +46,8 @@ __all__ = [
     "BoardValue",
     "PlannerPlayer",
     "PlannerWeights",
-    "Plans",
     "board_value",
-    "plan",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Plans:
-    """The plans found from one position: each plan's first move and worth."""
-
-    first_action: NDArray[np.int64]  # [K] the move the plan starts with
-    value: NDArray[np.float64]  # [K] its moves' reward, plus its end board's value if it completes
-    completes: NDArray[np.bool_]  # [K] every shape gets placed; otherwise the game ends on the way
-
-    def best_actions(self) -> NDArray[np.int64]:
-        """The first moves of the best plans, sorted: completing plans come first."""
-        candidates = self.completes if self.completes.any() else np.ones_like(self.completes)
-        value = np.where(candidates, self.value, -np.inf)
-        best = value >= value.max() - TIE_TOLERANCE
-        actions: NDArray[np.int64] = np.unique(self.first_action[best])
-        return actions
-
-
-def plan(
-    tables: GameTables,
-    position: GameArrays,
-    *,
-    weights: PlannerWeights = DEFAULT_PLANNER_WEIGHTS,
-    beam_width: int = DEFAULT_BEAM_WIDTH,
-) -> Plans:
-    """Every plan for the shapes in the slots of the one position `position` (beam-pruned).
-
-    Raises ValueError unless `position` holds exactly one state with a legal move.
-    """
-    if len(position) != 1:
-        raise ValueError(f"plan takes one position, got {len(position)}")
-    if not legal_actions(tables, position.occupied, position.shapes).any():
-        raise ValueError("the position has no legal move: the game is over")
-    scored = score_plans(
-        tables, position, HandValue(weights), beam_width=beam_width, weights=weights
-    )
-    return Plans(
-        first_action=scored.plans.first_action,
-        value=scored.score,
-        completes=scored.plans.completes,
-    )
 
 
 class PlannerPlayer(OneMovePlayer):
@@ -110,9 +63,13 @@ class PlannerPlayer(OneMovePlayer):
     ) -> None:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}")
-        self.weights = weights
         self.beam_width = beam_width
         self._value = HandValue(weights)
+
+    @property
+    def weights(self) -> PlannerWeights:
+        """The hand-made value's weights (held by the value, the one place they live)."""
+        return self._value.hand_weights
 
     def choose(self, state: GameState, rng: np.random.Generator) -> int:
         tables = GameTables.for_env(state.env_config)
@@ -123,6 +80,5 @@ class PlannerPlayer(OneMovePlayer):
             self._value,
             [rng],
             beam_width=self.beam_width,
-            weights=self.weights,
         )
         return int(decision.action[0])

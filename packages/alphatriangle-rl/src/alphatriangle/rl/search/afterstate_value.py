@@ -11,19 +11,25 @@ board alone, so it can be learned from boards alone. Three values plug in:
   the network learns the difference between what the board went on to score and the
   hand-made value, so an untrained network (value 0) plays as the planner does.
 
-Each gives its terms in the order a plan's score adds them (the planner's, bit for
-bit, for the hand terms), and its `baseline`: the part of the value that is not
-learned, which value targets subtract before the network sees them.
+The search calls every value through one protocol, `AfterstateValue.value_boards`:
+given the end boards of some plans (and those plans' rewards and positions, which a
+value may weigh its terms against), it gives the terms a plan's score adds, in order
+(the planner's, bit for bit, for the hand terms), and its own `estimate` of each board,
+which self-play records and targets bootstrap from. `baseline` is the part of the value
+that is not learned, which value targets subtract before the network sees them. Each
+value holds the hand-made weights (`hand_weights`), the one place they are given: the
+search prunes partial plans and picks the network's candidates by them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config import TurnSearchConfig
 
 from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
@@ -32,6 +38,25 @@ from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights, hand_afterstate_terms
 TurnValueKind = Literal["hand", "network", "hand+network"]
 NETWORK_CHUNK = 1024
 """Afterstates per network call: large enough to amortise a call, small enough for memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEnds:
+    """The plans whose end boards a value is asked for."""
+
+    occupied: NDArray[np.uint64]  # [K, words] the board each plan ends on
+    reward: NDArray[np.float64]  # [K] what each plan's moves score
+    root: NDArray[np.int64]  # [K] the position each plan starts from
+
+
+@dataclass(frozen=True, slots=True)
+class ValuedBoards:
+    """What a value says of K end boards."""
+
+    terms: list[NDArray[np.float64]]
+    """[K] arrays whose sum, added to a plan's reward in this order, is its score."""
+    estimate: NDArray[np.float64]
+    """[K] the value's own estimate of each board: what self-play records."""
 
 
 class AfterstateValue(Protocol):
@@ -43,13 +68,24 @@ class AfterstateValue(Protocol):
         candidates by the hand-made score)."""
         ...
 
-    def terms(self, tables: GameTables, occupied: NDArray[np.uint64]) -> list[NDArray[np.float64]]:
-        """[K] arrays whose sum, added to a plan's reward in this order, is its score."""
+    @property
+    def hand_weights(self) -> HandWeights:
+        """The hand-made value's weights: the search prunes partial plans and picks the
+        network's candidates by them."""
+        ...
+
+    def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
+        """The terms of the plans' scores and the value's estimate of their end boards."""
         ...
 
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         """[K] the part of the value that is not learned (0 for the network alone)."""
         ...
+
+
+def _summed(terms: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    total: NDArray[np.float64] = np.sum(terms, axis=0)
+    return total
 
 
 class HandValue:
@@ -58,14 +94,19 @@ class HandValue:
     uses_network = False
 
     def __init__(self, weights: HandWeights = DEFAULT_HAND_WEIGHTS) -> None:
-        self.weights = weights
+        self.hand_weights = weights
 
     def terms(self, tables: GameTables, occupied: NDArray[np.uint64]) -> list[NDArray[np.float64]]:
-        alive, board = hand_afterstate_terms(tables, occupied, self.weights)
+        """[K] the alive bonus in expectation and the board's hand-made value."""
+        alive, board = hand_afterstate_terms(tables, occupied, self.hand_weights)
         return [alive, board]
 
+    def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
+        terms = self.terms(tables, ends.occupied)
+        return ValuedBoards(terms, _summed(terms))
+
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
-        alive, board = hand_afterstate_terms(tables, occupied, self.weights)
+        alive, board = hand_afterstate_terms(tables, occupied, self.hand_weights)
         total: NDArray[np.float64] = alive + board
         return total
 
@@ -88,11 +129,13 @@ class NetworkValue:
 
     uses_network = True
 
-    def __init__(self, evaluator: Evaluator) -> None:
+    def __init__(self, evaluator: Evaluator, weights: HandWeights = DEFAULT_HAND_WEIGHTS) -> None:
         self.evaluator = evaluator
+        self.hand_weights = weights
 
-    def terms(self, tables: GameTables, occupied: NDArray[np.uint64]) -> list[NDArray[np.float64]]:
-        return [network_afterstate_values(self.evaluator, tables, occupied)]
+    def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
+        network = network_afterstate_values(self.evaluator, tables, ends.occupied)
+        return ValuedBoards([network], _summed([network]))
 
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         return np.zeros(occupied.shape[0], np.float64)
@@ -105,7 +148,9 @@ class HandPlusNetworkValue:
     many points against the plan the hand-made score ranks first in its position
     (`turn_search.bounded_corrections`): a correction learned from the boards the agent
     chose is least reliable on boards it never chose, and an argmax over many candidates
-    picks exactly the ones it overrates.
+    picks exactly the ones it overrates. The bound shapes the search's choice only: the
+    value's estimate of a board (what self-play records) is the hand-made value plus the
+    network's correction, unbounded.
     """
 
     uses_network = True
@@ -121,10 +166,21 @@ class HandPlusNetworkValue:
             raise ValueError(f"correction_bound must be above 0, got {correction_bound}")
         self.evaluator = evaluator
         self.hand = HandValue(weights)
+        self.hand_weights = weights
         self.correction_bound = correction_bound
 
-    def terms(self, tables: GameTables, occupied: NDArray[np.uint64]) -> list[NDArray[np.float64]]:
-        return [*self.hand.terms(tables, occupied), self.correction(tables, occupied)]
+    def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
+        """Hand terms, then the correction (bounded against the plan the hand-made score
+        ranks first in its position, with a bound); the estimate takes it unbounded."""
+        hand = self.hand.terms(tables, ends.occupied)
+        correction = self.correction(tables, ends.occupied)
+        estimate = _summed([*hand, correction])
+        if self.correction_bound is None:
+            return ValuedBoards([*hand, correction], estimate)
+        bounded = bounded_corrections(
+            correction, ends.reward + np.sum(hand, axis=0), ends.root, self.correction_bound
+        )
+        return ValuedBoards([*hand, bounded], estimate)
 
     def correction(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         """[K] the network's correction of the hand-made value, unbounded."""
@@ -150,9 +206,24 @@ def afterstate_value_for(
     raise ValueError(f"unknown turn_value {kind!r}; expected 'hand', 'network' or 'hand+network'")
 
 
-def afterstate_value_of(
-    config: AlphaTriangleMCTSConfig, evaluator: Evaluator | None
-) -> AfterstateValue:
+def bounded_corrections(
+    correction: NDArray[np.float64],
+    hand_score: NDArray[np.float64],
+    root: NDArray[np.int64],
+    bound: float,
+) -> NDArray[np.float64]:
+    """[K] each plan's correction relative to that of its position's plan with the best
+    `hand_score`, clipped to [-bound, bound]: the network can reorder plans within `bound`
+    points of each other, never lift a plan the hand-made value finds far worse."""
+    bounded = np.zeros_like(correction)
+    for position in np.unique(root):
+        rows = np.flatnonzero(root == position)
+        reference = correction[rows[int(np.argmax(hand_score[rows]))]]
+        bounded[rows] = np.clip(correction[rows] - reference, -bound, bound)
+    return bounded
+
+
+def afterstate_value_of(config: TurnSearchConfig, evaluator: Evaluator | None) -> AfterstateValue:
     """The value `[mcts]` names: `turn_value`, with `turn_correction_bound`."""
     return afterstate_value_for(
         config.turn_value, evaluator, correction_bound=config.turn_correction_bound

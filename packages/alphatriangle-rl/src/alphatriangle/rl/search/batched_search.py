@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 from trianglengin import GameState
 
-from alphatriangle.config import AlphaTriangleMCTSConfig, EnvConfig
+from alphatriangle.config import EnvConfig, TreeSearchConfig
 from alphatriangle.nn import BatchEvaluation, Positions
 
 from ..game import (
@@ -111,7 +111,7 @@ class BatchedSearch:
         *,
         evaluator: Evaluator,
         env_config: EnvConfig,
-        config: AlphaTriangleMCTSConfig,
+        config: TreeSearchConfig,
         num_games: int,
         rng: np.random.Generator,
     ) -> None:

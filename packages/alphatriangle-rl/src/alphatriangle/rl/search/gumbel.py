@@ -24,7 +24,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config import GumbelConfig
 
 from .game_generators import GameGenerators
 from .qtransform import ChildStats
@@ -148,7 +148,7 @@ class GumbelRule:
 
     keeps_subtree = False
 
-    def __init__(self, config: AlphaTriangleMCTSConfig, generators: GameGenerators) -> None:
+    def __init__(self, config: GumbelConfig, generators: GameGenerators) -> None:
         self.config = config
         self.generators = generators
         self.scale = {"c_visit": config.gumbel_c_visit, "c_scale": config.gumbel_c_scale}

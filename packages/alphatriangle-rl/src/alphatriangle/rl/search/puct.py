@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config import PuctConfig
 
 from .game_generators import GameGenerators
 from .qtransform import ChildStats
@@ -55,7 +55,7 @@ def add_dirichlet_noise(
 class PuctRule:
     """AlphaZero's search: PUCT at every depth, noised root priors, visit-count moves."""
 
-    def __init__(self, config: AlphaTriangleMCTSConfig, generators: GameGenerators) -> None:
+    def __init__(self, config: PuctConfig, generators: GameGenerators) -> None:
         self.config = config
         self.generators = generators
         self.keeps_subtree = config.reuse_tree

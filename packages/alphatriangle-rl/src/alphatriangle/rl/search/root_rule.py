@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from alphatriangle.config import AlphaTriangleMCTSConfig
+from alphatriangle.config import TreeSearchConfig
 
 from .game_generators import GameGenerators
 from .tree import Tree
@@ -54,16 +54,11 @@ class RootRule(Protocol):
         ...
 
 
-def root_rule_for(config: AlphaTriangleMCTSConfig, generators: GameGenerators) -> RootRule:
+def root_rule_for(config: TreeSearchConfig, generators: GameGenerators) -> RootRule:
     """The rule `config.algorithm` names, drawing each game's noise from its generator."""
     from .gumbel import GumbelRule  # the rules import this module's types
     from .puct import PuctRule
 
     if config.algorithm == "gumbel":
         return GumbelRule(config, generators)
-    if config.algorithm == "puct":
-        return PuctRule(config, generators)
-    raise ValueError(
-        f"the tree search runs algorithm 'puct' or 'gumbel', not {config.algorithm!r} "
-        "(the turn search is `search_turns`)"
-    )
+    return PuctRule(config, generators)

@@ -29,9 +29,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..game import GameArrays, GameTables
-from .afterstate_value import AfterstateValue, HandPlusNetworkValue, HandValue
-from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights
+from .afterstate_value import AfterstateValue, HandValue, PlanEnds, bounded_corrections
+from .hand_value import HandWeights
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
+
+__all__ = [
+    "TIE_TOLERANCE",
+    "ScoredPlans",
+    "TurnDecision",
+    "bounded_corrections",
+    "score_plans",
+    "search_turns",
+]
 
 TIE_TOLERANCE = 1e-9
 """Plans whose scores differ by less are equally good; the generator picks among them."""
@@ -43,8 +52,9 @@ class ScoredPlans:
 
     plans: TurnPlans
     score: NDArray[np.float64]  # [K] reward, plus the end board's value if the plan completes
-    afterstate_value: NDArray[np.float64]  # [K] the end board's value; NaN if it does not complete
-    network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
+    afterstate_value: NDArray[np.float64]  # [K] the value's estimate of the end board; NaN
+    # if the plan does not complete
+    afterstates_valued: NDArray[np.int64]  # [B] afterstates the network valued for each position
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +63,12 @@ class TurnDecision:
 
     action: NDArray[np.int64]  # [B] the first move of the chosen plan
     score: NDArray[np.float64]  # [B] the chosen plan's score
-    afterstate_value: NDArray[np.float64]  # [B] its end board's value (NaN: the game ends)
+    afterstate_value: NDArray[np.float64]  # [B] the value's estimate of its end board (NaN:
+    # the game ends)
     completes: NDArray[np.bool_]  # [B] the chosen plan places every shape
     end_occupied: NDArray[np.uint64]  # [B, words] the board the chosen plan ends on
     plans: NDArray[np.int64]  # [B] plans found from each position
-    network_boards: NDArray[np.int64]  # [B] afterstates the network valued for each position
+    afterstates_valued: NDArray[np.int64]  # [B] afterstates the network valued for each position
 
 
 def score_plans(
@@ -67,10 +78,10 @@ def score_plans(
     *,
     beam_width: int = DEFAULT_BEAM_WIDTH,
     candidates: int | None = None,
-    weights: HandWeights = DEFAULT_HAND_WEIGHTS,
 ) -> ScoredPlans:
-    """Grow the plans of the B `roots` and score them (see the module docstring); `weights`
-    are the hand-made value's, which prunes partial plans and picks the candidates."""
+    """Grow the plans of the B `roots` and score them (see the module docstring); the
+    value's hand-made weights prune partial plans and pick the candidates."""
+    weights = value.hand_weights
     plans = grow_plans(tables, roots, weights=weights, beam_width=beam_width)
     if value.uses_network and candidates is not None:
         plans = plans.take(_best_candidates(tables, plans, candidates, weights))
@@ -78,30 +89,18 @@ def score_plans(
     score = plans.reward.copy()
     afterstate = np.full(len(plans), np.nan)
     if done.size:
-        boards = plans.end_occupied[done]
-        if isinstance(value, HandPlusNetworkValue) and value.correction_bound is not None:
-            hand = value.hand.terms(tables, boards)
-            terms = [
-                *hand,
-                bounded_corrections(
-                    value.correction(tables, boards),
-                    plans.reward[done] + np.sum(hand, axis=0),
-                    plans.root[done],
-                    value.correction_bound,
-                ),
-            ]
-        else:
-            terms = value.terms(tables, boards)
+        ends = PlanEnds(plans.end_occupied[done], plans.reward[done], plans.root[done])
+        valued = value.value_boards(tables, ends)
         total = score[done]
-        for term in terms:
+        for term in valued.terms:
             total = total + term
         score[done] = total
-        afterstate[done] = np.sum(terms, axis=0)
+        afterstate[done] = valued.estimate
     return ScoredPlans(
         plans=plans,
         score=score,
         afterstate_value=afterstate,
-        network_boards=(
+        afterstates_valued=(
             np.bincount(plans.root[done], minlength=len(roots)).astype(np.int64)
             if value.uses_network
             else np.zeros(len(roots), np.int64)
@@ -118,7 +117,6 @@ def search_turns(
     beam_width: int = DEFAULT_BEAM_WIDTH,
     candidates: int | None = None,
     temperature: float = 0.0,
-    weights: HandWeights = DEFAULT_HAND_WEIGHTS,
 ) -> TurnDecision:
     """Choose a move for each of the B `roots`, each position's ties broken by its own
     generator in `rngs` (so a game's moves never depend on the others in the batch)."""
@@ -127,9 +125,7 @@ def search_turns(
         raise ValueError(f"search_turns needs one generator per position: {len(rngs)} for {count}")
     if temperature < 0:
         raise ValueError(f"temperature must be at least 0, got {temperature}")
-    scored = score_plans(
-        tables, roots, value, beam_width=beam_width, candidates=candidates, weights=weights
-    )
+    scored = score_plans(tables, roots, value, beam_width=beam_width, candidates=candidates)
     plans = scored.plans
     bounds = np.searchsorted(plans.root, np.arange(count + 1))
     picks = np.array(
@@ -146,25 +142,8 @@ def search_turns(
         completes=plans.completes[picks],
         end_occupied=plans.end_occupied[picks],
         plans=np.diff(bounds).astype(np.int64),
-        network_boards=scored.network_boards,
+        afterstates_valued=scored.afterstates_valued,
     )
-
-
-def bounded_corrections(
-    correction: NDArray[np.float64],
-    hand_score: NDArray[np.float64],
-    root: NDArray[np.int64],
-    bound: float,
-) -> NDArray[np.float64]:
-    """[K] each plan's correction relative to that of its position's plan with the best
-    `hand_score`, clipped to [-bound, bound]: the network can reorder plans within `bound`
-    points of each other, never lift a plan the hand-made value finds far worse."""
-    bounded = np.zeros_like(correction)
-    for position in np.unique(root):
-        rows = np.flatnonzero(root == position)
-        reference = correction[rows[int(np.argmax(hand_score[rows]))]]
-        bounded[rows] = np.clip(correction[rows] - reference, -bound, bound)
-    return bounded
 
 
 def _choose(

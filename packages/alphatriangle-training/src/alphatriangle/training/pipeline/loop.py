@@ -193,6 +193,7 @@ class TrainingLoop:
             buffer.add(result.experiences)
             self.counters.episodes_played += 1
             self.counters.total_simulations += result.simulations
+            self.counters.total_afterstates_valued += result.afterstates_valued
             self.counters.score_sum += result.score
             self.counters.scored_games += 1
             self.helpers.record_episode(result)

@@ -27,6 +27,7 @@ from alphatriangle.config import (
     ModelConfig,
     RunContext,
     TrainConfig,
+    TurnSearchConfig,
 )
 from alphatriangle.config.exit_codes import (
     EXIT_BAD_INPUT,
@@ -215,18 +216,25 @@ def log_start_settings(start: StartSettings) -> None:
     """Say that a resumed run trains with its own settings, and each change this start makes."""
     if start.note is not None:
         logger.warning("%s", start.note)
+    if start.converted is not None:
+        logger.info("%s", start.converted)
     if start.restored_from is None:
         return
     train = start.settings.train
     minutes = "none" if train.max_minutes is None else f"{train.max_minutes:g} minutes"
+    mcts = start.settings.mcts
+    search = (
+        f"{mcts.algorithm} search"
+        if isinstance(mcts, TurnSearchConfig)
+        else f"{mcts.algorithm} search at {mcts.max_simulations} simulations"
+    )
     logger.info(
         "Restored the settings the run was started with from %s (step limit %s, time budget "
-        "%s, %s search at %d simulations).",
+        "%s, %s).",
         start.restored_from,
         train.max_training_steps,
         minutes,
-        start.settings.mcts.algorithm,
-        start.settings.mcts.max_simulations,
+        search,
     )
     for change in start.changes:
         logger.info("Changed on resume: %s -> %r.", f"{change.name} {change.saved!r}", change.given)

@@ -30,6 +30,7 @@ from alphatriangle.config import (
     ModelConfig,
     RunContext,
     TrainConfig,
+    search_config,
 )
 from alphatriangle.nn import NeuralNetwork
 from alphatriangle.rl import ExperienceBuffer, Trainer
@@ -72,7 +73,7 @@ def setup_training_components(
     env_config = env_config or EnvConfig()
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig()
-    mcts_config = mcts_config or AlphaTriangleMCTSConfig()
+    mcts_config = mcts_config or search_config()
     network = NeuralNetwork(
         model_config=model_config,
         env_config=env_config,

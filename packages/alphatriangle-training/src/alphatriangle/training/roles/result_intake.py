@@ -35,9 +35,10 @@ def validate_result(
         return f"{len(experiences)} positions for a game of {result.length} moves"
     if experiences.grid.shape[1:] != grid_shape:
         return f"feature planes of shape {experiences.grid.shape[1:]}, expected {grid_shape}"
-    if experiences.policy_target.shape[1:] != (action_dim,):
+    policy_width = 0 if result.afterstates else action_dim  # afterstates carry no policy
+    if experiences.policy_target.shape[1:] != (policy_width,):
         shape = experiences.policy_target.shape[1:]
-        return f"policy targets over {shape} actions, expected {action_dim}"
+        return f"policy targets over {shape} actions, expected {policy_width}"
     if not np.all((experiences.grid == 0) | (experiences.grid == 1)):
         return "feature planes that are not all 0 or 1"
     if not np.all(np.isfinite(experiences.value_target)):

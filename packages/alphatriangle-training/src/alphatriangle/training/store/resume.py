@@ -38,6 +38,10 @@ class RunCounters:
     global_step: int = 0
     episodes_played: int = 0
     total_simulations: int = 0
+    """Tree-search simulations of every game added (runs before this counter was split
+    from the next one counted the turn search's afterstates valued here too)."""
+    total_afterstates_valued: int = 0
+    """Afterstates the network valued in the turn search's games."""
     moves_played: int = 0
     weight_updates: int = 0
     skipped_updates: int = 0

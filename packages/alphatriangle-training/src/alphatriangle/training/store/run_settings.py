@@ -15,6 +15,11 @@ change, and each field's `Policy` says whether that change may apply mid-run:
 - `Policy.LAUNCH`: not part of the run at all (where the data lives, which Ray
   cluster, how long to wait for it): each start uses what it is given, nothing is saved.
 
+The search's settings are one class per search (`alphatriangle.config.mcts_config`): a
+resume compares only the fields of the search the run uses, and a run-state file
+written before that (every search's fields in one table) is converted on reading, the
+fields that never acted in its search dropped (`SavedSettings.converted` says which).
+
 `POLICIES` classifies every field of every config; a field without a policy is an
 error of this table (the package's tests check that each one has one), so a new
 config field cannot slip through unclassified.
@@ -37,8 +42,10 @@ from alphatriangle.config import (
     ModelConfig,
     RunContext,
     TrainConfig,
+    convert_search_config,
 )
 from alphatriangle.config.config_file import PRESET_KEY, ConfigOverrides
+from alphatriangle.config.mcts_config import SEARCH_CLASSES, all_search_fields
 
 
 class Policy(Enum):
@@ -120,20 +127,20 @@ POLICIES: dict[str, dict[str, Policy]] = {
     },
     # The search makes the games the network learns from: its kind and settings stay.
     "mcts": {
-        **{name: F for name in AlphaTriangleMCTSConfig.model_fields},
+        **{name: F for name in sorted(all_search_fields())},
         "mcts_batch_size": C,  # how leaves are split into network calls, not which
     },
 }
 """Section -> field -> policy, for every field of `RunContext` ("run") and the configs."""
 
-SECTION_MODELS: dict[str, type[BaseModel]] = {
-    "run": RunContext,
-    "env": EnvConfig,
-    "model": ModelConfig,
-    "train": TrainConfig,
-    "mcts": AlphaTriangleMCTSConfig,
+SECTION_MODELS: dict[str, tuple[type[BaseModel], ...]] = {
+    "run": (RunContext,),
+    "env": (EnvConfig,),
+    "model": (ModelConfig,),
+    "train": (TrainConfig,),
+    "mcts": tuple(SEARCH_CLASSES.values()),
 }
-"""The model whose fields each section of `POLICIES` classifies."""
+"""The models whose fields each section of `POLICIES` classifies (one class per search)."""
 
 
 class SettingsConflictError(ValueError):
@@ -182,18 +189,26 @@ class RunSettings:
     @classmethod
     def from_json(cls, data: object) -> RunSettings:
         """Read `to_json`'s tables back; ValueError when they are missing or invalid."""
+        return cls.read_json(data)[0]
+
+    @classmethod
+    def read_json(cls, data: object) -> tuple[RunSettings, tuple[str, ...]]:
+        """`from_json`, and the `[mcts]` fields dropped from an older file because they do
+        not act in its search (empty for a file written with one class per search)."""
         if not isinstance(data, dict) or not isinstance(data.get("run"), dict):
             raise ValueError("the run-state file records no settings")
         try:
-            return cls(
+            mcts, dropped = convert_search_config(data["mcts"])
+            settings = cls(
                 seed=int(data["run"]["seed"]),
                 env=EnvConfig.model_validate(data["env"]),
                 model=ModelConfig.model_validate(data["model"]),
                 train=TrainConfig.model_validate(data["train"]),
-                mcts=AlphaTriangleMCTSConfig.model_validate(data["mcts"]),
+                mcts=mcts,
             )
-        except (KeyError, TypeError, ValidationError) as error:
+        except (KeyError, TypeError, ValueError) as error:  # ValidationError is a ValueError
             raise ValueError(f"the run-state file's settings cannot be read: {error}") from None
+        return settings, dropped
 
     def config(self, section: str) -> BaseModel:
         """The config of `section` ("env", "model", "train" or "mcts")."""
@@ -234,8 +249,8 @@ def resume_with(
     for section, fields in given_fields.items():
         for field in sorted(fields):
             policy = POLICIES[section][field]
-            if policy is Policy.LAUNCH:
-                continue
+            if policy is Policy.LAUNCH or not _holds(saved, section, field):
+                continue  # a field of another search than the run's: `algorithm` conflicts
             before, after = _value(saved, section, field), _value(given, section, field)
             if before == after:
                 continue
@@ -254,6 +269,11 @@ def resume_with(
     return _apply(saved, changes), changes
 
 
+def _holds(settings: RunSettings, section: str, field: str) -> bool:
+    """Whether `settings` have `field`: a search's settings hold only that search's fields."""
+    return section != "mcts" or field in type(settings.mcts).model_fields
+
+
 def _value(settings: RunSettings, section: str, field: str) -> Any:
     """A field as the settings file holds it, so a saved and a given value compare alike."""
     if section == "run":
@@ -268,7 +288,7 @@ def _apply(saved: RunSettings, changes: list[SettingChange]) -> RunSettings:
         updates.setdefault(change.section, {})[change.field] = change.given
     try:
         configs = {
-            name: SECTION_MODELS[name].model_validate(
+            name: type(saved.config(name)).model_validate(
                 {**saved.config(name).model_dump(mode="json"), **updates.get(name, {})}
             )
             for name in CONFIG_SECTIONS
@@ -294,31 +314,65 @@ class StartSettings:
     """The run-state file the settings were restored from (None: a new run's own)."""
     note: str | None = None
     """Why a resumed run could not restore its settings (an older run-state file)."""
+    converted: str | None = None
+    """What was converted of an older run-state file's settings (fields dropped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSettings:
+    """What a run that is resumed saved of its settings (see `saved_settings`)."""
+
+    path: Path
+    settings: RunSettings | None
+    """None when the run-state file records none that can be read (`note` says why)."""
+    note: str | None = None
+    converted: str | None = None
+
+
+def saved_settings(run_context: RunContext) -> SavedSettings | None:
+    """The saved settings of the run `run_context` resumes; None when it resumes nothing
+    (a new run, `--no-resume`, or a run without saved state). Reads files, writes none."""
+    from .checkpoints import CheckpointStore  # imports torch: only for a run with files
+    from .run_state import read_run_state
+
+    if not run_context.resume or not run_context.run_dir.is_dir():
+        return None
+    if not CheckpointStore(run_context).has_saved_state():
+        return None
+    path = run_context.run_state_path
+    try:
+        saved, dropped = RunSettings.read_json((read_run_state(path) or {}).get("settings"))
+    except ValueError as error:
+        note = (
+            f"run {run_context.run_name} resumes with the settings given now, not its own: "
+            f"{path}: {error}"
+        )
+        return SavedSettings(path, None, note=note)
+    converted = None
+    if dropped:
+        converted = (
+            f"{path} was written before each search had its own settings: converted to the "
+            f"{saved.mcts.algorithm} search's, dropping [mcts] {', '.join(dropped)} "
+            "(they never acted in it)."
+        )
+    return SavedSettings(path, saved, converted=converted)
 
 
 def settings_for_start(
     run_context: RunContext,
     given: RunSettings,
     fields_given: Mapping[str, Collection[str]],
+    saved: SavedSettings | None = None,
 ) -> StartSettings:
     """A resume's settings (`resume_with`) when the run has saved state to resume and its
-    run-state file records them; otherwise the settings given. Reads files, writes none;
-    raises SettingsConflictError as `resume_with` does."""
-    from .checkpoints import CheckpointStore  # imports torch: only for a run with files
-    from .run_state import read_run_state
-
-    if not run_context.resume or not run_context.run_dir.is_dir():
+    run-state file records them (`saved`, read here when not given); otherwise the
+    settings given. Raises SettingsConflictError as `resume_with` does."""
+    saved = saved or saved_settings(run_context)
+    if saved is None:
         return StartSettings(given, [])
-    if not CheckpointStore(run_context).has_saved_state():
-        return StartSettings(given, [])
-    path = run_context.run_state_path
-    try:
-        saved = RunSettings.from_json((read_run_state(path) or {}).get("settings"))
-    except ValueError as error:
-        note = (
-            f"run {run_context.run_name} resumes with the settings given now, not its own: "
-            f"{path}: {error}"
-        )
-        return StartSettings(given, [], note=note)
-    settings, changes = resume_with(saved, given, fields_given, run_name=run_context.run_name)
-    return StartSettings(settings, changes, restored_from=path)
+    if saved.settings is None:
+        return StartSettings(given, [], note=saved.note)
+    settings, changes = resume_with(
+        saved.settings, given, fields_given, run_name=run_context.run_name
+    )
+    return StartSettings(settings, changes, restored_from=saved.path, converted=saved.converted)

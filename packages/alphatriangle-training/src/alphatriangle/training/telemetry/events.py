@@ -52,7 +52,7 @@ class RunMetrics:
 
     def game_added(self, result: SelfPlayResult, *, step: int, buffer_size: int) -> None:
         """A finished game went into the buffer: its score, length and clears, its
-        simulations (for the rate) and the buffer's new size."""
+        simulations or afterstates valued (for the rates) and the buffer's new size."""
         self.sink.add(
             RawMetricEvent(
                 name=names.EPISODE_EVENT,
@@ -66,6 +66,7 @@ class RunMetrics:
             )
         )
         self.value(names.SIMULATIONS_EVENT, result.simulations, step)
+        self.value(names.AFTERSTATES_VALUED_EVENT, result.afterstates_valued, step)
         self.value(names.BUFFER_SIZE, buffer_size, step)
 
     def update_applied(
@@ -102,6 +103,7 @@ class RunMetrics:
         step = counters.global_step
         self.value(names.EPISODES_PLAYED, counters.episodes_played, step)
         self.value(names.TOTAL_SIMULATIONS, counters.total_simulations, step)
+        self.value(names.TOTAL_AFTERSTATES_VALUED, counters.total_afterstates_valued, step)
         self.value(names.WORKER_RESTARTS, counters.worker_restarts, step)
         self.value(names.SKIPPED_UPDATES, counters.skipped_updates, step)
 

@@ -56,6 +56,7 @@ def alphatriangle_metrics() -> list[MetricConfig]:
         _each_step(names.WEIGHT_UPDATES, "latest"),
         _each_step(names.EPISODES_PLAYED, "latest"),
         _each_step(names.TOTAL_SIMULATIONS, "latest"),
+        _each_step(names.TOTAL_AFTERSTATES_VALUED, "latest"),
         _each_step(names.NUM_WORKERS, "latest"),
         _each_step(names.WORKER_RESTARTS, "latest"),
         _each_step(names.SECONDS_TO_FIRST_STEP, "latest"),
@@ -75,6 +76,12 @@ def alphatriangle_metrics() -> list[MetricConfig]:
             name=names.SIMULATIONS_PER_SECOND,
             aggregation="rate",
             rate_numerator_event=names.SIMULATIONS_EVENT,
+            log_frequency_steps=1,
+        ),
+        MetricConfig(
+            name=names.AFTERSTATES_VALUED_PER_SECOND,
+            aggregation="rate",
+            rate_numerator_event=names.AFTERSTATES_VALUED_EVENT,
             log_frequency_steps=1,
         ),
     ]
