@@ -1,0 +1,173 @@
+"""The hand-made value of boards, compiled: fit counts, empty cells by neighbours, value.
+
+Per board, with E the empty playable cells as a bitboard:
+
+- **fit counts**: template t fits at anchor a when every cell a + offset of t is empty and
+  a is one of t's anchors on the empty board: the AND of E shifted by each offset, masked
+  by those anchors; its popcount is the count.
+- **empty neighbours**: a cell's left, right and vertical neighbours as three shifted
+  copies of E (masked where the neighbour is not in the row, or points the other way);
+  their bitwise sum splits E by neighbour count 0..3 with a few ANDs and XORs.
+- **value**: the hand-made value's formula (`search.hand_value`), with its two chance
+  terms from integer counts of trianglengin's shape table (`n` entries; `k` of them fit
+  nowhere; S slots): expected placements of one drawn shape = (sum of fits x entries) / n,
+  refill risk = 1 - (n - k)^S / n^S, refill ends the game = k^S / n^S. Each is one
+  division of exact integers, so a board's value is a function of its counts alone, the
+  same bits in every batch and on every machine; the weighted sum is added left to
+  right, as `reference.board_values_reference` adds it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .bits import popcount, popcount_words, shift, shift_down, shift_up
+from .compile import compiled
+
+NEIGHBOUR_KINDS = 4
+"""Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
+SCRATCH_ROWS = 7
+"""Boards of working space `board_features` needs, besides one per distinct offset."""
+HAND_WEIGHTS = 5
+"""placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
+
+
+@compiled
+def board_features(
+    occupied: NDArray[np.uint64],
+    offset_start: NDArray[np.int64],
+    offset_of_cell: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    cols: int,
+    fit_counts: NDArray[np.int64],
+    by_neighbours: NDArray[np.int64],
+    scratch: NDArray[np.uint64],
+) -> None:
+    """Fill `fit_counts` [T] and `by_neighbours` [4] of one board `occupied` [words];
+    `scratch` is [SCRATCH_ROWS + offsets, words] of any content (no allocation per board)."""
+    words = occupied.shape[0]
+    empty, fits = scratch[0], scratch[2]
+    moved = scratch[SCRATCH_ROWS:]  # the board seen from each offset, computed once
+    for word in range(words):
+        empty[word] = playable_bits[word] & ~occupied[word]
+    for index in range(offsets.shape[0]):
+        shift(empty, offsets[index], moved[index])
+    for template in range(anchor_bits.shape[0]):
+        for word in range(words):
+            fits[word] = anchor_bits[template, word]
+        for cell in range(offset_start[template], offset_start[template + 1]):
+            seen = moved[offset_of_cell[cell]]
+            for word in range(words):
+                fits[word] &= seen[word]
+        fit_counts[template] = popcount_words(fits)
+    left, right, below, above = scratch[3], scratch[4], scratch[5], scratch[6]
+    shift_up(empty, 1, left)  # bit i: cell i - 1 is empty
+    shift_down(empty, 1, right)  # bit i: cell i + 1 is empty
+    shift_down(empty, cols, below)
+    shift_up(empty, cols, above)
+    for kind in range(NEIGHBOUR_KINDS):
+        by_neighbours[kind] = 0
+    for word in range(words):
+        a = left[word] & has_left[word]
+        b = right[word] & has_right[word]
+        c = (below[word] & points_up[word]) | (above[word] & ~points_up[word])
+        ones = a ^ b ^ c
+        twos = (a & b) | (a & c) | (b & c)
+        cell = empty[word]
+        by_neighbours[0] += popcount(cell & ~ones & ~twos)
+        by_neighbours[1] += popcount(cell & ones & ~twos)
+        by_neighbours[2] += popcount(cell & ~ones & twos)
+        by_neighbours[3] += popcount(cell & ones & twos)
+
+
+@compiled
+def hand_terms(
+    fit_counts: NDArray[np.int64],
+    by_neighbours: NDArray[np.int64],
+    template_entries: NDArray[np.int64],
+    total_entries: int,
+    num_slots: int,
+    weights: NDArray[np.float64],
+) -> tuple[float, float]:
+    """(the board's hand-made value, the probability that a refill leaves a move)."""
+    placements = 0
+    fit_nowhere = 0
+    for template in range(fit_counts.shape[0]):
+        placements += fit_counts[template] * template_entries[template]
+        if fit_counts[template] == 0:
+            fit_nowhere += template_entries[template]
+    every_refill = 1
+    refills_that_fit = 1
+    refills_that_end = 1
+    for _ in range(num_slots):
+        every_refill *= total_entries
+        refills_that_fit *= total_entries - fit_nowhere
+        refills_that_end *= fit_nowhere
+    expected_placements = placements / total_entries
+    refill_risk = 1.0 - refills_that_fit / every_refill
+    value = (
+        weights[0] * expected_placements
+        - weights[1] * refill_risk
+        - weights[2] * by_neighbours[0]
+        - weights[3] * by_neighbours[1]
+        - weights[4] * by_neighbours[2]
+    )
+    return value, 1.0 - refills_that_end / every_refill
+
+
+@compiled
+def board_values(
+    occupied: NDArray[np.uint64],
+    offset_start: NDArray[np.int64],
+    offset_of_cell: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    cols: int,
+    template_entries: NDArray[np.int64],
+    total_entries: int,
+    num_slots: int,
+    weights: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """([B, T] fit counts, [B, 4] empty cells by neighbours, [B] value, [B] refill alive
+    probability) of the [B, words] boards `occupied`."""
+    count = occupied.shape[0]
+    fit_counts = np.zeros((count, anchor_bits.shape[0]), np.int64)
+    by_neighbours = np.zeros((count, NEIGHBOUR_KINDS), np.int64)
+    value = np.zeros(count, np.float64)
+    alive = np.zeros(count, np.float64)
+    scratch = np.empty((SCRATCH_ROWS + offsets.shape[0], occupied.shape[1]), np.uint64)
+    for board in range(count):
+        board_features(
+            occupied[board],
+            offset_start,
+            offset_of_cell,
+            offsets,
+            anchor_bits,
+            playable_bits,
+            has_left,
+            has_right,
+            points_up,
+            cols,
+            fit_counts[board],
+            by_neighbours[board],
+            scratch,
+        )
+        value[board], alive[board] = hand_terms(
+            fit_counts[board],
+            by_neighbours[board],
+            template_entries,
+            total_entries,
+            num_slots,
+            weights,
+        )
+    return fit_counts, by_neighbours, value, alive
