@@ -1,9 +1,9 @@
-"""Bitboards of W 64-bit words inside the kernels: shifts across words and popcount.
+"""Bitboards of W 64-bit words inside the kernels: shifted words and popcount.
 
-Cell i is bit i % 64 of word i // 64 (as `game.bitboard`). Shifting a whole board by k
-cells moves every cell to index i + k (`shift_up`) or i - k (`shift_down`); bits shifted
-past either end are lost, zeros come in. Every constant is a uint64: numba turns a
-uint64 mixed with a signed integer into a float.
+Cell i is bit i % 64 of word i // 64 (as `game.bitboard`). The kernels read a board
+shifted by k cells one word at a time (`shifted_word`), straight from a row of a 2-D
+array: no array view is made per word, which in numba would cost a reference count.
+Every constant is a uint64: numba turns a uint64 mixed with a signed integer into a float.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from .compile import inlined
 
 WORD_BITS = 64
+_ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 _M1 = np.uint64(0x5555555555555555)
 _M2 = np.uint64(0x3333333333333333)
@@ -31,48 +32,23 @@ def popcount(word: np.uint64) -> int:
 
 
 @inlined
-def popcount_words(words: NDArray[np.uint64]) -> int:
-    """Set bits of a whole board."""
-    total = 0
-    for word in words:
-        total += popcount(word)
-    return total
-
-
-@inlined
-def shift_up(source: NDArray[np.uint64], cells: int, out: NDArray[np.uint64]) -> None:
-    """out[i + cells] = source[i] for every cell (cells >= 0)."""
-    count = source.shape[0]
-    whole, part = cells // WORD_BITS, cells % WORD_BITS
-    for word in range(count - 1, -1, -1):
-        value = np.uint64(0)
+def shifted_word(source: NDArray[np.uint64], row: int, word: int, cells: int) -> np.uint64:
+    """Word `word` of board `source[row]` seen `cells` cells further on (either sign): its
+    bit j is cell word * 64 + j + cells of the board (0 beyond either end)."""
+    words = source.shape[1]
+    value = _ZERO
+    if cells >= 0:
+        whole, part = cells // WORD_BITS, cells % WORD_BITS
+        high = word + whole
+        if high < words:
+            value = source[row, high] >> np.uint64(part)
+            if part and high + 1 < words:
+                value |= source[row, high + 1] << np.uint64(WORD_BITS - part)
+    else:
+        whole, part = (-cells) // WORD_BITS, (-cells) % WORD_BITS
         low = word - whole
         if low >= 0:
-            value = source[low] << np.uint64(part)
+            value = source[row, low] << np.uint64(part)
             if part and low >= 1:
-                value |= source[low - 1] >> np.uint64(WORD_BITS - part)
-        out[word] = value
-
-
-@inlined
-def shift_down(source: NDArray[np.uint64], cells: int, out: NDArray[np.uint64]) -> None:
-    """out[i - cells] = source[i] for every cell (cells >= 0)."""
-    count = source.shape[0]
-    whole, part = cells // WORD_BITS, cells % WORD_BITS
-    for word in range(count):
-        value = np.uint64(0)
-        high = word + whole
-        if high < count:
-            value = source[high] >> np.uint64(part)
-            if part and high + 1 < count:
-                value |= source[high + 1] << np.uint64(WORD_BITS - part)
-        out[word] = value
-
-
-@inlined
-def shift(source: NDArray[np.uint64], cells: int, out: NDArray[np.uint64]) -> None:
-    """out[i] = source[i + cells]: the cell `cells` further on (either sign) seen from i."""
-    if cells >= 0:
-        shift_down(source, cells, out)
-    else:
-        shift_up(source, -cells, out)
+                value |= source[row, low - 1] >> np.uint64(WORD_BITS - part)
+    return value

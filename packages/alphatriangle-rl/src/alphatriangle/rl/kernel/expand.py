@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .bits import popcount_words
+from .bits import popcount
 from .compile import compiled
 
 EMPTY = -1
@@ -63,46 +63,49 @@ def expand(
     union = np.empty(words, np.uint64)
     children = 0
     for state in range(count):
-        board = occupied[state]
         for slot in range(slots):
             template = shapes[state, slot]
             if template == EMPTY:
                 continue
             for entry in range(anchor_start[template], anchor_start[template + 1]):
                 anchor = anchor_cell[entry]
-                cells = placement_bits[template, anchor]
                 free = True
                 for word in range(words):
-                    if board[word] & cells[word]:
+                    if occupied[state, word] & placement_bits[template, anchor, word]:
                         free = False
                         break
                 if not free:
                     continue
-                child = child_occupied[children]
                 for word in range(words):
-                    child[word] = board[word] | cells[word]
+                    child_occupied[children, word] = (
+                        occupied[state, word] | placement_bits[template, anchor, word]
+                    )
                     union[word] = 0
                 lines = 0
                 flat = template * num_cells + anchor
                 for index in range(line_start[flat], line_start[flat + 1]):
-                    line = line_bits[line_of_placement[index]]
+                    line = line_of_placement[index]
                     full = True
                     for word in range(words):
-                        if child[word] & line[word] != line[word]:
+                        bits = line_bits[line, word]
+                        if child_occupied[children, word] & bits != bits:
                             full = False
                             break
                     if full:
                         lines += 1
                         for word in range(words):
-                            union[word] |= line[word]
+                            union[word] |= line_bits[line, word]
+                removed = 0
                 for word in range(words):
-                    child[word] &= ~union[word]
-                child_shapes[children] = shapes[state]
+                    child_occupied[children, word] &= ~union[word]
+                    removed += popcount(union[word])
+                for other in range(slots):
+                    child_shapes[children, other] = shapes[state, other]
                 child_shapes[children, slot] = EMPTY
                 parent[children] = state
                 action[children] = slot * num_cells + anchor
                 placed[children] = template_size[template]
-                cleared[children] = popcount_words(union)
+                cleared[children] = removed
                 lines_cleared[children] = lines
                 children += 1
     return (

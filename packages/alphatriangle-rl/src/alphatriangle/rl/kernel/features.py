@@ -22,13 +22,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .bits import popcount, popcount_words, shift, shift_down, shift_up
+from .bits import popcount, shifted_word
 from .compile import compiled
 
 NEIGHBOUR_KINDS = 4
 """Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
-SCRATCH_ROWS = 7
-"""Boards of working space `board_features` needs, besides one per distinct offset."""
 HAND_WEIGHTS = 5
 """placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
 
@@ -36,6 +34,7 @@ HAND_WEIGHTS = 5
 @compiled
 def board_features(
     occupied: NDArray[np.uint64],
+    board: int,
     offset_start: NDArray[np.int64],
     offset_of_cell: NDArray[np.int64],
     offsets: NDArray[np.int64],
@@ -47,60 +46,60 @@ def board_features(
     cols: int,
     fit_counts: NDArray[np.int64],
     by_neighbours: NDArray[np.int64],
+    row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
-    """Fill `fit_counts` [T] and `by_neighbours` [4] of one board `occupied` [words];
-    `scratch` is [SCRATCH_ROWS + offsets, words] of any content (no allocation per board)."""
-    words = occupied.shape[0]
-    empty, fits = scratch[0], scratch[2]
-    moved = scratch[SCRATCH_ROWS:]  # the board seen from each offset, computed once
-    for word in range(words):
-        empty[word] = playable_bits[word] & ~occupied[word]
-    for index in range(offsets.shape[0]):
-        shift(empty, offsets[index], moved[index])
-    for template in range(anchor_bits.shape[0]):
+    """Fill row `row` of `fit_counts` [., T] and `by_neighbours` [., 4] for board
+    `occupied[board]`; `scratch` is [1 + offsets, words] of any content."""
+    words = occupied.shape[1]
+    for word in range(words):  # row 0: the empty cells
+        scratch[0, word] = playable_bits[word] & ~occupied[board, word]
+    for index in range(offsets.shape[0]):  # row 1 + k: the empty cells seen from offset k
         for word in range(words):
-            fits[word] = anchor_bits[template, word]
-        for cell in range(offset_start[template], offset_start[template + 1]):
-            seen = moved[offset_of_cell[cell]]
-            for word in range(words):
-                fits[word] &= seen[word]
-        fit_counts[template] = popcount_words(fits)
-    left, right, below, above = scratch[3], scratch[4], scratch[5], scratch[6]
-    shift_up(empty, 1, left)  # bit i: cell i - 1 is empty
-    shift_down(empty, 1, right)  # bit i: cell i + 1 is empty
-    shift_down(empty, cols, below)
-    shift_up(empty, cols, above)
+            scratch[1 + index, word] = shifted_word(scratch, 0, word, offsets[index])
+    for template in range(anchor_bits.shape[0]):
+        count = 0
+        for word in range(words):
+            fits = anchor_bits[template, word]
+            for cell in range(offset_start[template], offset_start[template + 1]):
+                fits &= scratch[1 + offset_of_cell[cell], word]
+            count += popcount(fits)
+        fit_counts[row, template] = count
     for kind in range(NEIGHBOUR_KINDS):
-        by_neighbours[kind] = 0
+        by_neighbours[row, kind] = 0
     for word in range(words):
-        a = left[word] & has_left[word]
-        b = right[word] & has_right[word]
-        c = (below[word] & points_up[word]) | (above[word] & ~points_up[word])
+        up = points_up[word]
+        a = shifted_word(scratch, 0, word, -1) & has_left[word]
+        b = shifted_word(scratch, 0, word, 1) & has_right[word]
+        c = (shifted_word(scratch, 0, word, cols) & up) | (
+            shifted_word(scratch, 0, word, -cols) & ~up
+        )
         ones = a ^ b ^ c
         twos = (a & b) | (a & c) | (b & c)
-        cell = empty[word]
-        by_neighbours[0] += popcount(cell & ~ones & ~twos)
-        by_neighbours[1] += popcount(cell & ones & ~twos)
-        by_neighbours[2] += popcount(cell & ~ones & twos)
-        by_neighbours[3] += popcount(cell & ones & twos)
+        cell = scratch[0, word]
+        by_neighbours[row, 0] += popcount(cell & ~ones & ~twos)
+        by_neighbours[row, 1] += popcount(cell & ones & ~twos)
+        by_neighbours[row, 2] += popcount(cell & ~ones & twos)
+        by_neighbours[row, 3] += popcount(cell & ones & twos)
 
 
 @compiled
 def hand_terms(
     fit_counts: NDArray[np.int64],
     by_neighbours: NDArray[np.int64],
+    row: int,
     template_entries: NDArray[np.int64],
     total_entries: int,
     num_slots: int,
     weights: NDArray[np.float64],
 ) -> tuple[float, float]:
-    """(the board's hand-made value, the probability that a refill leaves a move)."""
+    """(the hand-made value, the probability that a refill leaves a move) of the board
+    whose counts are row `row` of `fit_counts` and `by_neighbours`."""
     placements = 0
     fit_nowhere = 0
-    for template in range(fit_counts.shape[0]):
-        placements += fit_counts[template] * template_entries[template]
-        if fit_counts[template] == 0:
+    for template in range(fit_counts.shape[1]):
+        placements += fit_counts[row, template] * template_entries[template]
+        if fit_counts[row, template] == 0:
             fit_nowhere += template_entries[template]
     every_refill = 1
     refills_that_fit = 1
@@ -114,9 +113,9 @@ def hand_terms(
     value = (
         weights[0] * expected_placements
         - weights[1] * refill_risk
-        - weights[2] * by_neighbours[0]
-        - weights[3] * by_neighbours[1]
-        - weights[4] * by_neighbours[2]
+        - weights[2] * by_neighbours[row, 0]
+        - weights[3] * by_neighbours[row, 1]
+        - weights[4] * by_neighbours[row, 2]
     )
     return value, 1.0 - refills_that_end / every_refill
 
@@ -145,10 +144,11 @@ def board_values(
     by_neighbours = np.zeros((count, NEIGHBOUR_KINDS), np.int64)
     value = np.zeros(count, np.float64)
     alive = np.zeros(count, np.float64)
-    scratch = np.empty((SCRATCH_ROWS + offsets.shape[0], occupied.shape[1]), np.uint64)
+    scratch = np.empty((1 + offsets.shape[0], occupied.shape[1]), np.uint64)
     for board in range(count):
         board_features(
-            occupied[board],
+            occupied,
+            board,
             offset_start,
             offset_of_cell,
             offsets,
@@ -158,13 +158,15 @@ def board_values(
             has_right,
             points_up,
             cols,
-            fit_counts[board],
-            by_neighbours[board],
+            fit_counts,
+            by_neighbours,
+            board,
             scratch,
         )
         value[board], alive[board] = hand_terms(
-            fit_counts[board],
-            by_neighbours[board],
+            fit_counts,
+            by_neighbours,
+            board,
             template_entries,
             total_entries,
             num_slots,

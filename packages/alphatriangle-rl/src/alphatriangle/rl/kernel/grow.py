@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from .compile import compiled
 from .expand import EMPTY, expand, first_of_each
-from .features import NEIGHBOUR_KINDS, SCRATCH_ROWS, board_features, hand_terms
+from .features import NEIGHBOUR_KINDS, board_features, hand_terms
 
 
 @compiled
@@ -46,12 +46,13 @@ def beam(
     slots = shapes.shape[1]
     key = np.empty(count, np.float64)
     unplaceable = np.zeros(count, np.bool_)
-    fit_counts = np.empty(anchor_bits.shape[0], np.int64)
-    by_neighbours = np.empty(NEIGHBOUR_KINDS, np.int64)
-    scratch = np.empty((SCRATCH_ROWS + offsets.shape[0], words), np.uint64)
+    fit_counts = np.empty((1, anchor_bits.shape[0]), np.int64)
+    by_neighbours = np.empty((1, NEIGHBOUR_KINDS), np.int64)
+    scratch = np.empty((1 + offsets.shape[0], words), np.uint64)
     for plan in range(count):
         board_features(
-            occupied[plan],
+            occupied,
+            plan,
             offset_start,
             offset_of_cell,
             offsets,
@@ -63,15 +64,16 @@ def beam(
             cols,
             fit_counts,
             by_neighbours,
+            0,
             scratch,
         )
         value, _ = hand_terms(
-            fit_counts, by_neighbours, template_entries, total_entries, slots, weights
+            fit_counts, by_neighbours, 0, template_entries, total_entries, slots, weights
         )
         key[plan] = -(reward[plan] + value)
         for slot in range(slots):
             template = shapes[plan, slot]
-            if template != EMPTY and fit_counts[template] == 0:
+            if template != EMPTY and fit_counts[0, template] == 0:
                 unplaceable[plan] = True
     kept = np.empty(count, np.int64)
     taken = 0
