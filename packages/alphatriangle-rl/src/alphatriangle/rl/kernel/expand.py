@@ -50,7 +50,7 @@ def expand(
     bound = 0
     for state in range(count):
         for slot in range(slots):
-            template = shapes[state, slot]
+            template = int(shapes[state, slot])
             if template != EMPTY:
                 bound += anchor_start[template + 1] - anchor_start[template]
     parent = np.empty(bound, np.int64)
@@ -64,7 +64,7 @@ def expand(
     children = 0
     for state in range(count):
         for slot in range(slots):
-            template = shapes[state, slot]
+            template = int(shapes[state, slot])
             if template == EMPTY:
                 continue
             for entry in range(anchor_start[template], anchor_start[template + 1]):

@@ -72,7 +72,7 @@ def beam(
         )
         key[plan] = -(reward[plan] + value)
         for slot in range(slots):
-            template = shapes[plan, slot]
+            template = int(shapes[plan, slot])
             if template != EMPTY and fit_counts[0, template] == 0:
                 unplaceable[plan] = True
     kept = np.empty(count, np.int64)
@@ -82,16 +82,40 @@ def beam(
         end = start
         while end < count and root[end] == root[start]:
             end += 1
-        order = np.argsort(key[start:end], kind="mergesort")
-        in_group = 0
-        for hopeless in (False, True):
-            for index in order:
-                if in_group < beam_width and unplaceable[start + index] == hopeless:
-                    kept[taken] = start + index
-                    taken += 1
-                    in_group += 1
+        group = np.arange(start, end)
+        hopeful = group[~unplaceable[start:end]]
+        hopeless = group[unplaceable[start:end]]
+        before = taken
+        taken = _best(hopeful, key, beam_width, kept, taken)
+        taken = _best(hopeless, key, beam_width - (taken - before), kept, taken)
         start = end
     return kept[:taken]
+
+
+@compiled
+def _best(
+    plans: NDArray[np.int64],
+    key: NDArray[np.float64],
+    limit: int,
+    kept: NDArray[np.int64],
+    taken: int,
+) -> int:
+    """Append to `kept` (from `taken` on) the `limit` `plans` of lowest `key`, in order of
+    key and then of position in `plans` (a stable sort), and return the new count. Only
+    the plans whose key is within the `limit` lowest are sorted (a selection first)."""
+    if limit <= 0 or plans.shape[0] == 0:
+        return taken
+    keys = key[plans]
+    if plans.shape[0] > limit:
+        threshold = np.partition(keys.copy(), limit - 1)[limit - 1]
+        within = np.flatnonzero(keys <= threshold)
+        plans = plans[within]
+        keys = keys[within]
+    order = np.argsort(keys, kind="mergesort")
+    for index in range(min(limit, order.shape[0])):
+        kept[taken] = plans[order[index]]
+        taken += 1
+    return taken
 
 
 @compiled
@@ -225,7 +249,7 @@ def grow(
         shapes = shapes[order]
         reward = reward[order]
         first = first[order]
-    by_root = np.argsort(out_root[:found], kind="mergesort")
+    by_root = _stable_order_by_root(out_root[:found], count)
     return (
         out_root[by_root],
         out_first[by_root],
@@ -233,6 +257,22 @@ def grow(
         out_completes[by_root],
         out_occupied[by_root],
     )
+
+
+@compiled
+def _stable_order_by_root(root: NDArray[np.int64], roots: int) -> NDArray[np.int64]:
+    """The order that groups `root` by value, ascending, keeping the order within a group
+    (a counting sort: what `np.argsort(kind="stable")` gives, in one pass)."""
+    start = np.zeros(roots + 1, np.int64)
+    for value in root:
+        start[value + 1] += 1
+    for value in range(roots):
+        start[value + 1] += start[value]
+    order = np.empty(root.shape[0], np.int64)
+    for index in range(root.shape[0]):
+        order[start[root[index]]] = index
+        start[root[index]] += 1
+    return order
 
 
 @compiled

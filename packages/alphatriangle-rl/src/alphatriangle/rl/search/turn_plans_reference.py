@@ -10,6 +10,7 @@ plan's root, first move, reward, end board, in the same order), and
   neighbours (see `game.board_features`).
 - `reference_board_values`: the hand-made value's formula on those features, with the
   chance terms from integer counts of the shape table (see `kernel.features`).
+- `reference_hand_afterstate_terms`: the planner's afterstate terms from those.
 - `reference_grow_plans`: `search.turn_plans.grow_plans` with numpy's `legal_actions`
   and `place` (`game.rules`), `np.unique` for duplicates and a stable `np.lexsort` for
   the beam.
@@ -249,3 +250,11 @@ def _by_root(found: list[TurnPlans], words: int) -> TurnPlans:
         end_occupied=np.concatenate([p.end_occupied for p in found]),
     )
     return merged.take(np.argsort(merged.root, kind="stable"))
+
+
+def reference_hand_afterstate_terms(
+    tables: GameTables, occupied: NDArray[np.uint64], weights: HandWeights
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`search.hand_value.hand_afterstate_terms`, in numpy."""
+    _, value, alive = reference_board_values(tables, occupied, weights)
+    return tables.reward_per_step_alive * alive, value
