@@ -35,9 +35,10 @@ class KernelArrays:
     line_of_placement: NDArray[np.int64]  # the lines a placement touches, placement by placement
     line_bits: NDArray[np.uint64]  # [L, words] the cells of each line
     template_size: NDArray[np.int64]  # [T + 1] triangles of each template (0: the empty slot)
-    offset_start: NDArray[np.int64]  # [T + 1] first cell of each template in `offset_of_cell`
-    offset_of_cell: NDArray[np.int64]  # each template's cells, as an index into `offsets`
     offsets: NDArray[np.int64]  # [U] the distinct (cell index - anchor index) of any template
+    node_parent: NDArray[np.int64]  # [N] the prefix each prefix extends (-1: none), see below
+    node_offset: NDArray[np.int64]  # [N] the offset (index into `offsets`) it adds
+    template_node: NDArray[np.int64]  # [T] the prefix that is the template's whole offset list
     anchor_bits: NDArray[np.uint64]  # [T, words] where each template fits the empty board
     template_entries: NDArray[np.int64]  # [T] entries of trianglengin's shape table
     total_entries: int  # entries in the table (a refill draws each with equal chance)
@@ -80,12 +81,7 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
     flat = touches.reshape((templates + 1) * cells, -1)
     line_start = np.concatenate([[0], np.cumsum(flat.sum(axis=1))]).astype(np.int64)
     line_of_placement = np.nonzero(flat)[1].astype(np.int64)
-    sizes = [len(t) for t in tables.templates]
-    offset_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    cell_offsets = np.asarray(
-        [r * tables.cols + c for template in tables.templates for r, c, _ in template], np.int64
-    )
-    offsets, offset_of_cell = np.unique(cell_offsets, return_inverse=True)
+    offsets, node_parent, node_offset, template_node = _prefixes(tables)
     grid = np.arange(cells)
     row, col = np.divmod(grid, tables.cols)
     return KernelArrays(
@@ -100,9 +96,10 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
         line_of_placement=line_of_placement,
         line_bits=line_bits,
         template_size=np.ascontiguousarray(tables.template_size, np.int64),
-        offset_start=offset_start,
-        offset_of_cell=offset_of_cell.astype(np.int64),
-        offsets=offsets.astype(np.int64),
+        offsets=offsets,
+        node_parent=node_parent,
+        node_offset=node_offset,
+        template_node=template_node,
         anchor_bits=_bits(valid[:templates], words),
         template_entries=np.bincount(tables.template_of_entry, minlength=templates).astype(
             np.int64
@@ -115,4 +112,32 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
         reward_per_placed=tables.reward_per_placed_triangle,
         reward_per_cleared=tables.reward_per_cleared_triangle,
         reward_per_alive=tables.reward_per_step_alive,
+    )
+
+
+def _prefixes(
+    tables: GameTables,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """(distinct offsets, and the prefix tree of the templates' sorted offset lists: each
+    prefix's parent and added offset, each template's full list).
+
+    A template fits at anchor a when every cell a + offset is empty: the AND over its
+    offsets of the empty cells shifted by each. Templates share prefixes of their sorted
+    offsets (up and down versions of a shape have the same offsets), so the kernels AND
+    each distinct prefix once: 25 prefixes for the 23 templates' 79 cells on 8 x 15.
+    """
+    lists = [
+        tuple(sorted(r * tables.cols + c for r, c, _ in template)) for template in tables.templates
+    ]
+    offsets = sorted({offset for cells in lists for offset in cells})
+    prefixes = sorted(
+        {cells[:length] for cells in lists for length in range(1, len(cells) + 1)},
+        key=lambda prefix: (len(prefix), prefix),
+    )
+    index = {prefix: number for number, prefix in enumerate(prefixes)}
+    return (
+        np.asarray(offsets, np.int64),
+        np.asarray([index.get(prefix[:-1], -1) for prefix in prefixes], np.int64),
+        np.asarray([offsets.index(prefix[-1]) for prefix in prefixes], np.int64),
+        np.asarray([index[cells] for cells in lists], np.int64),
     )

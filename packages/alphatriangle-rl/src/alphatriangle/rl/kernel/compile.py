@@ -2,9 +2,10 @@
 
 `compiled` is numba's `njit(cache=True)` with a type that mypy can follow. The first
 call of a kernel on a machine compiles it (a few seconds for all of them) and writes
-the machine code next to the source (`rl/kernel/__pycache__/*.nbi, *.nbc`), or under
-`NUMBA_CACHE_DIR` when that is set or the package folder is read-only; every later
-process (each Ray worker included) loads it from there in a fraction of a second.
+the machine code next to the source (`rl/kernel/__pycache__/*.nbi, *.nbc`; under
+`NUMBA_CACHE_DIR` when that is set, in the user's cache folder when the package folder
+is read-only); every later process (each Ray worker included) loads it from there in a
+second or two.
 `warm_up` runs every kernel once on a small board and says how long that took: the
 cold start that `benchmarks/selfplay.py` prints.
 """

@@ -4,7 +4,8 @@ Per board, with E the empty playable cells as a bitboard:
 
 - **fit counts**: template t fits at anchor a when every cell a + offset of t is empty and
   a is one of t's anchors on the empty board: the AND of E shifted by each offset, masked
-  by those anchors; its popcount is the count.
+  by those anchors; its popcount is the count. The ANDs follow the templates' shared
+  prefixes (`arrays._prefixes`), each prefix once.
 - **empty neighbours**: a cell's left, right and vertical neighbours as three shifted
   copies of E (masked where the neighbour is not in the row, or points the other way);
   their bitwise sum splits E by neighbour count 0..3 with a few ANDs and XORs.
@@ -35,9 +36,10 @@ HAND_WEIGHTS = 5
 def board_features(
     occupied: NDArray[np.uint64],
     board: int,
-    offset_start: NDArray[np.int64],
-    offset_of_cell: NDArray[np.int64],
     offsets: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
@@ -50,20 +52,27 @@ def board_features(
     scratch: NDArray[np.uint64],
 ) -> None:
     """Fill row `row` of `fit_counts` [., T] and `by_neighbours` [., 4] for board
-    `occupied[board]`; `scratch` is [1 + offsets, words] of any content."""
+    `occupied[board]`; `scratch` is [1 + offsets + prefixes, words] of any content."""
     words = occupied.shape[1]
     for word in range(words):  # row 0: the empty cells
         scratch[0, word] = playable_bits[word] & ~occupied[board, word]
     for index in range(offsets.shape[0]):  # row 1 + k: the empty cells seen from offset k
         for word in range(words):
             scratch[1 + index, word] = shifted_word(scratch, 0, word, offsets[index])
+    nodes = 1 + offsets.shape[0]  # row nodes + n: anchors where prefix n's cells are empty
+    for node in range(node_parent.shape[0]):
+        seen = 1 + node_offset[node]
+        parent = node_parent[node]
+        for word in range(words):
+            if parent < 0:
+                scratch[nodes + node, word] = scratch[seen, word]
+            else:
+                scratch[nodes + node, word] = scratch[nodes + parent, word] & scratch[seen, word]
     for template in range(anchor_bits.shape[0]):
         count = 0
+        source = nodes + template_node[template]
         for word in range(words):
-            fits = anchor_bits[template, word]
-            for cell in range(offset_start[template], offset_start[template + 1]):
-                fits &= scratch[1 + offset_of_cell[cell], word]
-            count += popcount(fits)
+            count += popcount(anchor_bits[template, word] & scratch[source, word])
         fit_counts[row, template] = count
     for kind in range(NEIGHBOUR_KINDS):
         by_neighbours[row, kind] = 0
@@ -123,9 +132,10 @@ def hand_terms(
 @compiled
 def board_values(
     occupied: NDArray[np.uint64],
-    offset_start: NDArray[np.int64],
-    offset_of_cell: NDArray[np.int64],
     offsets: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
@@ -144,14 +154,15 @@ def board_values(
     by_neighbours = np.zeros((count, NEIGHBOUR_KINDS), np.int64)
     value = np.zeros(count, np.float64)
     alive = np.zeros(count, np.float64)
-    scratch = np.empty((1 + offsets.shape[0], occupied.shape[1]), np.uint64)
+    scratch = np.empty((1 + offsets.shape[0] + node_parent.shape[0], occupied.shape[1]), np.uint64)
     for board in range(count):
         board_features(
             occupied,
             board,
-            offset_start,
-            offset_of_cell,
             offsets,
+            node_parent,
+            node_offset,
+            template_node,
             anchor_bits,
             playable_bits,
             has_left,

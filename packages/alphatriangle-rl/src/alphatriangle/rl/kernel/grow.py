@@ -26,9 +26,10 @@ def beam(
     occupied: NDArray[np.uint64],
     shapes: NDArray[np.int8],
     reward: NDArray[np.float64],
-    offset_start: NDArray[np.int64],
-    offset_of_cell: NDArray[np.int64],
     offsets: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
@@ -48,14 +49,15 @@ def beam(
     unplaceable = np.zeros(count, np.bool_)
     fit_counts = np.empty((1, anchor_bits.shape[0]), np.int64)
     by_neighbours = np.empty((1, NEIGHBOUR_KINDS), np.int64)
-    scratch = np.empty((1 + offsets.shape[0], words), np.uint64)
+    scratch = np.empty((1 + offsets.shape[0] + node_parent.shape[0], words), np.uint64)
     for plan in range(count):
         board_features(
             occupied,
             plan,
-            offset_start,
-            offset_of_cell,
             offsets,
+            node_parent,
+            node_offset,
+            template_node,
             anchor_bits,
             playable_bits,
             has_left,
@@ -130,9 +132,10 @@ def grow(
     line_bits: NDArray[np.uint64],
     template_size: NDArray[np.int64],
     num_cells: int,
-    offset_start: NDArray[np.int64],
-    offset_of_cell: NDArray[np.int64],
     offsets: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
@@ -230,9 +233,10 @@ def grow(
             occupied,
             shapes,
             reward,
-            offset_start,
-            offset_of_cell,
             offsets,
+            node_parent,
+            node_offset,
+            template_node,
             anchor_bits,
             playable_bits,
             has_left,
