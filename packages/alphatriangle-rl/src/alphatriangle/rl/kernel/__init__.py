@@ -1,4 +1,4 @@
-"""The turn search's hot path, compiled with numba: expansion, duplicates, beam, hand value.
+"""The turn search's hot path, compiled with numba: expansion, merging, beam, hand value.
 
 The turn search spends its time on a few small loops over bitboards: legal placements,
 placing and clearing lines, merging positions reached in several orders, the beam, and

@@ -26,5 +26,5 @@ def compiled(function: Function) -> Function:
 
 
 def inlined(function: Function) -> Function:
-    """A small helper compiled into every kernel that calls it (no call per use)."""
+    """A small function compiled into every kernel that calls it (no call per use)."""
     return cast(Function, numba.njit(cache=True, nogil=True, inline="always")(function))

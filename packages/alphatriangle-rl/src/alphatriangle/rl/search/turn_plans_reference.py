@@ -12,8 +12,8 @@ plan's root, first move, reward, end board, in the same order), and
   chance terms from integer counts of the shape table (see `kernel.features`).
 - `reference_hand_afterstate_terms`: the planner's afterstate terms from those.
 - `reference_grow_plans`: `search.turn_plans.grow_plans` with numpy's `legal_actions`
-  and `place` (`game.rules`), `np.unique` for duplicates and a stable `np.lexsort` for
-  the beam.
+  and `place` (`game.rules`), `np.unique` to merge repeated positions and a stable
+  `np.lexsort` for the beam.
 """
 
 from __future__ import annotations
