@@ -35,9 +35,11 @@ class KernelArrays:
     line_of_placement: NDArray[np.int64]  # the lines a placement touches, placement by placement
     line_bits: NDArray[np.uint64]  # [L, words] the cells of each line
     template_size: NDArray[np.int64]  # [T + 1] triangles of each template (0: the empty slot)
-    offsets: NDArray[np.int64]  # [U] the distinct (cell index - anchor index) of any template
+    shifts: NDArray[np.int64]  # [U + 4, 3] (cells, |cells| // 64, |cells| % 64) of each shift
+    """The distinct offsets (cell index - anchor index) of the templates' cells, then the
+    four neighbour shifts: left (-1), right (+1), below (+cols), above (-cols)."""
     node_parent: NDArray[np.int64]  # [N] the prefix each prefix extends (-1: none), see below
-    node_offset: NDArray[np.int64]  # [N] the offset (index into `offsets`) it adds
+    node_offset: NDArray[np.int64]  # [N] the offset (row of `shifts`) it adds
     template_node: NDArray[np.int64]  # [T] the prefix that is the template's whole offset list
     anchor_bits: NDArray[np.uint64]  # [T, words] where each template fits the empty board
     template_entries: NDArray[np.int64]  # [T] entries of trianglengin's shape table
@@ -82,6 +84,7 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
     line_start = np.concatenate([[0], np.cumsum(flat.sum(axis=1))]).astype(np.int64)
     line_of_placement = np.nonzero(flat)[1].astype(np.int64)
     offsets, node_parent, node_offset, template_node = _prefixes(tables)
+    shifts = np.concatenate([offsets, [-1, 1, tables.cols, -tables.cols]]).astype(np.int64)
     grid = np.arange(cells)
     row, col = np.divmod(grid, tables.cols)
     return KernelArrays(
@@ -96,7 +99,7 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
         line_of_placement=line_of_placement,
         line_bits=line_bits,
         template_size=np.ascontiguousarray(tables.template_size, np.int64),
-        offsets=offsets,
+        shifts=np.stack([shifts, np.abs(shifts) // 64, np.abs(shifts) % 64], axis=1),
         node_parent=node_parent,
         node_offset=node_offset,
         template_node=template_node,

@@ -52,7 +52,7 @@ def hand_features(
     k = kernel_arrays(tables)
     return board_values(
         np.ascontiguousarray(occupied, np.uint64).reshape(-1, tables.words),
-        k.offsets,
+        k.shifts,
         k.node_parent,
         k.node_offset,
         k.template_node,
@@ -61,7 +61,6 @@ def hand_features(
         k.has_left,
         k.has_right,
         k.points_up,
-        k.cols,
         k.template_entries,
         k.total_entries,
         k.num_slots,
@@ -108,7 +107,7 @@ def grow_turns(
         k.line_bits,
         k.template_size,
         k.num_cells,
-        k.offsets,
+        k.shifts,
         k.node_parent,
         k.node_offset,
         k.template_node,
@@ -117,7 +116,6 @@ def grow_turns(
         k.has_left,
         k.has_right,
         k.points_up,
-        k.cols,
         k.template_entries,
         k.total_entries,
         k.reward_per_placed,

@@ -23,11 +23,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .bits import popcount, shifted_word
+from .bits import WORD_BITS, popcount
 from .compile import compiled
 
 NEIGHBOUR_KINDS = 4
 """Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
+_ZERO = np.uint64(0)
+NEIGHBOUR_SHIFTS = 4
+"""The last rows of `KernelArrays.shifts`: left, right, below, above."""
 HAND_WEIGHTS = 5
 """placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
 
@@ -36,7 +39,7 @@ HAND_WEIGHTS = 5
 def board_features(
     occupied: NDArray[np.uint64],
     board: int,
-    offsets: NDArray[np.int64],
+    shifts: NDArray[np.int64],
     node_parent: NDArray[np.int64],
     node_offset: NDArray[np.int64],
     template_node: NDArray[np.int64],
@@ -45,21 +48,41 @@ def board_features(
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
     points_up: NDArray[np.uint64],
-    cols: int,
     fit_counts: NDArray[np.int64],
     by_neighbours: NDArray[np.int64],
     row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
     """Fill row `row` of `fit_counts` [., T] and `by_neighbours` [., 4] for board
-    `occupied[board]`; `scratch` is [1 + offsets + prefixes, words] of any content."""
+    `occupied[board]`; `scratch` is [1 + shifts + prefixes, words] of any content."""
     words = occupied.shape[1]
     for word in range(words):  # row 0: the empty cells
         scratch[0, word] = playable_bits[word] & ~occupied[board, word]
-    for index in range(offsets.shape[0]):  # row 1 + k: the empty cells seen from offset k
-        for word in range(words):
-            scratch[1 + index, word] = shifted_word(scratch, 0, word, offsets[index])
-    nodes = 1 + offsets.shape[0]  # row nodes + n: anchors where prefix n's cells are empty
+    for index in range(shifts.shape[0]):  # row 1 + k: the empty cells seen from shift k
+        whole = shifts[index, 1]
+        part = np.uint64(shifts[index, 2])
+        rest = np.uint64(WORD_BITS - shifts[index, 2])
+        carry = shifts[index, 2] != 0
+        if shifts[index, 0] >= 0:  # bit j of word w: cell 64 w + j + shift, further on
+            for word in range(words):
+                high = word + whole
+                value = _ZERO
+                if high < words:
+                    value = scratch[0, high] >> part
+                    if carry and high + 1 < words:
+                        value |= scratch[0, high + 1] << rest
+                scratch[1 + index, word] = value
+        else:
+            for word in range(words):
+                low = word - whole
+                value = _ZERO
+                if low >= 0:
+                    value = scratch[0, low] << part
+                    if carry and low >= 1:
+                        value |= scratch[0, low - 1] >> rest
+                scratch[1 + index, word] = value
+    nodes = 1 + shifts.shape[0]  # row nodes + n: anchors where prefix n's cells are empty
+    left = nodes - NEIGHBOUR_SHIFTS  # rows left, right, below, above: the last four shifts
     for node in range(node_parent.shape[0]):
         seen = 1 + node_offset[node]
         parent = node_parent[node]
@@ -78,11 +101,9 @@ def board_features(
         by_neighbours[row, kind] = 0
     for word in range(words):
         up = points_up[word]
-        a = shifted_word(scratch, 0, word, -1) & has_left[word]
-        b = shifted_word(scratch, 0, word, 1) & has_right[word]
-        c = (shifted_word(scratch, 0, word, cols) & up) | (
-            shifted_word(scratch, 0, word, -cols) & ~up
-        )
+        a = scratch[left, word] & has_left[word]
+        b = scratch[left + 1, word] & has_right[word]
+        c = (scratch[left + 2, word] & up) | (scratch[left + 3, word] & ~up)
         ones = a ^ b ^ c
         twos = (a & b) | (a & c) | (b & c)
         cell = scratch[0, word]
@@ -132,7 +153,7 @@ def hand_terms(
 @compiled
 def board_values(
     occupied: NDArray[np.uint64],
-    offsets: NDArray[np.int64],
+    shifts: NDArray[np.int64],
     node_parent: NDArray[np.int64],
     node_offset: NDArray[np.int64],
     template_node: NDArray[np.int64],
@@ -141,7 +162,6 @@ def board_values(
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
     points_up: NDArray[np.uint64],
-    cols: int,
     template_entries: NDArray[np.int64],
     total_entries: int,
     num_slots: int,
@@ -154,12 +174,12 @@ def board_values(
     by_neighbours = np.zeros((count, NEIGHBOUR_KINDS), np.int64)
     value = np.zeros(count, np.float64)
     alive = np.zeros(count, np.float64)
-    scratch = np.empty((1 + offsets.shape[0] + node_parent.shape[0], occupied.shape[1]), np.uint64)
+    scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], occupied.shape[1]), np.uint64)
     for board in range(count):
         board_features(
             occupied,
             board,
-            offsets,
+            shifts,
             node_parent,
             node_offset,
             template_node,
@@ -168,7 +188,6 @@ def board_values(
             has_left,
             has_right,
             points_up,
-            cols,
             fit_counts,
             by_neighbours,
             board,

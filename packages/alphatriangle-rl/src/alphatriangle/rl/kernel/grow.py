@@ -26,7 +26,7 @@ def beam(
     occupied: NDArray[np.uint64],
     shapes: NDArray[np.int8],
     reward: NDArray[np.float64],
-    offsets: NDArray[np.int64],
+    shifts: NDArray[np.int64],
     node_parent: NDArray[np.int64],
     node_offset: NDArray[np.int64],
     template_node: NDArray[np.int64],
@@ -35,7 +35,6 @@ def beam(
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
     points_up: NDArray[np.uint64],
-    cols: int,
     template_entries: NDArray[np.int64],
     total_entries: int,
     weights: NDArray[np.float64],
@@ -49,12 +48,12 @@ def beam(
     unplaceable = np.zeros(count, np.bool_)
     fit_counts = np.empty((1, anchor_bits.shape[0]), np.int64)
     by_neighbours = np.empty((1, NEIGHBOUR_KINDS), np.int64)
-    scratch = np.empty((1 + offsets.shape[0] + node_parent.shape[0], words), np.uint64)
+    scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
     for plan in range(count):
         board_features(
             occupied,
             plan,
-            offsets,
+            shifts,
             node_parent,
             node_offset,
             template_node,
@@ -63,7 +62,6 @@ def beam(
             has_left,
             has_right,
             points_up,
-            cols,
             fit_counts,
             by_neighbours,
             0,
@@ -132,7 +130,7 @@ def grow(
     line_bits: NDArray[np.uint64],
     template_size: NDArray[np.int64],
     num_cells: int,
-    offsets: NDArray[np.int64],
+    shifts: NDArray[np.int64],
     node_parent: NDArray[np.int64],
     node_offset: NDArray[np.int64],
     template_node: NDArray[np.int64],
@@ -141,7 +139,6 @@ def grow(
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
     points_up: NDArray[np.uint64],
-    cols: int,
     template_entries: NDArray[np.int64],
     total_entries: int,
     reward_per_placed: float,
@@ -233,7 +230,7 @@ def grow(
             occupied,
             shapes,
             reward,
-            offsets,
+            shifts,
             node_parent,
             node_offset,
             template_node,
@@ -242,7 +239,6 @@ def grow(
             has_left,
             has_right,
             points_up,
-            cols,
             template_entries,
             total_entries,
             weights,
