@@ -15,7 +15,11 @@ Per board, with E the empty playable cells as a bitboard:
   refill risk = 1 - (n - k)^S / n^S, refill ends the game = k^S / n^S. Each is one
   division of exact integers, so a board's value is a function of its counts alone, the
   same bits in every batch and on every machine; the weighted sum is added left to
-  right, as `reference.board_values_reference` adds it.
+  right, as `search.turn_plans_reference.reference_board_values` adds it.
+
+The shifted copies of E are read from one table per board size (`KernelArrays.shifts`)
+and written in line, word by word, into rows of a scratch array: a function call or an
+array view per word would cost more than the bit logic itself.
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from .compile import compiled
 
 NEIGHBOUR_KINDS = 4
 """Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
-_ZERO = np.uint64(0)
 NEIGHBOUR_SHIFTS = 4
 """The last rows of `KernelArrays.shifts`: left, right, below, above."""
 HAND_WEIGHTS = 5
 """placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
+_ZERO = np.uint64(0)
 
 
 @compiled
