@@ -22,14 +22,23 @@ minutes, and a ratio of figures taken minutes apart measures the drift.
 5. the same search with a network of the original AlphaTriangle's size (3.1 M
    parameters, see `original_network.py`) at the original's 64 PUCT simulations,
    with how far the root visits spread;
-6. one worker with the turn search (the default): moves/s, turns/s (afterstates
-   reached), afterstates the network valued per second against the network alone on
-   afterstates at the same batch, and where the time goes (growing and scoring plans,
-   the network, real moves, finished games), beside section 2's tree-search worker,
-   the two measured in alternating pairs.
+6. the turn search (the default): the first call of its compiled kernels in a fresh
+   process (compiling into an empty numba cache, then loading that cache: what each
+   Ray worker pays); one worker's turns/s (afterstates reached) on the compiled kernels
+   beside the same worker on the numpy reference of the search (`search.
+   turn_plans_reference`, the search before it was compiled), in alternating pairs;
+   boards the network valued per turn and per second against the network alone on
+   afterstates at the same batch; where the time goes on each path (growth, the hand
+   value of end boards, the network, real moves, finished games, glue);
+7. the planner's decision on the positions of its own games on seeds 100-104 (no real
+   moves): decisions and turns per second on one core, compiled against reference in
+   alternating pairs, the positions where both chose the same move, and whole planner
+   games per second on the compiled path.
 
 Sections 2, 3 and 5 measure the Gumbel tree search (its defaults but the algorithm);
-section 6 the turn search.
+sections 6 and 7 the turn search. The turn search alone:
+
+    uv run python benchmarks/selfplay.py --skip scaling trainer original
 """
 
 from __future__ import annotations
@@ -49,6 +58,12 @@ import ray
 import torch
 from original_network import OriginalSizeEvaluator
 from trianglengin import GameState
+from turn_kernel_figures import (
+    PATHS,
+    cold_start_seconds,
+    planner_decision_figures,
+    search_path,
+)
 
 from alphatriangle.config import (
     AlphaTriangleMCTSConfig,
@@ -196,9 +211,14 @@ def make_worker(
     )
 
 
-def play_for(worker: SelfPlayWorker, seconds: float) -> dict[str, float]:
-    """Play whole moves for about `seconds`; the worker's counters over that time."""
+def play_for(
+    worker: SelfPlayWorker, seconds: float, after_warm_up: Callable[[], None] | None = None
+) -> dict[str, float]:
+    """Play whole moves for about `seconds`; the worker's counters over that time
+    (`after_warm_up` runs between the warm-up move and the measured ones)."""
     worker.play(min_results=0, max_moves=1)  # warm-up
+    if after_warm_up is not None:
+        after_warm_up()
     before, moves_before = worker.stats(), worker.moves_played
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -279,58 +299,77 @@ def afterstate_states_per_second(network: NeuralNetwork, batch: int, seconds: fl
 
 
 def turn_worker_figures(args: argparse.Namespace) -> dict[str, Any]:
-    """One turn-search worker beside one tree-search worker, in alternating pairs; the
-    network alone on afterstates measured just before each turn-search run."""
+    """One turn-search worker on the compiled kernels beside one on the numpy reference
+    (the search before it was compiled), in alternating pairs; the network alone on
+    afterstates measured before each compiled run."""
     games, threads = args.games, args.threads
-    turn_runs: list[dict[str, float]] = []
+    runs: dict[str, list[dict[str, float]]] = {path: [] for path in PATHS}
     network_rates: list[float] = []
 
-    def turn_moves() -> float:
+    def turn_turns(path: str) -> float:
         worker = make_worker(games, threads, search=TURN_SEARCH)
-        batch = games * (TURN_SEARCH.turn_candidates or 1)
-        network_rates.append(afterstate_states_per_second(worker.network, batch, args.seconds / 3))
-        turn_runs.append(play_for(worker, args.seconds))
-        return turn_runs[-1]["moves"] / turn_runs[-1]["seconds"]
+        if path == "compiled":
+            batch = games * (TURN_SEARCH.turn_candidates or 1)
+            network_rates.append(
+                afterstate_states_per_second(worker.network, batch, args.seconds / 3)
+            )
+        seconds: dict[str, float] = {}
+        with search_path(path, seconds):
+            run = play_for(worker, args.seconds, after_warm_up=seconds.clear)
+        run.update({f"{name} seconds": value for name, value in seconds.items()})
+        runs[path].append(run)
+        return run["turns"] / run["seconds"]
 
-    def tree_moves() -> float:
-        run = play_for(make_worker(games, threads), args.seconds)
-        return run["moves"] / run["seconds"]
+    reference, compiled, ratio, ratios = interleaved(
+        args.repeats, lambda: turn_turns("reference"), lambda: turn_turns("compiled")
+    )
 
-    tree, turn, ratio, ratios = interleaved(args.repeats, tree_moves, turn_moves)
+    def per_run(path: str, figure: Callable[[dict[str, float]], float]) -> float:
+        return statistics.median(figure(run) for run in runs[path])
 
-    def per_run(figure: Callable[[dict[str, float], float], float]) -> float:
-        return statistics.median(
-            figure(run, rate) for run, rate in zip(turn_runs, network_rates, strict=True)
-        )
+    def shares(path: str) -> dict[str, float]:
+        parts = {
+            "growth (plans, beam with hand value)": per_run(
+                path, lambda r: r.get("growth seconds", 0.0) / r["seconds"]
+            ),
+            "hand value (end boards)": per_run(
+                path, lambda r: r.get("hand value seconds", 0.0) / r["seconds"]
+            ),
+            "network (features and forward)": per_run(
+                path, lambda r: r["network_seconds"] / r["seconds"]
+            ),
+            "real moves (engine step, positions read)": per_run(
+                path, lambda r: r["play_seconds"] / r["seconds"]
+            ),
+            "finished games (features, targets)": per_run(
+                path, lambda r: r["finish_seconds"] / r["seconds"]
+            ),
+        }
+        parts["glue (choosing, candidates, worker)"] = max(0.0, 1.0 - sum(parts.values()))
+        return parts
 
-    shares = {
-        "network (features and forward)": per_run(lambda r, _: r["network_seconds"] / r["seconds"]),
-        "plans (grow, hand value, choose)": per_run(
-            lambda r, _: (r["search_seconds"] - r["network_seconds"]) / r["seconds"]
-        ),
-        "real moves (engine step, positions read)": per_run(
-            lambda r, _: r["play_seconds"] / r["seconds"]
-        ),
-        "finished games (features, targets)": per_run(
-            lambda r, _: r["finish_seconds"] / r["seconds"]
-        ),
-    }
-    shares["other (worker)"] = max(0.0, 1.0 - sum(shares.values()))
+    compiled_runs = zip(runs["compiled"], network_rates, strict=True)
     return {
-        "tree_worker_moves_per_s": tree,
-        "turn_worker_moves_per_s": turn,
-        "turn_over_tree_moves": ratio,
-        "turn_over_tree_of_each_pair": ratios,
-        "turns_per_s": per_run(lambda r, _: r["turns"] / r["seconds"]),
-        "afterstates_valued_per_s": per_run(lambda r, _: r["afterstates_valued"] / r["seconds"]),
+        "compiled_turns_per_s": compiled,
+        "reference_turns_per_s": reference,
+        "compiled_over_reference_turns": ratio,
+        "compiled_over_reference_of_each_pair": ratios,
+        "compiled_moves_per_s": per_run("compiled", lambda r: r["moves"] / r["seconds"]),
+        "afterstates_valued_per_turn": per_run(
+            "compiled", lambda r: r["afterstates_valued"] / max(r["turns"], 1)
+        ),
+        "afterstates_valued_per_s": per_run(
+            "compiled", lambda r: r["afterstates_valued"] / r["seconds"]
+        ),
         "network_alone_afterstates_per_s": statistics.median(network_rates),
-        "afterstates_valued_over_network_alone": per_run(
-            lambda r, rate: r["afterstates_valued"] / r["seconds"] / rate
+        "afterstates_valued_over_network_alone": statistics.median(
+            run["afterstates_valued"] / run["seconds"] / rate for run, rate in compiled_runs
         ),
         "afterstates_valued_per_call": per_run(
-            lambda r, _: r["afterstates_valued"] / max(r["network_calls"], 1)
+            "compiled", lambda r: r["afterstates_valued"] / max(r["network_calls"], 1)
         ),
-        "time_shares": shares,
+        "time_shares_compiled": shares("compiled"),
+        "time_shares_reference": shares("reference"),
     }
 
 
@@ -549,7 +588,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["scaling", "trainer", "original", "turn"],
+        choices=["scaling", "trainer", "original", "turn", "planner"],
         help="sections to leave out",
     )
     args = parser.parse_args()
@@ -593,7 +632,10 @@ def main() -> None:
         figures["original_size_network"] = original_size_figures(args)
     if "turn" not in args.skip:
         torch.set_num_threads(args.threads)
+        figures["turn_kernels"] = cold_start_seconds()
         figures["turn_worker"] = turn_worker_figures(args)
+    if "planner" not in args.skip:
+        figures["planner_decision"] = planner_decision_figures(args.repeats)
     _print_table(figures)
     print(json.dumps(_rounded(figures)))
 

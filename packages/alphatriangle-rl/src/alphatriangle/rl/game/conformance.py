@@ -1,7 +1,8 @@
 """Replays trianglengin games move by move against the array model and reports any difference.
 
 After every move both must agree on the occupied cells, the legal action set, the
-reward, the triangles cleared, game over and the score. Refills are the one thing
+reward, the triangles cleared, game over and the score; the compiled expansion of the
+turn search (`rl.kernel.expand_states`) is held to the same, move by move. Refills are the one thing
 the model cannot reproduce (it draws from its own generator), so the replay hands
 it the shapes the engine dealt: `place`, then `settle` with the engine's refill.
 
@@ -21,6 +22,7 @@ from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig
 
+from ..kernel import expand_states
 from .engine_bridge import encode_states
 from .rules import GameArrays, legal_actions, place, settle
 from .tables import GameTables
@@ -71,7 +73,9 @@ def replay_against_engine(
         while not game.is_over() and (max_moves_per_game is None or moves < max_moves_per_game):
             legal = np.flatnonzero(legal_actions(tables, model.occupied, model.shapes)[0])
             action = _choose(tables, model, legal, rng, prefer_clears)
+            children = expand_states(tables, model.occupied, model.shapes)
             reward, done = game.step(action)
+            _compare_compiled(tables, game, children, legal, action, reward, done, seed, moves + 1)
             placement = place(tables, model, np.array([action]))
             dealt = None
             if placement.needs_refill[0]:
@@ -93,6 +97,36 @@ def replay_against_engine(
         report.game_overs += int(game.is_over())
         report.seeds.append(seed)
     return report
+
+
+def _compare_compiled(
+    tables: GameTables,
+    game: GameState,
+    children: tuple[np.ndarray, ...],
+    legal: np.ndarray,
+    action: int,
+    reward: float,
+    done: bool,
+    seed: int,
+    move: int,
+) -> None:
+    """The compiled expansion (`kernel.expand_states`) of the position before the move:
+    its children are the legal actions in order, and the played one is the engine's board,
+    clear and reward."""
+    where = f"seed {seed}, move {move} (action {action}), compiled"
+    _, actions, occupied, _, placed, cleared, _ = children
+    _expect(np.array_equal(actions, legal), where, "legal actions", actions, legal)
+    child = int(np.searchsorted(actions, action))
+    engine = encode_states(tables, [game]).occupied[0]
+    _expect(np.array_equal(occupied[child], engine), where, "board", occupied[child], engine)
+    engine_cleared = game.get_last_cleared_triangles()
+    _expect(cleared[child] == engine_cleared, where, "cleared", cleared[child], engine_cleared)
+    ours = (
+        placed[child] * tables.reward_per_placed_triangle
+        + cleared[child] * tables.reward_per_cleared_triangle
+        + (0.0 if done else tables.reward_per_step_alive)
+    )
+    _expect(ours == reward, where, "reward", ours, reward)
 
 
 def _fill_half_at_random(tables: GameTables, game: GameState, rng: np.random.Generator) -> None:

@@ -8,7 +8,10 @@
 
 Every term is computed exactly from the board and the shape distribution
 (`game.template_fit_counts`, `game.empty_cells_by_neighbours`); no shape the game has
-not dealt is read. The weights were tuned on seeds below the evaluation range
+not dealt is read. The two chance terms are ratios of integer counts of trianglengin's
+shape table, each one division, so a board's value depends on its counts alone. The
+value is compiled (`kernel.features.hand_terms`); `search.turn_plans_reference` holds
+the same formula in numpy for the tests. The weights were tuned on seeds below the evaluation range
 (`benchmarks/results/2026-12-01-planner/`). The turn search uses it to prune partial
 plans and, as one choice of `AfterstateValue`, to value the boards plans end on.
 """
@@ -20,13 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..game import (
-    GameTables,
-    empty_cells_by_neighbours,
-    no_fit_probability,
-    refill_game_over_probability,
-    template_fit_counts,
-)
+from ..game import GameTables
+from ..kernel import hand_features
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +42,13 @@ class HandWeights:
     narrow: float = 1.0
     """Per empty cell with exactly two empty edge neighbours."""
 
+    def as_array(self) -> NDArray[np.float64]:
+        """The weights in the order the compiled value reads them (`kernel.features`)."""
+        return np.array(
+            [self.placements, self.refill_risk, self.isolated, self.dead_end, self.narrow],
+            np.float64,
+        )
+
 
 DEFAULT_HAND_WEIGHTS = HandWeights()
 
@@ -60,17 +65,7 @@ def board_value(
     tables: GameTables, occupied: NDArray[np.uint64], weights: HandWeights
 ) -> BoardValue:
     """Value the [B] boards `occupied` [B, words] with `weights`."""
-    fit_counts = template_fit_counts(tables, occupied)
-    expected_placements = fit_counts @ tables.template_probability
-    refill_risk = 1.0 - (1.0 - no_fit_probability(tables, fit_counts)) ** tables.num_slots
-    by_neighbours = empty_cells_by_neighbours(tables, occupied)
-    value = (
-        weights.placements * expected_placements
-        - weights.refill_risk * refill_risk
-        - weights.isolated * by_neighbours[:, 0]
-        - weights.dead_end * by_neighbours[:, 1]
-        - weights.narrow * by_neighbours[:, 2]
-    )
+    fit_counts, _, value, _ = hand_features(tables, occupied, weights.as_array())
     return BoardValue(value=value, fit_counts=fit_counts)
 
 
@@ -81,6 +76,5 @@ def hand_afterstate_terms(
 
     Kept as two terms so a plan's score adds them in the planner's order, bit for bit.
     """
-    board = board_value(tables, occupied, weights)
-    alive = 1.0 - refill_game_over_probability(tables, board.fit_counts)
-    return tables.reward_per_step_alive * alive, board.value
+    _, _, value, alive = hand_features(tables, occupied, weights.as_array())
+    return tables.reward_per_step_alive * alive, value

@@ -1,0 +1,140 @@
+"""The kernels called with a board's `GameTables`: what the rest of the package uses.
+
+Each function here unpacks the board's `KernelArrays` into one compiled call, so the
+numba signatures (plain arrays and numbers) stay out of sight of the callers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .arrays import kernel_arrays
+from .expand import expand
+from .features import HAND_WEIGHTS, board_values
+from .grow import grow
+
+if TYPE_CHECKING:
+    from ..game.tables import GameTables
+
+Children = tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.uint64],
+    NDArray[np.int8],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+]
+"""(parent, action, occupied, shapes, placed, cleared, lines cleared) of every child."""
+Features = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
+"""([B, T] fit counts, [B, 4] empty cells by neighbours, [B] value, [B] refill alive odds)."""
+Plans = tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.uint64]
+]
+"""(root, first action, reward, completes, end board) of every plan, grouped by root."""
+
+
+def _weights(weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    array = np.ascontiguousarray(weights, np.float64)
+    if array.shape != (HAND_WEIGHTS,):
+        raise ValueError(f"expected {HAND_WEIGHTS} hand-made value weights, got {array.shape}")
+    return array
+
+
+def hand_features(
+    tables: GameTables, occupied: NDArray[np.uint64], weights: NDArray[np.float64]
+) -> Features:
+    """The hand-made value and its features for the [B, words] boards `occupied`."""
+    k = kernel_arrays(tables)
+    return board_values(
+        np.ascontiguousarray(occupied, np.uint64).reshape(-1, tables.words),
+        k.shifts,
+        k.node_parent,
+        k.node_offset,
+        k.template_node,
+        k.anchor_bits,
+        k.playable_bits,
+        k.has_left,
+        k.has_right,
+        k.points_up,
+        k.template_entries,
+        k.total_entries,
+        k.num_slots,
+        _weights(weights),
+    )
+
+
+def expand_states(
+    tables: GameTables, occupied: NDArray[np.uint64], shapes: NDArray[np.int8]
+) -> Children:
+    """Every legal move of the [B] states played (see `expand.expand`)."""
+    k = kernel_arrays(tables)
+    return expand(
+        np.ascontiguousarray(occupied, np.uint64),
+        np.ascontiguousarray(shapes, np.int8),
+        k.placement_bits,
+        k.anchor_start,
+        k.anchor_cell,
+        k.line_start,
+        k.line_of_placement,
+        k.line_bits,
+        k.template_size,
+        k.num_cells,
+    )
+
+
+def grow_turns(
+    tables: GameTables,
+    occupied: NDArray[np.uint64],
+    shapes: NDArray[np.int8],
+    weights: NDArray[np.float64],
+    beam_width: int,
+) -> Plans:
+    """The beam-pruned plans of the [B] positions (see `grow.grow`)."""
+    k = kernel_arrays(tables)
+    return grow(
+        np.ascontiguousarray(occupied, np.uint64),
+        np.ascontiguousarray(shapes, np.int8),
+        k.placement_bits,
+        k.anchor_start,
+        k.anchor_cell,
+        k.line_start,
+        k.line_of_placement,
+        k.line_bits,
+        k.template_size,
+        k.num_cells,
+        k.shifts,
+        k.node_parent,
+        k.node_offset,
+        k.template_node,
+        k.anchor_bits,
+        k.playable_bits,
+        k.has_left,
+        k.has_right,
+        k.points_up,
+        k.template_entries,
+        k.total_entries,
+        k.reward_per_placed,
+        k.reward_per_cleared,
+        k.reward_per_alive,
+        _weights(weights),
+        int(beam_width),
+    )
+
+
+def warm_up(tables: GameTables) -> float:
+    """Run every kernel once on `tables`' empty board; the seconds it took (compiling on
+    a machine's first run, loading the on-disk cache after)."""
+    start = time.perf_counter()
+    occupied = np.zeros((1, tables.words), np.uint64)
+    shapes = np.full((1, tables.num_slots), -1, np.int8)
+    shapes[0, 0] = int(np.argmax(tables.placement_valid[: tables.num_templates].any(axis=1)))
+    weights = np.ones(HAND_WEIGHTS, np.float64)
+    hand_features(tables, occupied, weights)
+    expand_states(tables, occupied, shapes)
+    grow_turns(tables, occupied, shapes, weights, 1)
+    return time.perf_counter() - start

@@ -1,0 +1,209 @@
+"""The hand-made value of boards, compiled: fit counts, empty cells by neighbours, value.
+
+Per board, with E the empty playable cells as a bitboard:
+
+- **fit counts**: template t fits at anchor a when every cell a + offset of t is empty and
+  a is one of t's anchors on the empty board: the AND of E shifted by each offset, masked
+  by those anchors; its popcount is the count. The ANDs follow the templates' shared
+  prefixes (`arrays._prefixes`), each prefix once.
+- **empty neighbours**: a cell's left, right and vertical neighbours as three shifted
+  copies of E (masked where the neighbour is not in the row, or points the other way);
+  their bitwise sum splits E by neighbour count 0..3 with a few ANDs and XORs.
+- **value**: the hand-made value's formula (`search.hand_value`), with its two chance
+  terms from integer counts of trianglengin's shape table (`n` entries; `k` of them fit
+  nowhere; S slots): expected placements of one drawn shape = (sum of fits x entries) / n,
+  refill risk = 1 - (n - k)^S / n^S, refill ends the game = k^S / n^S. Each is one
+  division of exact integers, so a board's value is a function of its counts alone, the
+  same bits in every batch and on every machine; the weighted sum is added left to
+  right, as `search.turn_plans_reference.reference_board_values` adds it.
+
+The shifted copies of E are read from one table per board size (`KernelArrays.shifts`)
+and written in line, word by word, into rows of a scratch array: a function call or an
+array view per word would cost more than the bit logic itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .bits import WORD_BITS, popcount
+from .compile import compiled
+
+NEIGHBOUR_KINDS = 4
+"""Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
+NEIGHBOUR_SHIFTS = 4
+"""The last rows of `KernelArrays.shifts`: left, right, below, above."""
+HAND_WEIGHTS = 5
+"""placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
+_ZERO = np.uint64(0)
+
+
+@compiled
+def board_features(
+    occupied: NDArray[np.uint64],
+    board: int,
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    fit_counts: NDArray[np.int64],
+    by_neighbours: NDArray[np.int64],
+    row: int,
+    scratch: NDArray[np.uint64],
+) -> None:
+    """Fill row `row` of `fit_counts` [., T] and `by_neighbours` [., 4] for board
+    `occupied[board]`; `scratch` is [1 + shifts + prefixes, words] of any content."""
+    words = occupied.shape[1]
+    for word in range(words):  # row 0: the empty cells
+        scratch[0, word] = playable_bits[word] & ~occupied[board, word]
+    for index in range(shifts.shape[0]):  # row 1 + k: the empty cells seen from shift k
+        whole = shifts[index, 1]
+        part = np.uint64(shifts[index, 2])
+        rest = np.uint64(WORD_BITS - shifts[index, 2])
+        carry = shifts[index, 2] != 0
+        if shifts[index, 0] >= 0:  # bit j of word w: cell 64 w + j + shift, further on
+            for word in range(words):
+                high = word + whole
+                value = _ZERO
+                if high < words:
+                    value = scratch[0, high] >> part
+                    if carry and high + 1 < words:
+                        value |= scratch[0, high + 1] << rest
+                scratch[1 + index, word] = value
+        else:
+            for word in range(words):
+                low = word - whole
+                value = _ZERO
+                if low >= 0:
+                    value = scratch[0, low] << part
+                    if carry and low >= 1:
+                        value |= scratch[0, low - 1] >> rest
+                scratch[1 + index, word] = value
+    nodes = 1 + shifts.shape[0]  # row nodes + n: anchors where prefix n's cells are empty
+    left = nodes - NEIGHBOUR_SHIFTS  # rows left, right, below, above: the last four shifts
+    for node in range(node_parent.shape[0]):
+        seen = 1 + node_offset[node]
+        parent = node_parent[node]
+        for word in range(words):
+            if parent < 0:
+                scratch[nodes + node, word] = scratch[seen, word]
+            else:
+                scratch[nodes + node, word] = scratch[nodes + parent, word] & scratch[seen, word]
+    for template in range(anchor_bits.shape[0]):
+        count = 0
+        source = nodes + template_node[template]
+        for word in range(words):
+            count += popcount(anchor_bits[template, word] & scratch[source, word])
+        fit_counts[row, template] = count
+    for kind in range(NEIGHBOUR_KINDS):
+        by_neighbours[row, kind] = 0
+    for word in range(words):
+        up = points_up[word]
+        a = scratch[left, word] & has_left[word]
+        b = scratch[left + 1, word] & has_right[word]
+        c = (scratch[left + 2, word] & up) | (scratch[left + 3, word] & ~up)
+        ones = a ^ b ^ c
+        twos = (a & b) | (a & c) | (b & c)
+        cell = scratch[0, word]
+        by_neighbours[row, 0] += popcount(cell & ~ones & ~twos)
+        by_neighbours[row, 1] += popcount(cell & ones & ~twos)
+        by_neighbours[row, 2] += popcount(cell & ~ones & twos)
+        by_neighbours[row, 3] += popcount(cell & ones & twos)
+
+
+@compiled
+def hand_terms(
+    fit_counts: NDArray[np.int64],
+    by_neighbours: NDArray[np.int64],
+    row: int,
+    template_entries: NDArray[np.int64],
+    total_entries: int,
+    num_slots: int,
+    weights: NDArray[np.float64],
+) -> tuple[float, float]:
+    """(the hand-made value, the probability that a refill leaves a move) of the board
+    whose counts are row `row` of `fit_counts` and `by_neighbours`."""
+    placements = 0
+    fit_nowhere = 0
+    for template in range(fit_counts.shape[1]):
+        placements += fit_counts[row, template] * template_entries[template]
+        if fit_counts[row, template] == 0:
+            fit_nowhere += template_entries[template]
+    every_refill = 1
+    refills_that_fit = 1
+    refills_that_end = 1
+    for _ in range(num_slots):
+        every_refill *= total_entries
+        refills_that_fit *= total_entries - fit_nowhere
+        refills_that_end *= fit_nowhere
+    expected_placements = placements / total_entries
+    refill_risk = 1.0 - refills_that_fit / every_refill
+    value = (
+        weights[0] * expected_placements
+        - weights[1] * refill_risk
+        - weights[2] * by_neighbours[row, 0]
+        - weights[3] * by_neighbours[row, 1]
+        - weights[4] * by_neighbours[row, 2]
+    )
+    return value, 1.0 - refills_that_end / every_refill
+
+
+@compiled
+def board_values(
+    occupied: NDArray[np.uint64],
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    template_entries: NDArray[np.int64],
+    total_entries: int,
+    num_slots: int,
+    weights: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """([B, T] fit counts, [B, 4] empty cells by neighbours, [B] value, [B] refill alive
+    probability) of the [B, words] boards `occupied`."""
+    count = occupied.shape[0]
+    fit_counts = np.zeros((count, anchor_bits.shape[0]), np.int64)
+    by_neighbours = np.zeros((count, NEIGHBOUR_KINDS), np.int64)
+    value = np.zeros(count, np.float64)
+    alive = np.zeros(count, np.float64)
+    scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], occupied.shape[1]), np.uint64)
+    for board in range(count):
+        board_features(
+            occupied,
+            board,
+            shifts,
+            node_parent,
+            node_offset,
+            template_node,
+            anchor_bits,
+            playable_bits,
+            has_left,
+            has_right,
+            points_up,
+            fit_counts,
+            by_neighbours,
+            board,
+            scratch,
+        )
+        value[board], alive[board] = hand_terms(
+            fit_counts,
+            by_neighbours,
+            board,
+            template_entries,
+            total_entries,
+            num_slots,
+            weights,
+        )
+    return fit_counts, by_neighbours, value, alive

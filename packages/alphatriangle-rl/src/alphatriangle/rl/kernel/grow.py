@@ -1,0 +1,289 @@
+"""The turn's plans, grown and beam-pruned in one compiled call for B positions.
+
+The algorithm and every tie rule are `search.turn_plans`'s (its module docstring); the
+numpy reference it must match bit for bit is `search.turn_plans_reference`. Per depth:
+expand every kept plan (`expand`), merge positions reached in several orders (the first
+in child order stays), set aside plans that ended the game (no move from the plan) or
+emptied the slots, then keep each root's `beam_width` best plans by reward so far plus
+hand-made board value (`features`), plans holding a shape that fits nowhere last, equal
+keys in child order (a stable sort). The plans come out grouped by root, each root's in
+the order they were found.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .compile import compiled
+from .expand import EMPTY, expand, first_of_each
+from .features import NEIGHBOUR_KINDS, board_features, hand_terms
+
+
+@compiled
+def beam(
+    root: NDArray[np.int64],
+    occupied: NDArray[np.uint64],
+    shapes: NDArray[np.int8],
+    reward: NDArray[np.float64],
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    template_entries: NDArray[np.int64],
+    total_entries: int,
+    weights: NDArray[np.float64],
+    beam_width: int,
+) -> NDArray[np.int64]:
+    """The plans to grow, in order: per root (roots come grouped, ascending), those that
+    can still place every shape first, then by reward plus board value, highest first."""
+    count, words = occupied.shape
+    slots = shapes.shape[1]
+    key = np.empty(count, np.float64)
+    unplaceable = np.zeros(count, np.bool_)
+    fit_counts = np.empty((1, anchor_bits.shape[0]), np.int64)
+    by_neighbours = np.empty((1, NEIGHBOUR_KINDS), np.int64)
+    scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
+    for plan in range(count):
+        board_features(
+            occupied,
+            plan,
+            shifts,
+            node_parent,
+            node_offset,
+            template_node,
+            anchor_bits,
+            playable_bits,
+            has_left,
+            has_right,
+            points_up,
+            fit_counts,
+            by_neighbours,
+            0,
+            scratch,
+        )
+        value, _ = hand_terms(
+            fit_counts, by_neighbours, 0, template_entries, total_entries, slots, weights
+        )
+        key[plan] = -(reward[plan] + value)
+        for slot in range(slots):
+            template = int(shapes[plan, slot])
+            if template != EMPTY and fit_counts[0, template] == 0:
+                unplaceable[plan] = True
+    kept = np.empty(count, np.int64)
+    taken = 0
+    start = 0
+    while start < count:
+        end = start
+        while end < count and root[end] == root[start]:
+            end += 1
+        group = np.arange(start, end)
+        hopeful = group[~unplaceable[start:end]]
+        hopeless = group[unplaceable[start:end]]
+        before = taken
+        taken = _best(hopeful, key, beam_width, kept, taken)
+        taken = _best(hopeless, key, beam_width - (taken - before), kept, taken)
+        start = end
+    return kept[:taken]
+
+
+@compiled
+def _best(
+    plans: NDArray[np.int64],
+    key: NDArray[np.float64],
+    limit: int,
+    kept: NDArray[np.int64],
+    taken: int,
+) -> int:
+    """Append to `kept` (from `taken` on) the `limit` `plans` of lowest `key`, in order of
+    key and then of position in `plans` (a stable sort), and return the new count. Only
+    the plans whose key is within the `limit` lowest are sorted (a selection first)."""
+    if limit <= 0 or plans.shape[0] == 0:
+        return taken
+    keys = key[plans]
+    if plans.shape[0] > limit:
+        threshold = np.partition(keys.copy(), limit - 1)[limit - 1]
+        within = np.flatnonzero(keys <= threshold)
+        plans = plans[within]
+        keys = keys[within]
+    order = np.argsort(keys, kind="mergesort")
+    for index in range(min(limit, order.shape[0])):
+        kept[taken] = plans[order[index]]
+        taken += 1
+    return taken
+
+
+@compiled
+def grow(
+    root_occupied: NDArray[np.uint64],
+    root_shapes: NDArray[np.int8],
+    placement_bits: NDArray[np.uint64],
+    anchor_start: NDArray[np.int64],
+    anchor_cell: NDArray[np.int64],
+    line_start: NDArray[np.int64],
+    line_of_placement: NDArray[np.int64],
+    line_bits: NDArray[np.uint64],
+    template_size: NDArray[np.int64],
+    num_cells: int,
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    template_entries: NDArray[np.int64],
+    total_entries: int,
+    reward_per_placed: float,
+    reward_per_cleared: float,
+    reward_per_alive: float,
+    weights: NDArray[np.float64],
+    beam_width: int,
+) -> tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.uint64]
+]:
+    """(root, first action, reward, completes, end board) of every plan, grouped by root."""
+    count, words = root_occupied.shape
+    slots = root_shapes.shape[1]
+    occupied = root_occupied.copy()
+    shapes = root_shapes.copy()
+    root = np.arange(count).astype(np.int64)
+    reward = np.zeros(count, np.float64)
+    first = np.full(count, -1, np.int64)
+    capacity = max(count, 16)
+    out_root = np.empty(capacity, np.int64)
+    out_first = np.empty(capacity, np.int64)
+    out_reward = np.empty(capacity, np.float64)
+    out_completes = np.empty(capacity, np.bool_)
+    out_occupied = np.empty((capacity, words), np.uint64)
+    found = 0
+    for depth in range(slots):
+        if root.shape[0] == 0:
+            break
+        parent, action, child_occupied, child_shapes, placed, cleared, _ = expand(
+            occupied,
+            shapes,
+            placement_bits,
+            anchor_start,
+            anchor_cell,
+            line_start,
+            line_of_placement,
+            line_bits,
+            template_size,
+            num_cells,
+        )
+        moves = np.zeros(root.shape[0], np.bool_)
+        for index in parent:
+            moves[index] = True
+        stuck = np.flatnonzero(~moves)
+        kept = first_of_each(root[parent], child_occupied, child_shapes)
+        child_reward = reward[parent[kept]] + (
+            placed[kept] * reward_per_placed + cleared[kept] * reward_per_cleared
+        )
+        child_first = action[kept] if depth == 0 else first[parent[kept]]
+        child_root = root[parent[kept]]
+        child_occupied = child_occupied[kept]
+        child_shapes = child_shapes[kept]
+        done = np.ones(kept.shape[0], np.bool_)
+        for plan in range(kept.shape[0]):
+            for slot in range(slots):
+                if child_shapes[plan, slot] != EMPTY:
+                    done[plan] = False
+        ended = np.flatnonzero(done)
+        going = np.flatnonzero(~done)
+        needed = found + stuck.shape[0] + ended.shape[0]
+        if needed > capacity:
+            capacity = max(needed, 2 * capacity)
+            out_root = _grown(out_root, found, capacity)
+            out_first = _grown(out_first, found, capacity)
+            out_reward = _grown(out_reward, found, capacity)
+            out_completes = _grown(out_completes, found, capacity)
+            out_occupied = _grown_rows(out_occupied, found, capacity)
+        for index in stuck:  # the previous move left no legal move: it ended the game
+            out_root[found] = root[index]
+            out_first[found] = first[index]
+            out_reward[found] = reward[index] - reward_per_alive
+            out_completes[found] = False
+            out_occupied[found] = occupied[index]
+            found += 1
+        for index in ended:  # the slots are empty: the refill is unknown
+            out_root[found] = child_root[index]
+            out_first[found] = child_first[index]
+            out_reward[found] = child_reward[index]
+            out_completes[found] = True
+            out_occupied[found] = child_occupied[index]
+            found += 1
+        root = child_root[going]
+        occupied = child_occupied[going]
+        shapes = child_shapes[going]
+        reward = child_reward[going] + reward_per_alive  # taken back if no move follows
+        first = child_first[going]
+        order = beam(
+            root,
+            occupied,
+            shapes,
+            reward,
+            shifts,
+            node_parent,
+            node_offset,
+            template_node,
+            anchor_bits,
+            playable_bits,
+            has_left,
+            has_right,
+            points_up,
+            template_entries,
+            total_entries,
+            weights,
+            beam_width,
+        )
+        root = root[order]
+        occupied = occupied[order]
+        shapes = shapes[order]
+        reward = reward[order]
+        first = first[order]
+    by_root = _stable_order_by_root(out_root[:found], count)
+    return (
+        out_root[by_root],
+        out_first[by_root],
+        out_reward[by_root],
+        out_completes[by_root],
+        out_occupied[by_root],
+    )
+
+
+@compiled
+def _stable_order_by_root(root: NDArray[np.int64], roots: int) -> NDArray[np.int64]:
+    """The order that groups `root` by value, ascending, keeping the order within a group
+    (a counting sort: what `np.argsort(kind="stable")` gives, in one pass)."""
+    start = np.zeros(roots + 1, np.int64)
+    for value in root:
+        start[value + 1] += 1
+    for value in range(roots):
+        start[value + 1] += start[value]
+    order = np.empty(root.shape[0], np.int64)
+    for index in range(root.shape[0]):
+        order[start[root[index]]] = index
+        start[root[index]] += 1
+    return order
+
+
+@compiled
+def _grown(values: NDArray[np.generic], used: int, capacity: int) -> NDArray[np.generic]:
+    grown = np.empty(capacity, values.dtype)
+    grown[:used] = values[:used]
+    return grown
+
+
+@compiled
+def _grown_rows(values: NDArray[np.uint64], used: int, capacity: int) -> NDArray[np.uint64]:
+    grown = np.empty((capacity, values.shape[1]), values.dtype)
+    grown[:used] = values[:used]
+    return grown
