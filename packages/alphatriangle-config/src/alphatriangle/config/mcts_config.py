@@ -66,6 +66,13 @@ class TurnSearchConfig(_SearchSettings):
     turn_temperature: float = Field(default=0.0, ge=0.0)
     """Self-play only: draw the plan with odds exp(score / temperature), in points of
     score (0: the best plan)."""
+    turn_refill_candidates: int = Field(default=0, ge=0, le=1_000)
+    """Complete plans per position followed one ply past the refill, each planned again
+    under `turn_refill_deals` refills the search draws itself (0: the search stops at the
+    refill)."""
+    turn_refill_deals: int = Field(default=4, ge=1, le=1_000)
+    """Refills drawn per position for the ply past the refill, the same for each of its
+    candidates (with `turn_refill_candidates` > 0)."""
 
 
 class _TreeSearchSettings(_SearchSettings):

@@ -34,7 +34,7 @@ from .acting import play_round
 from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
 from .game import EMPTY_SLOT, GameArrays, GameTables, afterstate_positions
-from .search import TurnDecision, afterstate_value_of, search_turns
+from .search import TurnDecision, afterstate_value_of, refill_ply_for, search_turns
 from .self_play_result import NewGame, SelfPlayResult
 
 
@@ -180,6 +180,7 @@ class TurnSelfPlay:
             beam_width=config.turn_beam_width,
             candidates=config.turn_candidates,
             temperature=config.turn_temperature,
+            refill=refill_ply_for(config),
         )
         self._searched = time.perf_counter() - start
         self.stats.search_seconds += self._searched

@@ -28,6 +28,7 @@ from trianglengin import GameState
 from ..game import GameTables, encode_states
 from ..search.afterstate_value import HandValue
 from ..search.hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
+from ..search.refill_ply import RefillPly
 from ..search.turn_plans import DEFAULT_BEAM_WIDTH
 from ..search.turn_search import search_turns
 from .baselines import OneMovePlayer
@@ -38,12 +39,17 @@ DEFAULT_PLANNER_WEIGHTS = DEFAULT_HAND_WEIGHTS
 PLANNER_SALT = 4
 """Salt of the generator that breaks the planner's ties (`[seed, salt]`): the turn search's
 players use it too, so that with the hand-made value they replay the planner's games."""
+EXPECTIMAX_REFILL = RefillPly(candidates=4, deals=4)
+"""The `expectimax` baseline's ply past the refill: its 4 best plans, each under the same 4
+refills."""
 
 __all__ = [
     "DEFAULT_BEAM_WIDTH",
     "DEFAULT_PLANNER_WEIGHTS",
+    "EXPECTIMAX_REFILL",
     "PLANNER_SALT",
     "BoardValue",
+    "ExpectimaxPlayer",
     "PlannerPlayer",
     "PlannerWeights",
     "board_value",
@@ -60,10 +66,12 @@ class PlannerPlayer(OneMovePlayer):
         self,
         weights: PlannerWeights = DEFAULT_PLANNER_WEIGHTS,
         beam_width: int = DEFAULT_BEAM_WIDTH,
+        refill: RefillPly | None = None,
     ) -> None:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}")
         self.beam_width = beam_width
+        self.refill = refill
         self._value = HandValue(weights)
 
     @property
@@ -80,5 +88,21 @@ class PlannerPlayer(OneMovePlayer):
             self._value,
             [rng],
             beam_width=self.beam_width,
+            refill=self.refill,
         )
         return int(decision.action[0])
+
+
+class ExpectimaxPlayer(PlannerPlayer):
+    """The planner with one ply past the refill (`EXPECTIMAX_REFILL`): the strongest
+    hand-valued baseline, and the search a learned value should match at one ply."""
+
+    name = "expectimax"
+
+    def __init__(
+        self,
+        weights: PlannerWeights = DEFAULT_PLANNER_WEIGHTS,
+        beam_width: int = DEFAULT_BEAM_WIDTH,
+        refill: RefillPly = EXPECTIMAX_REFILL,
+    ) -> None:
+        super().__init__(weights, beam_width, refill)

@@ -20,7 +20,7 @@ from alphatriangle.config import EnvConfig, TurnSearchConfig
 
 from ..acting import play_seeds
 from ..game import GameArrays, GameTables
-from ..search import AfterstateValue, TurnDecision, search_turns
+from ..search import AfterstateValue, TurnDecision, refill_ply_for, search_turns
 from .planner import PLANNER_SALT
 from .records import GameRecord, GameTracker
 
@@ -80,6 +80,7 @@ class TurnSearchPlayer:
             rngs,
             beam_width=self.mcts_config.turn_beam_width,
             candidates=self.mcts_config.turn_candidates,
+            refill=refill_ply_for(self.mcts_config),
         )
         self.afterstates_valued += int(decision.afterstates_valued.sum())
         return decision

@@ -16,6 +16,7 @@ from .batched_search import BatchedSearch, Evaluator, SearchResult, SearchStats,
 from .gumbel import GumbelRule, considered_visit_sequence
 from .hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
 from .puct import PuctRule
+from .refill_ply import RefillPly, refill_ply_for
 from .root_rule import RootRule, root_rule_for
 from .tree import NO_PARENT, ROOT_INDEX, UNVISITED, Tree
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
@@ -46,6 +47,7 @@ __all__ = [
     "NetworkValue",
     "PlanEnds",
     "PuctRule",
+    "RefillPly",
     "RootRule",
     "ScoredPlans",
     "SearchResult",
@@ -63,6 +65,7 @@ __all__ = [
     "considered_visit_sequence",
     "grow_plans",
     "network_afterstate_values",
+    "refill_ply_for",
     "root_rule_for",
     "score_plans",
     "search_turns",

@@ -16,8 +16,11 @@ belong to whoever calls it (self-play, evaluation, the planner). For each positi
    plans: exploration for self-play.
 
 Mid-turn positions (shapes still in the slots) are searched exactly the same way, with
-the shapes they hold: nothing is sampled until a refill, and a refill is never looked
-at. The search replans every move; the planner is this search with `HandValue`.
+the shapes they hold: nothing is sampled until a refill. Without a `RefillPly` a refill
+is never looked at; with one, the best plans are followed past it, over refills drawn
+from the search's own generator (`refill_ply.py`). The search replans every move; the
+planner is this search with `HandValue`, the `expectimax` baseline the same with a
+refill ply.
 """
 
 from __future__ import annotations
@@ -31,16 +34,21 @@ from numpy.typing import NDArray
 from ..game import GameArrays, GameTables
 from .afterstate_value import AfterstateValue, HandValue, PlanEnds, bounded_corrections
 from .hand_value import HandWeights
+from .refill_ply import RefillPly, draw_deals, expected_after_refill, refill_candidates
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
 
 __all__ = [
     "TIE_TOLERANCE",
     "ScoredPlans",
     "TurnDecision",
+    "best_plan_scores",
     "bounded_corrections",
+    "choose_index",
     "score_plans",
     "search_turns",
 ]
+
+Floats = NDArray[np.float64]
 
 TIE_TOLERANCE = 1e-9
 """Plans whose scores differ by less are equally good; the generator picks among them."""
@@ -117,9 +125,11 @@ def search_turns(
     beam_width: int = DEFAULT_BEAM_WIDTH,
     candidates: int | None = None,
     temperature: float = 0.0,
+    refill: RefillPly | None = None,
 ) -> TurnDecision:
     """Choose a move for each of the B `roots`, each position's ties broken by its own
-    generator in `rngs` (so a game's moves never depend on the others in the batch)."""
+    generator in `rngs` (so a game's moves never depend on the others in the batch), and,
+    with `refill`, its refills drawn from a child of it."""
     count = len(roots)
     if len(rngs) != count:
         raise ValueError(f"search_turns needs one generator per position: {len(rngs)} for {count}")
@@ -135,15 +145,56 @@ def search_turns(
         ],
         np.intp,
     )
+    score, afterstate = scored.score[picks], scored.afterstate_value[picks]
+    afterstates_valued = scored.afterstates_valued
+    if refill is not None and count:
+
+        def next_turn_scores(positions: GameArrays) -> tuple[Floats, NDArray[np.int64]]:
+            ahead = score_plans(
+                tables, positions, value, beam_width=beam_width, candidates=candidates
+            )
+            return best_plan_scores(ahead, len(positions)), ahead.afterstates_valued
+
+        row, root = refill_candidates(plans, scored.score, picks, refill.candidates)
+        expected, valued = expected_after_refill(
+            tables, plans, row, root, draw_deals(tables, rngs, refill.deals), next_turn_scores
+        )
+        afterstates_valued = afterstates_valued + valued
+        worth = plans.reward[row] + expected
+        for r in range(count):
+            mine = np.flatnonzero(root == r)
+            if not plans.completes[row[mine[0]]]:
+                continue  # the one-ply pick ends the game this turn: nothing lies past a refill
+            best = mine[
+                choose_index(worth[mine], plans.first_action[row[mine]], rngs[r], temperature)
+                if mine.size > 1
+                else 0
+            ]
+            picks[r], score[r], afterstate[r] = row[best], worth[best], expected[best]
     return TurnDecision(
         action=plans.first_action[picks],
-        score=scored.score[picks],
-        afterstate_value=scored.afterstate_value[picks],
+        score=score,
+        afterstate_value=afterstate,
         completes=plans.completes[picks],
         end_occupied=plans.end_occupied[picks],
         plans=np.diff(bounds).astype(np.int64),
-        afterstates_valued=scored.afterstates_valued,
+        afterstates_valued=afterstates_valued,
     )
+
+
+def best_plan_scores(scored: ScoredPlans, count: int) -> Floats:
+    """[B] the score of the plan each of the `count` positions would play at temperature 0:
+    the best complete plan, or, if none completes, the best of those that end the game."""
+    plans = scored.plans
+    ranked = np.where(plans.completes, scored.score, -np.inf)
+    best = np.full(count, -np.inf)
+    np.maximum.at(best, plans.root, ranked)
+    stuck = np.isneginf(best)
+    if stuck.any():
+        fallback = np.full(count, -np.inf)
+        np.maximum.at(fallback, plans.root, scored.score)
+        best[stuck] = fallback[stuck]
+    return best
 
 
 def _choose(
@@ -156,12 +207,29 @@ def _choose(
     """The row of the plan one position plays (see the module docstring)."""
     completing = plans.completes[rows]
     candidates = rows[completing] if completing.any() else rows
-    values = score[candidates]
-    if temperature > 0 and completing.any():
+    index = choose_index(
+        score[candidates],
+        plans.first_action[candidates],
+        rng,
+        temperature if completing.any() else 0.0,
+    )
+    return int(candidates[index])
+
+
+def choose_index(
+    values: NDArray[np.float64],
+    first_action: NDArray[np.int64],
+    rng: np.random.Generator,
+    temperature: float,
+) -> int:
+    """Which of some plans to play: drawn with odds exp(value / temperature), or at
+    temperature 0 the best, ties (within `TIE_TOLERANCE`) going to `rng` over the distinct
+    first moves. The one rule by which the turn search picks a plan."""
+    if temperature > 0:
         odds = np.exp((values - values.max()) / temperature)
-        return int(candidates[int(rng.choice(candidates.size, p=odds / odds.sum()))])
-    best = candidates[values >= values.max() - TIE_TOLERANCE]
-    actions, first_row = np.unique(plans.first_action[best], return_index=True)
+        return int(rng.choice(values.size, p=odds / odds.sum()))
+    best = np.flatnonzero(values >= values.max() - TIE_TOLERANCE)
+    actions, first_row = np.unique(first_action[best], return_index=True)
     return int(best[first_row[int(rng.choice(actions.size))]])
 
 
