@@ -79,7 +79,9 @@ def test_every_candidate_is_planned_under_the_same_deals() -> None:
         cells = np.array([bin(int(w)).count("1") for w in positions.occupied[:, 0]])
         return cells.astype(np.float64), np.zeros(len(positions), np.int64)
 
-    expected, _ = expected_after_refill(tables, scored.plans, row, root, dealt, record)
+    expected, _ = expected_after_refill(
+        tables, scored.plans, row, root, dealt, record, np.zeros(row.size)
+    )
     (planned,) = seen
     assert len(planned) == 6 * 5  # the first boards of a game take any refill
     shapes = planned.shapes.reshape(2, 3, 5, tables.num_slots)
@@ -142,3 +144,28 @@ def test_the_expectimax_baseline_and_the_configured_turn_search_play_alike() -> 
 def test_a_refill_ply_needs_a_candidate_and_a_deal(candidates: int, deals: int) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RefillPly(candidates=candidates, deals=deals)
+
+
+def test_a_deal_that_ends_the_game_is_priced_by_the_value_not_by_the_moves_before() -> None:
+    """A next turn that cannot be completed ends the game: it is worth the value's price
+    of an ended game, not the few points of the moves before the end (which would rank
+    dying above any live board with a negative hand-made value)."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    roots = encode_states(tables, [GameState(env, initial_seed=41)])
+    scored = score_plans(tables, roots, HandValue())
+    pick = np.array([int(np.flatnonzero(scored.plans.completes)[0])], np.intp)
+    row, root = refill_candidates(scored.plans, scored.score, pick, candidates=2)
+    dealt = draw_deals(tables, [np.random.default_rng(3)], deals=4)
+
+    def half_die(positions: GameArrays) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        best = np.full(len(positions), -20.0)
+        best[::2] = np.nan  # every other deal's shapes cannot all be placed
+        return best, np.zeros(len(positions), np.int64)
+
+    one_ply = scored.score[row] - scored.plans.reward[row]
+    game_over = HandValue().game_over_value(one_ply)
+    np.testing.assert_allclose(game_over, one_ply - HandValue().hand_weights.refill_risk)
+    expected, _ = expected_after_refill(tables, scored.plans, row, root, dealt, half_die, game_over)
+    alive = tables.reward_per_step_alive - 20.0
+    np.testing.assert_allclose(expected, (game_over + alive) / 2)

@@ -82,6 +82,11 @@ class AfterstateValue(Protocol):
         """[K] the part of the value that is not learned (0 for the network alone)."""
         ...
 
+    def game_over_value(self, one_ply: NDArray[np.float64]) -> NDArray[np.float64]:
+        """[K] what a refill that leaves no legal move is worth in this value's units, for
+        boards whose one-ply value is `one_ply` (the search's ply past the refill)."""
+        ...
+
 
 def _summed(terms: list[NDArray[np.float64]]) -> NDArray[np.float64]:
     total: NDArray[np.float64] = np.sum(terms, axis=0)
@@ -109,6 +114,13 @@ class HandValue:
         alive, board = hand_afterstate_terms(tables, occupied, self.hand_weights)
         total: NDArray[np.float64] = alive + board
         return total
+
+    def game_over_value(self, one_ply: NDArray[np.float64]) -> NDArray[np.float64]:
+        """A refill that fits nowhere, in the hand-made value's units: the board's one-ply
+        value less `refill_risk`, the hand-made value's own price of such a refill (its
+        value is relative, so 0 would rank a certain end above most live boards)."""
+        dead: NDArray[np.float64] = one_ply - self.hand_weights.refill_risk
+        return dead
 
 
 def network_afterstate_values(
@@ -139,6 +151,10 @@ class NetworkValue:
 
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         return np.zeros(occupied.shape[0], np.float64)
+
+    def game_over_value(self, one_ply: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The network learns points still to come, and an ended game has none."""
+        return np.zeros_like(one_ply)
 
 
 class HandPlusNetworkValue:
@@ -188,6 +204,10 @@ class HandPlusNetworkValue:
 
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         return self.hand.baseline(tables, occupied)
+
+    def game_over_value(self, one_ply: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The hand-made value's units: the correction does not change them."""
+        return self.hand.game_over_value(one_ply)
 
 
 def afterstate_value_for(

@@ -12,10 +12,15 @@ candidate is worth
 
     its reward + mean over the deals of (alive bonus + the best next plan's score)
 
-where a deal with no legal move ends the game (worth 0), and the best next plan is
-chosen as the one-ply search chooses (complete plans first). The position plays the
-candidate with the best expectimax score; ties go to the position's generator, as the
-one-ply search breaks them. With one candidate the ply plays the one-ply move.
+where the best next plan is chosen as the one-ply search chooses. A deal that leaves no
+legal move, or whose shapes cannot all be placed, ends the game: it is worth what the
+value says an ended game is worth (`AfterstateValue.game_over_value`: 0 for a value in
+points; for the hand-made value, whose units are relative, the board's one-ply value
+less its price of a refill that fits nowhere). Counting such a deal at the few points
+scored before the end would rank dying above most live boards, whose hand-made values
+are negative. The position plays the candidate with the best expectimax score; ties go
+to the position's generator, as the one-ply search breaks them. With one candidate the
+ply plays the one-ply move.
 
 Every candidate of a position sees the same deals (common random numbers): their
 difference measures the boards, not the luck of the draw. The deals come from a child
@@ -37,8 +42,9 @@ from ..game import GameArrays, GameTables, legal_actions
 from .turn_plans import TurnPlans
 
 NextTurnScores = Callable[[GameArrays], tuple[NDArray[np.float64], NDArray[np.int64]]]
-"""Plans B positions as the turn search does: [B] each one's best plan's score, and [B]
-the boards the network valued for each."""
+"""Plans B positions as the turn search does: [B] each one's best complete plan's score
+(NaN where no plan places every shape: the game ends in that turn), and [B] the boards
+the network valued for each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +113,13 @@ def expected_after_refill(
     root: NDArray[np.int64],
     dealt: NDArray[np.int8],
     next_turn_scores: NextTurnScores,
+    game_over: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """[M] each candidate's mean over its position's deals of (alive bonus + the best next
     plan's score), and [B] the boards the network valued for each of the B positions on
-    the way. Rows that do not complete (the game ends this turn) are worth 0 after it."""
+    the way. A deal with no legal move, or whose next turn cannot be completed, is worth
+    `game_over` [M] (the value's price of an ended game); rows that do not complete (the
+    game ends this turn) are worth 0 after it."""
     count, deals = row.size, dealt.shape[1]
     expected = np.zeros(count, np.float64)
     valued = np.zeros(dealt.shape[0], np.int64)
@@ -121,7 +130,7 @@ def expected_after_refill(
     boards = np.repeat(plans.end_occupied[row[which]], deals, axis=0)
     shapes = dealt[root[which]].reshape(-1, tables.num_slots)
     alive = legal_actions(tables, boards, shapes).any(axis=1)
-    after = np.zeros(boards.shape[0], np.float64)
+    after = np.repeat(game_over[which], deals)
     if alive.any():
         nexts = GameArrays(
             occupied=boards[alive],
@@ -129,7 +138,8 @@ def expected_after_refill(
             score=np.zeros(int(alive.sum()), np.float64),
         )
         best, boards_valued = next_turn_scores(nexts)
-        after[alive] = tables.reward_per_step_alive + best
+        lives = np.flatnonzero(alive)[~np.isnan(best)]  # NaN: the next turn cannot be completed
+        after[lives] = tables.reward_per_step_alive + best[~np.isnan(best)]
         owner = np.repeat(root[which], deals)[alive]
         valued = np.bincount(owner, weights=boards_valued, minlength=valued.size).astype(np.int64)
     expected[which] = after.reshape(which.size, deals).mean(axis=1)

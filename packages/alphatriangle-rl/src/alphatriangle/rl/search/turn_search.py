@@ -153,11 +153,18 @@ def search_turns(
             ahead = score_plans(
                 tables, positions, value, beam_width=beam_width, candidates=candidates
             )
-            return best_plan_scores(ahead, len(positions)), ahead.afterstates_valued
+            best = best_plan_scores(ahead, len(positions), complete_only=True)
+            return best, ahead.afterstates_valued
 
         row, root = refill_candidates(plans, scored.score, picks, refill.candidates)
         expected, valued = expected_after_refill(
-            tables, plans, row, root, draw_deals(tables, rngs, refill.deals), next_turn_scores
+            tables,
+            plans,
+            row,
+            root,
+            draw_deals(tables, rngs, refill.deals),
+            next_turn_scores,
+            value.game_over_value(scored.score[row] - plans.reward[row]),
         )
         afterstates_valued = afterstates_valued + valued
         worth = plans.reward[row] + expected
@@ -182,15 +189,19 @@ def search_turns(
     )
 
 
-def best_plan_scores(scored: ScoredPlans, count: int) -> Floats:
+def best_plan_scores(scored: ScoredPlans, count: int, *, complete_only: bool = False) -> Floats:
     """[B] the score of the plan each of the `count` positions would play at temperature 0:
-    the best complete plan, or, if none completes, the best of those that end the game."""
+    the best complete plan, or, if none completes, the best of those that end the game
+    (NaN instead with `complete_only`: a score of moves before the end is not in the
+    units of a value, so the caller prices the end itself)."""
     plans = scored.plans
     ranked = np.where(plans.completes, scored.score, -np.inf)
     best = np.full(count, -np.inf)
     np.maximum.at(best, plans.root, ranked)
     stuck = np.isneginf(best)
-    if stuck.any():
+    if complete_only:
+        best[stuck] = np.nan
+    elif stuck.any():
         fallback = np.full(count, -np.inf)
         np.maximum.at(fallback, plans.root, scored.score)
         best[stuck] = fallback[stuck]
