@@ -120,6 +120,7 @@ class TurnSelfPlay:
         self.train_config = train_config
         self.stats = TurnSelfPlayStats()
         self.value = afterstate_value_of(mcts_config, _TimedEvaluator(network, self.stats))
+        self.refill = refill_ply_for(mcts_config)
         self._searched = 0.0
 
     def play_round(self, games: list[TurnGame]) -> list[FinishedTurnGame]:
@@ -180,7 +181,7 @@ class TurnSelfPlay:
             beam_width=config.turn_beam_width,
             candidates=config.turn_candidates,
             temperature=config.turn_temperature,
-            refill=refill_ply_for(config),
+            refill=self.refill,
         )
         self._searched = time.perf_counter() - start
         self.stats.search_seconds += self._searched

@@ -43,6 +43,7 @@ class TurnSearchPlayer:
             raise ValueError(f"batch_games must be at least 1, got {batch_games}")
         self.value = value
         self.mcts_config = mcts_config
+        self.refill = refill_ply_for(mcts_config)
         self.batch_games = batch_games
         self.name = name
         self.afterstates_valued = 0
@@ -80,7 +81,7 @@ class TurnSearchPlayer:
             rngs,
             beam_width=self.mcts_config.turn_beam_width,
             candidates=self.mcts_config.turn_candidates,
-            refill=refill_ply_for(self.mcts_config),
+            refill=self.refill,
         )
         self.afterstates_valued += int(decision.afterstates_valued.sum())
         return decision

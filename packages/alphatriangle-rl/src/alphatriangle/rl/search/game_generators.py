@@ -25,6 +25,14 @@ REFILL_BLOCK = 64
 """Refills a game's generator deals at once, kept until that game uses them."""
 
 
+def draw_refills(tables: GameTables, rng: np.random.Generator, count: int) -> NDArray[np.int8]:
+    """[count, S] refills drawn from `rng` with trianglengin's shape distribution: each slot
+    an entry of the shape table, uniform (a template listed twice comes twice as often)."""
+    entries = rng.integers(0, tables.template_of_entry.size, size=(count, tables.num_slots))
+    dealt: NDArray[np.int8] = tables.template_of_entry[entries]
+    return dealt
+
+
 class GameGenerators:
     """The generators of G game slots, and each slot's refills dealt from its own."""
 
@@ -32,8 +40,8 @@ class GameGenerators:
         self.tables = tables
         self._generators = list(generators)
         count = len(self._generators)
-        self._entries = np.zeros((count, REFILL_BLOCK, tables.num_slots), np.int64)
-        """[G, REFILL_BLOCK, S] table entries dealt ahead, per game."""
+        self._dealt = np.zeros((count, REFILL_BLOCK, tables.num_slots), np.int8)
+        """[G, REFILL_BLOCK, S] refills dealt ahead, per game."""
         self._next = np.full(count, REFILL_BLOCK, np.int64)
         """[G] the next unused refill of each game's block (REFILL_BLOCK: none left)."""
 
@@ -62,13 +70,9 @@ class GameGenerators:
         games = np.asarray(games, np.int64)
         if np.unique(games).size != games.size:
             raise ValueError(f"deal takes each game once per call, got {games.tolist()}")
-        entries_per_table = self.tables.template_of_entry.size
         for game in games[self._next[games] >= REFILL_BLOCK]:
-            self._entries[game] = self._generators[game].integers(
-                0, entries_per_table, size=(REFILL_BLOCK, self.tables.num_slots)
-            )
+            self._dealt[game] = draw_refills(self.tables, self._generators[game], REFILL_BLOCK)
             self._next[game] = 0
-        entries = self._entries[games, self._next[games]]
+        dealt: NDArray[np.int8] = self._dealt[games, self._next[games]]
         self._next[games] += 1
-        dealt: NDArray[np.int8] = self.tables.template_of_entry[entries]
         return dealt

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from alphatriangle.config import TurnSearchConfig
 
 from ..game import GameArrays, GameTables, legal_actions
+from .game_generators import draw_refills
 from .turn_plans import TurnPlans
 
 NextTurnScores = Callable[[GameArrays], tuple[NDArray[np.float64], NDArray[np.int64]]]
@@ -74,13 +75,9 @@ def draw_deals(
     tables: GameTables, rngs: Sequence[np.random.Generator], deals: int
 ) -> NDArray[np.int8]:
     """[B, deals, S] refills for each position, drawn from a child of its generator."""
-    entries = tables.template_of_entry.size
     dealt = np.empty((len(rngs), deals, tables.num_slots), np.int8)
     for position, rng in enumerate(rngs):
-        chance = rng.spawn(1)[0]
-        dealt[position] = tables.template_of_entry[
-            chance.integers(0, entries, size=(deals, tables.num_slots))
-        ]
+        dealt[position] = draw_refills(tables, rng.spawn(1)[0], deals)
     return dealt
 
 

@@ -153,7 +153,7 @@ def search_turns(
             ahead = score_plans(
                 tables, positions, value, beam_width=beam_width, candidates=candidates
             )
-            best = best_plan_scores(ahead, len(positions), complete_only=True)
+            best = best_plan_scores(ahead, len(positions))
             return best, ahead.afterstates_valued
 
         row, root = refill_candidates(plans, scored.score, picks, refill.candidates)
@@ -189,22 +189,15 @@ def search_turns(
     )
 
 
-def best_plan_scores(scored: ScoredPlans, count: int, *, complete_only: bool = False) -> Floats:
-    """[B] the score of the plan each of the `count` positions would play at temperature 0:
-    the best complete plan, or, if none completes, the best of those that end the game
-    (NaN instead with `complete_only`: a score of moves before the end is not in the
-    units of a value, so the caller prices the end itself)."""
-    plans = scored.plans
-    ranked = np.where(plans.completes, scored.score, -np.inf)
+def best_plan_scores(scored: ScoredPlans, count: int) -> Floats:
+    """[B] the score of the best complete plan of each of the `count` positions, the plan
+    the search would play at temperature 0; NaN where no plan places every shape (the
+    game ends in that turn: the points before the end are not in the units of a value,
+    so the caller prices the end itself)."""
+    ranked = np.where(scored.plans.completes, scored.score, -np.inf)
     best = np.full(count, -np.inf)
-    np.maximum.at(best, plans.root, ranked)
-    stuck = np.isneginf(best)
-    if complete_only:
-        best[stuck] = np.nan
-    elif stuck.any():
-        fallback = np.full(count, -np.inf)
-        np.maximum.at(fallback, plans.root, scored.score)
-        best[stuck] = fallback[stuck]
+    np.maximum.at(best, scored.plans.root, ranked)
+    best[np.isneginf(best)] = np.nan
     return best
 
 
