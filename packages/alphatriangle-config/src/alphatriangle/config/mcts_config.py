@@ -51,9 +51,11 @@ class TurnSearchConfig(_SearchSettings):
 
     algorithm: Literal["turn"] = "turn"
     """The search: "turn" (this class), "puct" (AlphaZero) or "gumbel" (Gumbel AlphaZero)."""
-    turn_value: Literal["hand", "network", "hand+network"] = "hand+network"
+    turn_value: Literal["hand", "network", "hand+network", "board"] = "hand+network"
     """The value of the board a plan ends on: the planner's hand-made value, the network
-    alone, or the hand-made value corrected by the network (which learns the rest)."""
+    alone, the hand-made value corrected by the network (which learns the rest), or the
+    board value: points still to come, linear in board features, learned beside the
+    network and started at the planner's value."""
     turn_correction_bound: float | None = Field(default=3.0, gt=0.0)
     """"hand+network": the most points the network's correction may move a plan against the
     plan the hand-made score ranks first in its position (None: no bound). On tuning seeds
@@ -73,6 +75,20 @@ class TurnSearchConfig(_SearchSettings):
     turn_refill_deals: int = Field(default=4, ge=1, le=1_000)
     """Refills drawn per position for the ply past the refill, the same for each of its
     candidates (with `turn_refill_candidates` > 0)."""
+    turn_value_targets: Literal["games", "refill"] = "games"
+    """Self-play's value targets: "games", the TD(lambda) return of each afterstate a game
+    played (`afterstate_td_lambda`); or "refill", every candidate the ply past the refill
+    valued, with that value (the mean over its deals of the best next plan), as a deeper
+    search teaches a shallower one. "refill" needs `turn_refill_candidates` > 0."""
+
+    @model_validator(mode="after")
+    def _refill_targets_need_the_ply(self) -> TurnSearchConfig:
+        if self.turn_value_targets == "refill" and self.turn_refill_candidates == 0:
+            raise ValueError(
+                'turn_value_targets = "refill" needs the ply past the refill: set '
+                "turn_refill_candidates above 0"
+            )
+        return self
 
 
 class _TreeSearchSettings(_SearchSettings):

@@ -2,6 +2,12 @@
 
 from .atomic_file import write_atomically
 from .board import check_same_board, describe_board
+from .board_value import (
+    BOARD_VALUE_INPUT_NAMES,
+    BOARD_VALUE_INPUTS,
+    STARTING_POINTS,
+    BoardValueHead,
+)
 from .device import resolve_device
 from .errors import BoardMismatchError, CheckpointMismatchError
 from .features import (
@@ -17,10 +23,14 @@ from .network import BatchEvaluation, NeuralNetwork, StateDict, read_checkpoint
 from .value_support import ValueSupport, squash, unsquash
 
 __all__ = [
+    "BOARD_VALUE_INPUTS",
+    "BOARD_VALUE_INPUT_NAMES",
     "SHAPE_SUMMARY_SIZE",
+    "STARTING_POINTS",
     "AlphaTriangleNet",
     "BatchEvaluation",
     "BoardMismatchError",
+    "BoardValueHead",
     "CheckpointMismatchError",
     "FeatureBatch",
     "FeatureExtractor",

@@ -15,6 +15,7 @@ from torch import nn
 
 from alphatriangle.config import ModelConfig
 
+from .board_value import BoardValueHead
 from .features import FeatureSpec
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
@@ -98,6 +99,9 @@ class AlphaTriangleNet(nn.Module):
             activation(),
             nn.Linear(model_config.value_hidden_dim, model_config.value_atoms),
         )
+        self.board_value = BoardValueHead()
+        """The turn search's learned board value (`board_value.py`): trained beside the
+        heads, on the board inputs of afterstates, and read by the search as coefficients."""
 
     def start_value_head_at(self, initial_distribution: torch.Tensor) -> None:
         """Make the untrained value head predict `initial_distribution` [K] for every input.

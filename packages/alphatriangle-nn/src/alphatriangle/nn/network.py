@@ -7,6 +7,7 @@ a softmax, all for the whole batch.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from alphatriangle.config import EnvConfig, ModelConfig
 
 from .atomic_file import write_atomically
 from .board import check_same_board, describe_board
+from .board_value import BoardValueHead
 from .device import resolve_device
 from .errors import CheckpointMismatchError
 from .features import FeatureBatch, FeatureExtractor, Positions
@@ -26,6 +28,9 @@ from .model import AlphaTriangleNet
 from .value_support import ValueSupport
 
 StateDict = dict[str, torch.Tensor]
+BOARD_VALUE_PREFIX = "board_value."
+"""Where the board value's tensors sit in the model's weights."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,10 @@ class NeuralNetwork:
             policy=policy.cpu().numpy(), value=value.cpu().numpy(), legal_mask=legal
         )
 
+    def board_value_coefficients(self) -> NDArray[np.float64]:
+        """[F] points per unit of each board value input (`BOARD_VALUE_INPUTS`)."""
+        return self.model.board_value.coefficients()
+
     # --- weights ---
 
     def get_weights(self) -> StateDict:
@@ -103,6 +112,7 @@ class NeuralNetwork:
         self, weights: Mapping[str, torch.Tensor], *, source: str = "the given weights"
     ) -> None:
         """Load weights from `get_weights` of a network with the same shape."""
+        weights = self._with_board_value(weights, source=source)
         self._check_fits(weights, source=source)
         self.model.load_state_dict(dict(weights))
 
@@ -158,6 +168,22 @@ class NeuralNetwork:
         assert isinstance(weights, dict)
         network.set_weights(weights, source=f"checkpoint {path}")
         return network
+
+    def _with_board_value(
+        self, weights: Mapping[str, torch.Tensor], *, source: str
+    ) -> Mapping[str, torch.Tensor]:
+        """Weights written before the board value existed lack its tensors: they get the
+        untrained board value (the planner's judgement), and the log says so."""
+        own = {
+            name: tensor
+            for name, tensor in self.model.state_dict().items()
+            if name.startswith(BOARD_VALUE_PREFIX)
+        }
+        if not own or any(name in weights for name in own):
+            return weights
+        logger.info("%s has no board value: it starts at the planner's value", source)
+        fresh = BoardValueHead().state_dict()
+        return {**weights, **{BOARD_VALUE_PREFIX + name: t for name, t in fresh.items()}}
 
     def _check_fits(self, weights: Mapping[str, torch.Tensor], *, source: str) -> None:
         expected = self.model.state_dict()

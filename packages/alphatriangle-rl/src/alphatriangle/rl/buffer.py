@@ -34,6 +34,7 @@ _STORED_DTYPES: dict[str, type[np.generic]] = {
     "other": np.float32,
     "policy_target": np.float16,
     "value_target": np.float32,
+    "board_inputs": np.float32,
 }
 _ARRAY_FIELDS = tuple(_STORED_DTYPES)
 
@@ -64,13 +65,16 @@ class SampledBatch:
     experiences: ExperienceBatch
 
 
-def stored_bytes_per_position(grid_shape: tuple[int, ...], other_dim: int, action_dim: int) -> int:
+def stored_bytes_per_position(
+    grid_shape: tuple[int, ...], other_dim: int, action_dim: int, board_inputs: int = 0
+) -> int:
     """Bytes one position takes in the buffer, for sizing `buffer_capacity` against memory."""
     shapes = {
         "grid": grid_shape,
         "other": (other_dim,),
         "policy_target": (action_dim,),
         "value_target": (),
+        "board_inputs": (board_inputs,),
     }
     return sum(
         int(np.prod(shape, dtype=np.int64)) * np.dtype(_STORED_DTYPES[name]).itemsize
@@ -263,6 +267,8 @@ class ExperienceBuffer:
         size = int(state["size"])
         self._arrays = None
         if size > 0:
+            if "board_inputs" not in state:  # saved before the board value: none
+                state = {**state, "board_inputs": np.zeros((size, 0), np.float32)}
             try:  # files of older versions hold float32 planes: converted, or refused
                 stored = {name: _as_stored(name, np.asarray(state[name])) for name in _ARRAY_FIELDS}
             except ValueError as error:

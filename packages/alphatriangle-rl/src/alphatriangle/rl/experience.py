@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
+NO_BOARD_INPUTS: NDArray[np.float32] = np.zeros((0, 0), np.float32)
+"""Marks a batch built without board inputs: it gets [N, 0] of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +27,27 @@ class ExperienceBatch:
     afterstates: the board before the refill has no move to choose, and the turn search
     reads no policy), so the policy head learns nothing from them."""
     value_target: NDArray[np.float32]  # [N] discounted return target
+    board_inputs: NDArray[np.float32] = field(default_factory=lambda: NO_BOARD_INPUTS)
+    """[N, F] the board value's inputs (`alphatriangle.nn.BOARD_VALUE_INPUTS`) of afterstates
+    whose search values boards with it; [N, 0] (the default) for positions that train
+    only the network."""
 
     def __post_init__(self) -> None:
-        sizes = {len(self.grid), len(self.other), len(self.policy_target), len(self.value_target)}
+        if self.board_inputs is NO_BOARD_INPUTS:
+            empty = np.zeros((len(self.value_target), 0), np.float32)
+            object.__setattr__(self, "board_inputs", empty)
+        sizes = {
+            len(self.grid),
+            len(self.other),
+            len(self.policy_target),
+            len(self.value_target),
+            len(self.board_inputs),
+        }
         if len(sizes) != 1:
             raise ValueError(
                 f"experience arrays disagree on their length: grid {len(self.grid)}, "
                 f"other {len(self.other)}, policy_target {len(self.policy_target)}, "
-                f"value_target {len(self.value_target)}"
+                f"value_target {len(self.value_target)}, board_inputs {len(self.board_inputs)}"
             )
 
     def __len__(self) -> int:
@@ -43,6 +59,7 @@ class ExperienceBatch:
             other=self.other[indices],
             policy_target=self.policy_target[indices],
             value_target=self.value_target[indices],
+            board_inputs=self.board_inputs[indices],
         )
 
     @staticmethod
@@ -54,6 +71,7 @@ class ExperienceBatch:
             other=np.concatenate([b.other for b in batches]),
             policy_target=np.concatenate([b.policy_target for b in batches]),
             value_target=np.concatenate([b.value_target for b in batches]),
+            board_inputs=np.concatenate([b.board_inputs for b in batches]),
         )
 
 

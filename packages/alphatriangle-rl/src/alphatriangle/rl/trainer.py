@@ -3,8 +3,11 @@
 Loss per position (weighted by its importance-sampling weight):
 policy cross-entropy against the search policy over the legal moves, plus
 `value_loss_weight` times the cross-entropy of the categorical value against the
-two-hot target, minus `entropy_bonus_weight` times the policy's entropy. The
-per-position error |E[v] - z| feeds the buffer's priorities. AdamW, global-norm
+two-hot target, minus `entropy_bonus_weight` times the policy's entropy; for
+positions with board inputs (afterstates of a search that values boards with the
+board value), also `value_loss_weight` times the board value's squared error, in
+units of `BOARD_VALUE_LOSS_POINTS` points. The per-position error |E[v] - z| (the
+board value's, where it is trained) feeds the buffer's priorities. AdamW, global-norm
 clipping, linear warm-up then cosine decay of the learning rate: over
 `max_training_steps`, or over a time budget when the caller sets
 `schedule_progress` (the budget's elapsed fraction) before each step.
@@ -30,6 +33,10 @@ from alphatriangle.nn import NeuralNetwork
 
 from .buffer import SampledBatch
 
+BOARD_VALUE_LOSS_POINTS = 100.0
+"""The board value's error is squared in units of this many points: errors of tens of
+points then weigh about as much as the network's cross-entropies."""
+
 
 @dataclass(frozen=True, slots=True)
 class TrainStepResult:
@@ -42,6 +49,9 @@ class TrainStepResult:
     learning_rate: float
     grad_norm: float
     value_errors: NDArray[np.float32]  # [B] |predicted value - target|, for priorities
+    board_value_loss: float = 0.0
+    """The board value's mean squared error (in `BOARD_VALUE_LOSS_POINTS` units); 0 when
+    the batch has no board inputs."""
     skipped: bool = False
     """The loss or gradient was NaN or infinite: nothing was updated."""
 
@@ -50,6 +60,7 @@ class TrainStepResult:
             "total_loss": self.total_loss,
             "policy_loss": self.policy_loss,
             "value_loss": self.value_loss,
+            "board_value_loss": self.board_value_loss,
             "entropy": self.entropy,
             "learning_rate": self.learning_rate,
             "grad_norm": self.grad_norm,
@@ -121,9 +132,15 @@ class Trainer:
             policy_trained = 1.0
         value_log_probs = torch.log_softmax(value_logits, dim=1)
         value_loss = -(support.two_hot(value_target) * value_log_probs).sum(dim=1)
+        board_inputs = torch.from_numpy(experiences.board_inputs).to(self.device)
+        if board_inputs.shape[1]:
+            board_value = model.board_value(board_inputs)
+            board_loss = ((board_value - value_target) / BOARD_VALUE_LOSS_POINTS).square()
+        else:
+            board_value, board_loss = None, torch.zeros_like(entropy)
         per_position = (
             policy_loss
-            + self.config.value_loss_weight * value_loss
+            + self.config.value_loss_weight * (value_loss + board_loss)
             - policy_trained * self.config.entropy_bonus_weight * entropy
         )
         loss = (weights * per_position).mean()
@@ -132,7 +149,7 @@ class Trainer:
         learning_rate = self.optimizer.param_groups[0]["lr"]
         if not bool(torch.isfinite(loss)):
             return self._skipped(loss, float("nan"), learning_rate, saved_buffers, batch)
-        loss.backward()  # type: ignore[no-untyped-call]
+        loss.backward()
         clip = self.config.gradient_clip_norm
         grad_norm = torch.nn.utils.clip_grad_norm_(
             model.parameters(), clip if clip is not None else float("inf")
@@ -145,7 +162,11 @@ class Trainer:
         model.eval()
 
         with torch.no_grad():
-            predicted = support.expected_value(value_logits.detach())
+            predicted = (
+                support.expected_value(value_logits.detach())
+                if board_value is None
+                else board_value.detach()
+            )
             errors = (predicted - value_target).abs().cpu().numpy().astype(np.float32)
         return TrainStepResult(
             total_loss=float(loss.detach()),
@@ -155,6 +176,7 @@ class Trainer:
             learning_rate=float(learning_rate),
             grad_norm=float(grad_norm),
             value_errors=errors,
+            board_value_loss=float(board_loss.detach().mean()),
         )
 
     def _skipped(

@@ -8,9 +8,13 @@ refill); each game keeps its afterstates, the value's own estimate of each when 
 played, and what the game scored between them.
 When a game ends, its afterstates become training positions: the board shown with empty
 slots, and as value target the lambda-return (`afterstate_targets.py`) minus the part of
-the value that is not learned (the hand-made baseline of "hand+network"). The positions
-carry no policy rows (a policy target of width 0): an afterstate has no move to choose,
-and the turn search reads no policy, so the policy head is not trained by this search.
+the value that is not learned (the hand-made baseline of "hand+network"). With
+`turn_value_targets = "refill"` the positions are instead every candidate the ply past
+the refill valued at each of the game's moves, with that value as target: many boards
+per move, each target an expectation over deals rather than one game's luck. The
+positions carry no policy rows (a policy target of width 0): an afterstate has no move
+to choose, and the turn search reads no policy, so the policy head is not trained by
+this search. Under the board value they carry the board's inputs, which it learns from.
 
 A game is cut off at `max_episode_length` moves only at the end of a turn, so the cut
 falls on an afterstate whose value the search just gave: earlier targets bootstrap from
@@ -34,7 +38,14 @@ from .acting import play_round
 from .afterstate_targets import afterstate_value_targets
 from .experience import ExperienceBatch
 from .game import EMPTY_SLOT, GameArrays, GameTables, afterstate_positions
-from .search import TurnDecision, afterstate_value_of, refill_ply_for, search_turns
+from .search import (
+    BoardPointsValue,
+    TurnDecision,
+    afterstate_value_of,
+    board_inputs,
+    refill_ply_for,
+    search_turns,
+)
 from .self_play_result import NewGame, SelfPlayResult
 
 
@@ -76,6 +87,9 @@ class _TimedEvaluator:
         self.stats.network_calls += 1
         return evaluation
 
+    def board_value_coefficients(self) -> NDArray[np.float64]:
+        return self.network.board_value_coefficients()
+
 
 @dataclass(slots=True)
 class TurnGame:
@@ -92,6 +106,10 @@ class TurnGame:
     moves: int = 0
     triangles_cleared: int = 0
     afterstates_valued: int = 0
+    searched_boards: list[NDArray[np.uint64]] = field(default_factory=list)
+    """The boards the ply past the refill valued at each move (`turn_value_targets =
+    "refill"`), and `searched_values` their values."""
+    searched_values: list[NDArray[np.float64]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +153,12 @@ class TurnSelfPlay:
         decision = played.moves
         last_of_turn = (played.positions.shapes != EMPTY_SLOT).sum(axis=1) == 1
         finished: list[FinishedTurnGame] = []
+        learn_from_search = self.mcts_config.turn_value_targets == "refill"
         for row, game in enumerate(games):
+            if learn_from_search:
+                mine = decision.refill_root == row
+                game.searched_boards.append(decision.refill_boards[mine])
+                game.searched_values.append(decision.refill_values[mine])
             game.afterstates_valued += int(decision.afterstates_valued[row])
             self.stats.afterstates_valued += int(decision.afterstates_valued[row])
             reward, done = float(played.reward[row]), bool(played.done[row])
@@ -189,6 +212,34 @@ class TurnSelfPlay:
 
     def _finish(self, game: TurnGame, *, truncated: bool) -> FinishedTurnGame:
         start = time.perf_counter()
+        if self.mcts_config.turn_value_targets == "refill":
+            boards, targets = self._searched_targets(game)
+        else:
+            boards, targets = self._game_targets(game, truncated=truncated)
+        experiences = afterstate_experiences(
+            self.network,
+            self.tables,
+            boards,
+            targets,
+            board_value=isinstance(self.value, BoardPointsValue),
+        )
+        self.stats.finish_seconds += time.perf_counter() - start
+        return FinishedTurnGame(game=game, experiences=experiences, truncated=truncated)
+
+    def _searched_targets(self, game: TurnGame) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
+        """The boards the ply past the refill valued during `game`, with those values, less
+        the part of the value that is not learned."""
+        if not game.searched_boards:
+            return np.zeros((0, self.tables.words), np.uint64), np.zeros(0, np.float64)
+        boards = np.concatenate(game.searched_boards)
+        values = np.concatenate(game.searched_values)
+        return boards, values - self.value.baseline(self.tables, boards)
+
+    def _game_targets(
+        self, game: TurnGame, *, truncated: bool
+    ) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
+        """The afterstates `game` played, with their lambda-returns less the part of the
+        value that is not learned."""
         boards = (
             np.stack(game.afterstates)
             if game.afterstates
@@ -206,10 +257,7 @@ class TurnSelfPlay:
             td_lambda=self.train_config.afterstate_td_lambda,
             bootstrap_value=bootstrap,
         )
-        targets = returns - self.value.baseline(self.tables, boards)
-        experiences = afterstate_experiences(self.network, self.tables, boards, targets)
-        self.stats.finish_seconds += time.perf_counter() - start
-        return FinishedTurnGame(game=game, experiences=experiences, truncated=truncated)
+        return boards, returns - self.value.baseline(self.tables, boards)
 
 
 def afterstate_experiences(
@@ -217,8 +265,11 @@ def afterstate_experiences(
     tables: GameTables,
     boards: NDArray[np.uint64],
     targets: NDArray[np.float64],
+    *,
+    board_value: bool = False,
 ) -> ExperienceBatch:
-    """Training positions of [N] afterstate boards: features with empty slots, no policy."""
+    """Training positions of [N] afterstate boards: features with empty slots, no policy,
+    and with `board_value` the board value's inputs."""
     count = boards.shape[0]
     features = network.features.extract(afterstate_positions(tables, boards))
     return ExperienceBatch(
@@ -226,6 +277,11 @@ def afterstate_experiences(
         other=features.other,
         policy_target=np.zeros((count, 0), np.float32),
         value_target=targets.astype(np.float32),
+        board_inputs=(
+            board_inputs(tables, boards).astype(np.float32)
+            if board_value
+            else np.zeros((count, 0), np.float32)
+        ),
     )
 
 

@@ -11,7 +11,16 @@ against, plan for plan and bit for bit.
 """
 
 from .arrays import KernelArrays, kernel_arrays
-from .calls import Children, Features, Plans, expand_states, grow_turns, hand_features, warm_up
+from .calls import (
+    Children,
+    Features,
+    Plans,
+    board_inputs_of,
+    expand_states,
+    grow_turns,
+    hand_features,
+    warm_up,
+)
 from .features import HAND_WEIGHTS, NEIGHBOUR_KINDS
 
 __all__ = [
@@ -21,6 +30,7 @@ __all__ = [
     "Features",
     "KernelArrays",
     "Plans",
+    "board_inputs_of",
     "expand_states",
     "grow_turns",
     "hand_features",

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .arrays import kernel_arrays
+from .board_inputs import board_value_inputs
 from .expand import expand
 from .features import HAND_WEIGHTS, board_values
 from .grow import grow
@@ -65,6 +66,38 @@ def hand_features(
         k.total_entries,
         k.num_slots,
         _weights(weights),
+    )
+
+
+def board_inputs_of(
+    tables: GameTables,
+    occupied: NDArray[np.uint64],
+    weights: NDArray[np.float64],
+    fit_edges: NDArray[np.int64],
+    line_edges: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """The board value's inputs of the [B, words] boards `occupied` (see
+    `board_inputs.board_value_inputs`)."""
+    k = kernel_arrays(tables)
+    return board_value_inputs(
+        np.ascontiguousarray(occupied, np.uint64).reshape(-1, tables.words),
+        k.shifts,
+        k.node_parent,
+        k.node_offset,
+        k.template_node,
+        k.anchor_bits,
+        k.playable_bits,
+        k.has_left,
+        k.has_right,
+        k.points_up,
+        k.template_entries,
+        k.total_entries,
+        k.num_slots,
+        _weights(weights),
+        float(tables.reward_per_step_alive),
+        k.line_bits,
+        np.ascontiguousarray(fit_edges, np.int64),
+        np.ascontiguousarray(line_edges, np.int64),
     )
 
 
@@ -135,6 +168,7 @@ def warm_up(tables: GameTables) -> float:
     shapes[0, 0] = int(np.argmax(tables.placement_valid[: tables.num_templates].any(axis=1)))
     weights = np.ones(HAND_WEIGHTS, np.float64)
     hand_features(tables, occupied, weights)
+    board_inputs_of(tables, occupied, weights, np.zeros(1, np.int64), np.ones(1, np.int64))
     expand_states(tables, occupied, shapes)
     grow_turns(tables, occupied, shapes, weights, 1)
     return time.perf_counter() - start

@@ -2,6 +2,8 @@
 
 from .afterstate_value import (
     AfterstateValue,
+    BoardPointsValue,
+    BoardValueSource,
     HandPlusNetworkValue,
     HandValue,
     NetworkValue,
@@ -13,6 +15,7 @@ from .afterstate_value import (
     network_afterstate_values,
 )
 from .batched_search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
+from .board_inputs import board_inputs
 from .gumbel import GumbelRule, considered_visit_sequence
 from .hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
 from .puct import PuctRule
@@ -38,7 +41,9 @@ __all__ = [
     "UNVISITED",
     "AfterstateValue",
     "BatchedSearch",
+    "BoardPointsValue",
     "BoardValue",
+    "BoardValueSource",
     "Evaluator",
     "GumbelRule",
     "HandPlusNetworkValue",
@@ -60,6 +65,7 @@ __all__ = [
     "ValuedBoards",
     "afterstate_value_for",
     "afterstate_value_of",
+    "board_inputs",
     "board_value",
     "bounded_corrections",
     "considered_visit_sequence",

@@ -10,6 +10,10 @@ board alone, so it can be learned from boards alone. Three values plug in:
 - `HandPlusNetworkValue`: the hand-made value as a baseline that the network corrects;
   the network learns the difference between what the board went on to score and the
   hand-made value, so an untrained network (value 0) plays as the planner does.
+- `BoardPointsValue`: the board value, points still to come, linear in board features
+  (`board_inputs.py`) with coefficients the trainer learns (`alphatriangle.nn`'s
+  `BoardValueHead`): a dot product per board, no network call, so the search can value
+  every plan and every deal past the refill with it.
 
 The search calls every value through one protocol, `AfterstateValue.value_boards`:
 given the end boards of some plans (and those plans' rewards and positions, which a
@@ -24,7 +28,7 @@ search prunes partial plans and picks the network's candidates by them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,9 +37,10 @@ from alphatriangle.config import TurnSearchConfig
 
 from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
+from .board_inputs import board_inputs
 from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights, hand_afterstate_terms
 
-TurnValueKind = Literal["hand", "network", "hand+network"]
+TurnValueKind = Literal["hand", "network", "hand+network", "board"]
 NETWORK_CHUNK = 1024
 """Afterstates per network call: large enough to amortise a call, small enough for memory."""
 
@@ -210,6 +215,50 @@ class HandPlusNetworkValue:
         return self.hand.game_over_value(one_ply)
 
 
+@runtime_checkable
+class BoardValueSource(Protocol):
+    """Holds the board value's coefficients (`NeuralNetwork` does, trained beside it)."""
+
+    def board_value_coefficients(self) -> NDArray[np.float64]:
+        """[F] points per unit of each board value input."""
+        ...
+
+
+class BoardPointsValue:
+    """The board value: points still to come, linear in the board's inputs.
+
+    The coefficients are read from `source` at every call, so a self-play worker plays
+    with the weights it was last sent. The value is in points, so a refill that ends
+    the game is worth 0 after it.
+    """
+
+    uses_network = False
+
+    def __init__(
+        self, source: BoardValueSource, weights: HandWeights = DEFAULT_HAND_WEIGHTS
+    ) -> None:
+        self.source = source
+        self.hand_weights = weights
+
+    def points(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
+        """[K] the value of each board in points."""
+        values: NDArray[np.float64] = (
+            board_inputs(tables, occupied) @ self.source.board_value_coefficients()
+        )
+        return values
+
+    def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
+        points = self.points(tables, ends.occupied)
+        return ValuedBoards([points], points)
+
+    def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
+        return np.zeros(occupied.shape[0], np.float64)
+
+    def game_over_value(self, one_ply: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Points still to come after the game ended: none."""
+        return np.zeros_like(one_ply)
+
+
 def afterstate_value_for(
     kind: TurnValueKind, evaluator: Evaluator | None, *, correction_bound: float | None = None
 ) -> AfterstateValue:
@@ -218,12 +267,21 @@ def afterstate_value_for(
     if kind == "hand":
         return HandValue()
     if evaluator is None:
-        raise ValueError(f"turn_value {kind!r} needs a network to evaluate afterstates")
+        raise ValueError(
+            f"turn_value {kind!r} needs a network to evaluate afterstates"
+            + (" (it holds the board value)" if kind == "board" else "")
+        )
     if kind == "network":
         return NetworkValue(evaluator)
     if kind == "hand+network":
         return HandPlusNetworkValue(evaluator, correction_bound=correction_bound)
-    raise ValueError(f"unknown turn_value {kind!r}; expected 'hand', 'network' or 'hand+network'")
+    if kind == "board":
+        if not isinstance(evaluator, BoardValueSource):
+            raise ValueError("turn_value 'board' needs a network that holds a board value")
+        return BoardPointsValue(evaluator)
+    raise ValueError(
+        f"unknown turn_value {kind!r}; expected 'hand', 'network', 'hand+network' or 'board'"
+    )
 
 
 def bounded_corrections(

@@ -77,6 +77,14 @@ class TurnDecision:
     end_occupied: NDArray[np.uint64]  # [B, words] the board the chosen plan ends on
     plans: NDArray[np.int64]  # [B] plans found from each position
     afterstates_valued: NDArray[np.int64]  # [B] afterstates the network valued for each position
+    refill_boards: NDArray[np.uint64]
+    """[M, words] the end boards of the complete plans the ply past the refill valued
+    (none without a ply): value targets measured by search."""
+    refill_values: NDArray[np.float64]
+    """[M] each one's value past the refill: the mean over the deals of the alive bonus and
+    the best next plan's score (in the value's units)."""
+    refill_root: NDArray[np.int64]
+    """[M] the position each belongs to."""
 
 
 def score_plans(
@@ -147,6 +155,9 @@ def search_turns(
     )
     score, afterstate = scored.score[picks], scored.afterstate_value[picks]
     afterstates_valued = scored.afterstates_valued
+    refill_boards = np.zeros((0, tables.words), np.uint64)
+    refill_values = np.zeros(0, np.float64)
+    refill_root = np.zeros(0, np.int64)
     if refill is not None and count:
 
         def next_turn_scores(positions: GameArrays) -> tuple[Floats, NDArray[np.int64]]:
@@ -167,6 +178,9 @@ def search_turns(
             value.game_over_value(scored.score[row] - plans.reward[row]),
         )
         afterstates_valued = afterstates_valued + valued
+        followed = plans.completes[row]
+        refill_boards = plans.end_occupied[row[followed]]
+        refill_values, refill_root = expected[followed], root[followed]
         worth = plans.reward[row] + expected
         for r in range(count):
             mine = np.flatnonzero(root == r)
@@ -186,6 +200,9 @@ def search_turns(
         end_occupied=plans.end_occupied[picks],
         plans=np.diff(bounds).astype(np.int64),
         afterstates_valued=afterstates_valued,
+        refill_boards=refill_boards,
+        refill_values=refill_values,
+        refill_root=refill_root,
     )
 
 

@@ -24,6 +24,7 @@ TRAIN_STEP_METRICS = {
     "total_loss": names.LOSS_TOTAL,
     "policy_loss": names.LOSS_POLICY,
     "value_loss": names.LOSS_VALUE,
+    "board_value_loss": names.LOSS_BOARD_VALUE,
     "entropy": names.LOSS_ENTROPY,
     "grad_norm": names.GRAD_NORM,
     "learning_rate": names.LEARNING_RATE,

@@ -1,0 +1,103 @@
+"""The board value: points still to come from an afterstate, linear in a few board features.
+
+The turn search values thousands of boards per move, and the ply past the refill
+multiplies that by its candidates and deals: a network call per batch of boards would
+make the search the network's. A linear value over features the compiled kernel
+already counts (fit counts, empty cells by neighbours, how empty each line is) costs a
+dot product per board, and learns from every board the search values, not one per
+game. Its inputs are computed by the reinforcement-learning package
+(`alphatriangle.rl.search.board_inputs`) in the order `BOARD_VALUE_INPUTS` names;
+this head holds only the weights, so the trainer learns them in torch beside the
+network and a checkpoint records them with it.
+
+It starts as the planner's judgement, scaled to points: `STARTING_POINTS` plus the
+planner's afterstate value (its `planner_value` input, weight 1), so an untrained
+value plays the planner's moves, and the learning curve shows what training adds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch import nn
+
+BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = (
+    ("bias", 1.0),
+    ("planner_value", 10.0),
+    ("refill_alive", 1.0),
+    ("expected_placements", 100.0),
+    ("refill_risk", 1.0),
+    ("isolated", 5.0),
+    ("dead_end", 5.0),
+    ("narrow", 5.0),
+    ("open", 10.0),
+    ("empty_cells", 50.0),
+    ("shapes_fit_0", 1.0),
+    ("shapes_fit_1", 1.0),
+    ("shapes_fit_2", 1.0),
+    ("shapes_fit_3_4", 1.0),
+    ("shapes_fit_5_8", 1.0),
+    ("shapes_fit_9_16", 1.0),
+    ("shapes_fit_17_up", 1.0),
+    ("lines_empty_1", 5.0),
+    ("lines_empty_2", 5.0),
+    ("lines_empty_3", 5.0),
+    ("lines_empty_4", 5.0),
+    ("lines_empty_5", 5.0),
+    ("lines_empty_6", 5.0),
+    ("lines_empty_7_up", 5.0),
+)
+"""(name, typical size) of each input, in order. The sizes scale the inputs to about 1, so
+one learning rate suits every weight; they do not change what the value can express."""
+BOARD_VALUE_INPUT_NAMES = tuple(name for name, _ in BOARD_VALUE_INPUTS)
+POINTS_PER_UNIT = 100.0
+"""The head's output unit in points: a weight step of the learning rate moves the value by
+this many times as many points, so the level (100s of points) is reached in hundreds of
+steps, not tens of thousands."""
+STARTING_POINTS = 100.0
+"""The untrained value's level: about what a planner game still scores from a mid-game
+board. It prices a refill that ends the game (worth 0) against boards that live on;
+training moves it to what the search finds."""
+
+
+class BoardValueHead(nn.Module):
+    """[B, F] board inputs (in `BOARD_VALUE_INPUTS` order) -> [B] points still to come."""
+
+    input_size: torch.Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        sizes = torch.tensor([size for _, size in BOARD_VALUE_INPUTS], dtype=torch.float32)
+        self.register_buffer("input_size", sizes)
+        self.weight = nn.Parameter(torch.zeros(len(BOARD_VALUE_INPUTS)))
+        self.start_at_planner()
+
+    def start_at_planner(self) -> None:
+        """`STARTING_POINTS` plus the planner's value: the untrained value plays the planner."""
+        coefficients = np.zeros(len(BOARD_VALUE_INPUTS), np.float64)
+        coefficients[BOARD_VALUE_INPUT_NAMES.index("bias")] = STARTING_POINTS
+        coefficients[BOARD_VALUE_INPUT_NAMES.index("planner_value")] = 1.0
+        self.set_coefficients(coefficients)
+
+    def set_coefficients(self, coefficients: NDArray[np.float64]) -> None:
+        """Set the points per unit of each input (the inverse of `coefficients`)."""
+        if coefficients.shape != (len(BOARD_VALUE_INPUTS),):
+            raise ValueError(
+                f"expected {len(BOARD_VALUE_INPUTS)} board value coefficients, "
+                f"got {coefficients.shape}"
+            )
+        size = self.input_size.detach().cpu().double().numpy()
+        with torch.no_grad():
+            self.weight.copy_(torch.from_numpy(coefficients * size / POINTS_PER_UNIT))
+
+    def coefficients(self) -> NDArray[np.float64]:
+        """[F] points per unit of each input: what the search multiplies the inputs by."""
+        weight = self.weight.detach().cpu().double().numpy()
+        size = self.input_size.detach().cpu().double().numpy()
+        scaled: NDArray[np.float64] = weight * POINTS_PER_UNIT / size
+        return scaled
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = POINTS_PER_UNIT * ((inputs / self.input_size) @ self.weight)
+        return out
