@@ -101,12 +101,34 @@ def run_state(data_dir: Path, run_name: str) -> dict[str, Any]:
     return read_run_state(path) or {}
 
 
+PAIRED_WITH = "planner"
+"""Every row's paired difference is taken against this player, game by game."""
+
+
+def paired_difference(player: dict[str, Any], reference: dict[str, Any] | None) -> str:
+    """`+d ± se`: the mean of the game-by-game differences to `reference` on the same
+    seeds, with the standard error of that mean ("" without a reference)."""
+    if reference is None or player is reference:
+        return ""
+    theirs = {g["seed"]: g["score"] for g in reference["per_game"]}
+    differences = [
+        g["score"] - theirs[g["seed"]] for g in player["per_game"] if g["seed"] in theirs
+    ]
+    if len(differences) < 2:
+        return ""
+    error = statistics.stdev(differences) / len(differences) ** 0.5
+    return f"{statistics.mean(differences):+.1f} ± {error:.1f}"
+
+
 def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
-    """Markdown: one row per seed, the mean and spread over seeds, then the baselines."""
+    """Markdown: one row per seed, the mean and spread over seeds, then the baselines; each
+    with its paired difference to the planner."""
     players = {p["name"]: p for p in results["players"]}
+    reference = players.get(PAIRED_WITH)
     header = (
-        "| player | mean | median | p10 | p90 | best | moves per game | training steps | games |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        f"| player | mean | vs {PAIRED_WITH} (paired, ± se) | median | p10 | p90 | best "
+        "| moves per game | training steps | games |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     lines = [header]
     agent_means = []
@@ -114,24 +136,30 @@ def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
         agent = next(p for key, p in players.items() if key.startswith(f"run:{name}:"))
         counters = run_state(data_dir, name).get("counters", {})
         agent_means.append(agent["mean_score"])
-        lines.append(_row(f"seed {seed} ({name})", agent, counters))
+        lines.append(_row(f"seed {seed} ({name})", agent, counters, reference))
     if agent_means:
         spread = statistics.stdev(agent_means) if len(agent_means) > 1 else 0.0
         lines.append(
             f"| **mean over {len(agent_means)} seeds** | **{statistics.mean(agent_means):.2f}** "
-            f"± {spread:.2f} (sd) | | | | | | | |"
+            f"± {spread:.2f} (sd) | | | | | | | | |"
         )
     for name in BASELINES:
         if name in players:
-            lines.append(_row(name, players[name], {}))
+            lines.append(_row(name, players[name], {}, reference))
     return "\n".join(lines)
 
 
-def _row(label: str, player: dict[str, Any], counters: dict[str, Any]) -> str:
+def _row(
+    label: str,
+    player: dict[str, Any],
+    counters: dict[str, Any],
+    reference: dict[str, Any] | None,
+) -> str:
     steps = counters.get("global_step", "")
     games = counters.get("episodes_played", "")
+    paired = paired_difference(player, reference)
     return (
-        f"| {label} | {player['mean_score']:.2f} | {player['median_score']:.2f} | "
+        f"| {label} | {player['mean_score']:.2f} | {paired} | {player['median_score']:.2f} | "
         f"{player['p10_score']:.2f} | {player['p90_score']:.2f} | {player['best_score']:.2f} | "
         f"{player['mean_length']:.1f} | {steps} | {games} |"
     )

@@ -14,16 +14,26 @@ from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, TurnSearch
 from alphatriangle.nn import BOARD_VALUE_INPUT_NAMES, STARTING_POINTS, NeuralNetwork
 from alphatriangle.rl import ExperienceBuffer, Trainer
 from alphatriangle.rl.experience import ExperienceBatch
-from alphatriangle.rl.game import GameTables, encode_states
+from alphatriangle.rl.game import GameTables, afterstate_positions, encode_states
 from alphatriangle.rl.search import (
     BoardPointsValue,
     HandValue,
+    RefillPly,
     afterstate_value_of,
     board_inputs,
     search_turns,
 )
 from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS, hand_afterstate_terms
+from alphatriangle.rl.self_play_result import SelfPlayResult
+from alphatriangle.rl.turn_self_play import (
+    HAND_OVER_POSITIONS,
+    FinishedTurnGame,
+    TurnGame,
+    TurnSelfPlay,
+    TurnSelfPlayGames,
+)
 
+from .test_honest_play import same_position_other_seeds
 from .test_refill_ply import positions_of_real_games
 
 SMALL = EnvConfig(ROWS=4, COLS=7, PLAYABLE_RANGE_PER_ROW=[(1, 6), (0, 7), (0, 7), (1, 6)])
@@ -52,7 +62,8 @@ def test_board_inputs_count_what_they_name(env: EnvConfig) -> None:
     shares = sum(column[n] for n in BOARD_VALUE_INPUT_NAMES if n.startswith("shapes_fit_"))
     np.testing.assert_allclose(shares, 1.0)  # every shape of the table falls in one bin
     lines = sum(column[n] for n in BOARD_VALUE_INPUT_NAMES if n.startswith("lines_empty_"))
-    assert np.all(lines <= tables.num_lines) and lines.max() > 0
+    assert np.all(lines <= tables.num_lines)
+    assert lines.max() > 0
     neighbours = column["isolated"] + column["dead_end"] + column["narrow"] + column["open"]
     np.testing.assert_array_equal(neighbours, column["empty_cells"])
     assert column["empty_cells"].max() == tables.playable.sum()  # the empty board
@@ -127,11 +138,7 @@ def test_training_moves_the_board_value_to_its_targets() -> None:
     inputs = board_inputs(tables, boards).astype(np.float32)
     # targets a linear value can reach: a level of 150 plus 3 points per empty cell
     targets = 150.0 + 3.0 * inputs[:, BOARD_VALUE_INPUT_NAMES.index("empty_cells")]
-    features = network.features.extract(
-        __import__("alphatriangle.rl.game", fromlist=["afterstate_positions"]).afterstate_positions(
-            tables, boards
-        )
-    )
+    features = network.features.extract(afterstate_positions(tables, boards))
     batch = ExperienceBatch(
         grid=features.grid,
         other=features.other,
@@ -150,3 +157,130 @@ def test_training_moves_the_board_value_to_its_targets() -> None:
     assert losses[0] > 0.0
     assert error() < 0.3 * before
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_refill_targets_are_what_the_ply_past_the_refill_found() -> None:
+    """Self-play with `turn_value_targets = "refill"`: every candidate the ply valued, at
+    every move, with that value as target and its board inputs, in points (not zero)."""
+    env = SMALL
+    tables = GameTables.for_env(env)
+    network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=2)
+    config = TurnSearchConfig(
+        turn_value="board",
+        turn_refill_candidates=3,
+        turn_refill_deals=2,
+        turn_value_targets="refill",
+        turn_beam_width=12,
+    )
+    self_play = TurnSelfPlay(
+        network=network,
+        env_config=env,
+        mcts_config=config,
+        train_config=TrainConfig(max_episode_length=500),
+    )
+    game = TurnGame(
+        seed=5, state=GameState(env, initial_seed=5), rng=np.random.default_rng(5), started=0.0
+    )
+    searched: list[tuple[np.ndarray, np.ndarray]] = []
+    original = self_play._choose
+
+    def spying(*args: object) -> object:
+        decision = original(*args)  # type: ignore[arg-type]
+        searched.append((decision.refill_boards.copy(), decision.refill_values.copy()))
+        return decision
+
+    self_play._choose = spying  # type: ignore[method-assign,assignment]
+    finished: list[FinishedTurnGame] = []
+    while not finished:
+        finished = self_play.play_round([game])
+    experiences = finished[0].experiences
+    boards = np.concatenate([b for b, _ in searched])
+    values = np.concatenate([v for _, v in searched])
+    assert len(experiences) == len(values) > game.moves  # several candidates per move
+    np.testing.assert_allclose(experiences.value_target, values.astype(np.float32))
+    np.testing.assert_allclose(
+        experiences.board_inputs, board_inputs(tables, boards).astype(np.float32)
+    )
+    assert experiences.policy_target.shape[1] == 0
+    assert np.abs(experiences.value_target).max() > 10.0  # points, not zeros
+
+
+def test_refill_targets_need_the_ply_past_the_refill() -> None:
+    with pytest.raises(ValueError, match="turn_refill_candidates"):
+        TurnSearchConfig(turn_value_targets="refill")
+
+
+@pytest.mark.parametrize(
+    "refill", [None, RefillPly(candidates=3, deals=3)], ids=["one ply", "past the refill"]
+)
+def test_the_board_value_cannot_see_the_next_shapes(refill: RefillPly | None) -> None:
+    """Every plan from these positions ends in a refill: a search that read the engine's
+    next shapes would play, or value, the two games differently. The ply past the refill
+    draws its deals from the search's generator, the same in both games."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    value = BoardPointsValue(trained_network(env))
+    for seeds in [(1, 2), (3, 4), (5, 6)]:
+        games = same_position_other_seeds(env, seeds)
+        decisions = [
+            search_turns(
+                tables,
+                encode_states(tables, [g]),
+                value,
+                [np.random.default_rng(0)],
+                refill=refill,
+            )
+            for g in games
+        ]
+        first, second = decisions
+        assert first.action[0] == second.action[0]
+        assert first.score[0] == second.score[0]
+        np.testing.assert_array_equal(first.refill_values, second.refill_values)
+
+
+def test_targets_from_the_ply_reach_the_trainer_before_the_game_ends() -> None:
+    """Positions whose targets are complete are handed over while the game goes on (so the
+    first training step need not wait for a game to end); with the game's own result at
+    its end, every searched candidate arrives once."""
+    env = EnvConfig()
+    network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=2)
+    config = TurnSearchConfig(
+        turn_value="board",
+        turn_refill_candidates=4,
+        turn_refill_deals=1,
+        turn_value_targets="refill",
+        turn_beam_width=8,
+    )
+    seeds = iter(range(100, 200))
+
+    def new_game() -> tuple[int, GameState]:
+        seed = next(seeds)
+        return seed, GameState(env, initial_seed=seed)
+
+    games = TurnSelfPlayGames(
+        network=network,
+        env_config=env,
+        config=config,
+        train_config=TrainConfig(max_episode_length=60),
+        worker_id=0,
+        new_game=new_game,
+        num_games=1,
+    )
+    searched = 0
+    original = games.self_play._choose
+
+    def counting(*args: object) -> object:
+        nonlocal searched
+        decision = original(*args)  # type: ignore[arg-type]
+        searched += decision.refill_values.size
+        return decision
+
+    games.self_play._choose = counting  # type: ignore[method-assign,assignment]
+    results: list[SelfPlayResult] = []
+    while not any(not r.in_play for r in results):
+        results += games.play_round(weights_step=0)
+    early = [r for r in results if r.in_play]
+    assert early, "no positions were handed over before the game ended"
+    assert all(len(r.experiences) >= HAND_OVER_POSITIONS for r in early)
+    assert early[0].length < results[-1].length  # handed over mid-game
+    assert sum(len(r.experiences) for r in results) == searched

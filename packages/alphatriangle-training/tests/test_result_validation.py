@@ -60,3 +60,45 @@ def test_afterstates_carry_no_policy_and_positions_of_a_move_carry_one() -> None
     assert check(no_policy) == "policy targets over (0,) actions, expected 12"
     with_policy = dataclasses.replace(game(), afterstates=True)
     assert check(with_policy) == "policy targets over (12,) actions, expected 0"
+
+
+def test_search_targets_may_give_several_afterstates_per_move_up_to_the_candidates() -> None:
+    import dataclasses
+
+    from alphatriangle.config import TurnSearchConfig
+    from alphatriangle.nn import BOARD_VALUE_INPUTS
+    from alphatriangle.training.roles.result_intake import search_positions_per_move
+
+    config = TurnSearchConfig(
+        turn_value="board", turn_refill_candidates=3, turn_value_targets="refill"
+    )
+    per_move = search_positions_per_move(config)
+    assert per_move == 3
+    assert search_positions_per_move(TurnSearchConfig()) == 1
+    positions = 12  # 3 per move of a 4-move game
+    experiences = ExperienceBatch(
+        grid=np.ones((positions, *GRID_SHAPE), np.uint8),
+        other=np.zeros((positions, 3), np.float32),
+        policy_target=np.zeros((positions, 0), np.float32),
+        value_target=np.full(positions, 50.0, np.float32),
+        board_inputs=np.ones((positions, len(BOARD_VALUE_INPUTS)), np.float32),
+    )
+    result = dataclasses.replace(game(), experiences=experiences, afterstates=True)
+
+    def check_with(per_move: int) -> str | None:
+        return validate_result(
+            result, grid_shape=GRID_SHAPE, action_dim=ACTIONS, afterstates_per_move=per_move
+        )
+
+    assert check_with(per_move) is None
+    assert check_with(1) == "12 afterstates for a game of 4 moves"
+    narrow = dataclasses.replace(experiences, board_inputs=np.ones((positions, 2), np.float32))
+    assert check_with_result(dataclasses.replace(result, experiences=narrow), per_move) == (
+        f"2 board value inputs, expected {len(BOARD_VALUE_INPUTS)}"
+    )
+
+
+def check_with_result(result: SelfPlayResult, per_move: int) -> str | None:
+    return validate_result(
+        result, grid_shape=GRID_SHAPE, action_dim=ACTIONS, afterstates_per_move=per_move
+    )

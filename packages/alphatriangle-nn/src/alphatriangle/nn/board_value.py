@@ -51,10 +51,12 @@ BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = (
 """(name, typical size) of each input, in order. The sizes scale the inputs to about 1, so
 one learning rate suits every weight; they do not change what the value can express."""
 BOARD_VALUE_INPUT_NAMES = tuple(name for name, _ in BOARD_VALUE_INPUTS)
-POINTS_PER_UNIT = 100.0
-"""The head's output unit in points: a weight step of the learning rate moves the value by
-this many times as many points, so the level (100s of points) is reached in hundreds of
-steps, not tens of thousands."""
+POINTS_PER_UNIT = 1000.0
+"""The head's output unit in points. An optimiser step moves a weight by about the learning
+rate whatever the gradient, so this sets how many points a step can move the value: at
+the default rate of 1e-3 about one point per step and input, so coefficients tens of
+points from the planner's (a screen fitted by least squares found such) are reached in
+hundreds of steps, not tens of thousands."""
 STARTING_POINTS = 100.0
 """The untrained value's level: about what a planner game still scores from a mid-game
 board. It prices a refill that ends the game (worth 0) against boards that live on;

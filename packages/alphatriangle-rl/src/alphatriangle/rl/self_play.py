@@ -158,5 +158,5 @@ class SelfPlayWorker:
     def _play_one_move(self) -> list[SelfPlayResult]:
         results = self.games.play_round(self.weights_step)
         self.moves_played += self.num_games
-        self.games_finished += len(results)
+        self.games_finished += sum(not result.in_play for result in results)
         return results

@@ -1,4 +1,5 @@
-"""What self-play hands back: one finished game's training positions and how it went,
+"""What self-play hands back: one finished game's training positions and how it went
+(or, for targets complete before the game ends, positions of a game still in play),
 and the protocol of a search's games in play (`SelfPlayGames`)."""
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class SelfPlayResult:
     move, and carry no policy target (`experiences.policy_target` is None)."""
     afterstates_valued: int = 0
     """Turn search: afterstates the network valued for the game's moves (0 for a tree search)."""
+    in_play: bool = False
+    """Positions of a game still in play, handed over before it ends (the turn search's
+    targets from the ply past the refill are complete when the move is searched): the
+    loop stores them and counts no game; score and length are the game's so far, and its
+    own result, with the positions after these, follows when it ends."""
 
 
 NewGame = Callable[[], tuple[int, GameState]]

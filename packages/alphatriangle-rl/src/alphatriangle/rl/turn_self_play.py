@@ -48,6 +48,10 @@ from .search import (
 )
 from .self_play_result import NewGame, SelfPlayResult
 
+HAND_OVER_POSITIONS = 64
+"""Positions from the ply past the refill a game in play gathers before handing them over:
+they reach the buffer (and the first training step comes) long before games end."""
+
 
 @dataclass(slots=True)
 class TurnSelfPlayStats:
@@ -226,13 +230,33 @@ class TurnSelfPlay:
         self.stats.finish_seconds += time.perf_counter() - start
         return FinishedTurnGame(game=game, experiences=experiences, truncated=truncated)
 
+    def hand_over(self, game: TurnGame) -> ExperienceBatch | None:
+        """The training positions `game` has gathered from the ply past the refill since
+        the last hand-over, once there are `HAND_OVER_POSITIONS` of them (None before, and
+        for targets that need the game's end)."""
+        if self.mcts_config.turn_value_targets != "refill":
+            return None
+        if sum(len(values) for values in game.searched_values) < HAND_OVER_POSITIONS:
+            return None
+        boards, targets = self._searched_targets(game)
+        return afterstate_experiences(
+            self.network,
+            self.tables,
+            boards,
+            targets,
+            board_value=isinstance(self.value, BoardPointsValue),
+        )
+
     def _searched_targets(self, game: TurnGame) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
-        """The boards the ply past the refill valued during `game`, with those values, less
-        the part of the value that is not learned."""
+        """The boards the ply past the refill valued during `game` (since the last
+        hand-over), with those values less the part of the value that is not learned; the
+        game's lists are emptied."""
         if not game.searched_boards:
             return np.zeros((0, self.tables.words), np.uint64), np.zeros(0, np.float64)
         boards = np.concatenate(game.searched_boards)
         values = np.concatenate(game.searched_values)
+        game.searched_boards.clear()
+        game.searched_values.clear()
         return boards, values - self.value.baseline(self.tables, boards)
 
     def _game_targets(
@@ -324,8 +348,31 @@ class TurnSelfPlayGames:
     def play_round(self, weights_step: int) -> list[SelfPlayResult]:
         finished = self.self_play.play_round(self._games)
         done = {id(result.game) for result in finished}
+        early = [
+            self._in_play_result(game, experiences, weights_step)
+            for game in self._games
+            if id(game) not in done and (experiences := self.self_play.hand_over(game))
+        ]
         self._games = [game if id(game) not in done else self._start_game() for game in self._games]
-        return [self._result(result, weights_step) for result in finished]
+        return early + [self._result(result, weights_step) for result in finished]
+
+    def _in_play_result(
+        self, game: TurnGame, experiences: ExperienceBatch, weights_step: int
+    ) -> SelfPlayResult:
+        return SelfPlayResult(
+            experiences=experiences,
+            score=float(game.state.game_score()),
+            length=game.moves,
+            triangles_cleared=game.triangles_cleared,
+            simulations=0,
+            seconds=time.perf_counter() - game.started,
+            seed=game.seed,
+            worker_id=self.worker_id,
+            weights_step=weights_step,
+            truncated=False,
+            afterstates=True,
+            in_play=True,
+        )
 
     def _result(self, finished: FinishedTurnGame, weights_step: int) -> SelfPlayResult:
         game = finished.game

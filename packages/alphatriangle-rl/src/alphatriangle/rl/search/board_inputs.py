@@ -37,9 +37,7 @@ LINE_BINS = np.array([1, 2, 3, 4, 5, 6, 7], np.int64)
 def board_inputs(tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
     """[B, F] the board value's inputs of the [B, words] afterstate boards `occupied`,
     computed by the compiled kernel (`kernel.board_inputs`) in `BOARD_VALUE_INPUTS` order."""
-    inputs = board_inputs_of(
-        tables, occupied, DEFAULT_HAND_WEIGHTS.as_array(), FIT_BINS, LINE_BINS
-    )
+    inputs = board_inputs_of(tables, occupied, DEFAULT_HAND_WEIGHTS.as_array(), FIT_BINS, LINE_BINS)
     if inputs.shape[1] != len(BOARD_VALUE_INPUT_NAMES):
         raise AssertionError(
             f"the kernel made {inputs.shape[1]} board inputs, BOARD_VALUE_INPUTS names "

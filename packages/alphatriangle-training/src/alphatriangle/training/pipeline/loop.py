@@ -37,7 +37,11 @@ from alphatriangle.nn import FeatureSpec
 from alphatriangle.rl import metric_names as names
 
 from ..roles.periodic_eval import EvaluationOutcome
-from ..roles.result_intake import CollectedResults, validate_result
+from ..roles.result_intake import (
+    CollectedResults,
+    search_positions_per_move,
+    validate_result,
+)
 from ..store.checkpoints import CheckpointSaveError
 from ..store.resume import training_extras
 from ..store.run_settings import RunSettings
@@ -92,6 +96,7 @@ class TrainingLoop:
         spec = FeatureSpec.from_env(components.env_config)
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
+        self._positions_per_move = search_positions_per_move(components.mcts_config)
 
     @property
     def global_step(self) -> int:
@@ -185,12 +190,17 @@ class TrainingLoop:
         buffer = self.components.buffer
         for result in collected.results:
             problem = validate_result(
-                result, grid_shape=self._grid_shape, action_dim=self._action_dim
+                result,
+                grid_shape=self._grid_shape,
+                action_dim=self._action_dim,
+                afterstates_per_move=self._positions_per_move,
             )
             if problem is not None:
                 logger.warning("Dropped a game from worker %d: %s.", result.worker_id, problem)
                 continue
             buffer.add(result.experiences)
+            if result.in_play:  # positions of a game still going: its result comes later
+                continue
             self.counters.episodes_played += 1
             self.counters.total_simulations += result.simulations
             self.counters.total_afterstates_valued += result.afterstates_valued

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alphatriangle.config import AlphaTriangleMCTSConfig, TurnSearchConfig
+from alphatriangle.nn import BOARD_VALUE_INPUTS
 from alphatriangle.rl import SelfPlayResult
 
 
@@ -24,12 +26,20 @@ class CollectedResults:
 
 
 def validate_result(
-    result: SelfPlayResult, *, grid_shape: tuple[int, ...], action_dim: int
+    result: SelfPlayResult,
+    *,
+    grid_shape: tuple[int, ...],
+    action_dim: int,
+    afterstates_per_move: int = 1,
 ) -> str | None:
-    """Why a self-play result must be dropped, or None when it is sound."""
+    """Why a self-play result must be dropped, or None when it is sound.
+
+    `afterstates_per_move` bounds a turn-search game's positions: one afterstate per turn
+    from the game's own play, or up to the ply past the refill's candidates at every move
+    when the targets come from that ply (`search_positions_per_move`)."""
     experiences = result.experiences
     if result.afterstates:
-        if len(experiences) > result.length:
+        if len(experiences) > afterstates_per_move * result.length:
             return f"{len(experiences)} afterstates for a game of {result.length} moves"
     elif len(experiences) != result.length:
         return f"{len(experiences)} positions for a game of {result.length} moves"
@@ -45,4 +55,16 @@ def validate_result(
         return "non-finite value targets"
     if not np.all(np.isfinite(experiences.policy_target)):
         return "non-finite policy targets"
+    if experiences.board_inputs.shape[1] not in (0, len(BOARD_VALUE_INPUTS)):
+        width = experiences.board_inputs.shape[1]
+        return f"{width} board value inputs, expected {len(BOARD_VALUE_INPUTS)}"
+    if not np.all(np.isfinite(experiences.board_inputs)):
+        return "non-finite board value inputs"
     return None
+
+
+def search_positions_per_move(config: AlphaTriangleMCTSConfig) -> int:
+    """The most training positions one move of self-play may give under `config`."""
+    if isinstance(config, TurnSearchConfig) and config.turn_value_targets == "refill":
+        return config.turn_refill_candidates
+    return 1
