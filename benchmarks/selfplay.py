@@ -520,32 +520,26 @@ def original_size_figures(args: argparse.Namespace) -> dict[str, float]:
         lambda: network_states_per_second(evaluator.model, env, args.games, args.seconds / 3),
     )
     config = PuctConfig(max_simulations=ORIGINAL_SIMULATIONS)
-    search = BatchedSearch(
-        evaluator=evaluator,
-        env_config=env,
-        config=config,
-        num_games=args.games,
-        rng=np.random.default_rng(0),
-    )
+    search = BatchedSearch(env_config=env, config=config, num_games=args.games)
     states = start_states(env, args.games)
-    for game, state in enumerate(states):
-        search.set_root(game, state)
+    rngs = np.random.default_rng(0).spawn(args.games)
     visited_children: list[float] = []
     top_share: list[float] = []
     depths: list[float] = []
     start = time.perf_counter()
     simulations = 0
     while time.perf_counter() - start < args.seconds:
-        result = search.run(temperature=1.0, add_noise=True)
+        roots = encode_states(search.tables, states)
+        result = search.run(roots, evaluator, rngs, temperature=1.0, add_noise=True)
         simulations += int(result.simulations.sum())
         visits = result.visit_counts.astype(np.float64)
         visited_children.append(float((visits > 0).sum(axis=1).mean()))
         top_share.append(float((visits.max(axis=1) / np.maximum(visits.sum(axis=1), 1)).mean()))
         depths.append(_mean_node_depth(search))
-        for game in range(args.games):
-            transition = search.play(game, int(result.action[game]))
-            if transition.done:
-                search.set_root(game, GameState(env, initial_seed=10_000 + game + simulations))
+        for game, state in enumerate(states):
+            if state.step(int(result.action[game]))[1]:
+                states[game] = GameState(env, initial_seed=10_000 + game + simulations)
+                rngs[game] = np.random.default_rng(10_000 + game + simulations)
     elapsed = time.perf_counter() - start
     rate = simulations / elapsed
     return {

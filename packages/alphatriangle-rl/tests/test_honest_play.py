@@ -116,15 +116,16 @@ def test_the_search_cannot_see_the_next_shapes(algorithm: str, refill_draws: str
     config = search_config(algorithm=algorithm, max_simulations=24, refill_draws=refill_draws)
     results, trees = [], []
     for game in games:
-        search = BatchedSearch(
-            evaluator=MobilityEvaluator(),
-            env_config=env,
-            config=config,
-            num_games=1,
-            rng=np.random.default_rng(99),
+        search = BatchedSearch(env_config=env, config=config, num_games=1)
+        results.append(
+            search.run(
+                encode_states(search.tables, [game]),
+                MobilityEvaluator(),
+                [np.random.default_rng(99)],
+                temperature=1.0,
+                add_noise=True,
+            )
         )
-        search.set_root(0, game)
-        results.append(search.run(temperature=1.0, add_noise=True))
         trees.append(search.tree)
     first, second = results
     np.testing.assert_array_equal(first.visit_counts, second.visit_counts)

@@ -17,7 +17,7 @@ from .buffer import (
 )
 from .checkpoint_search import SEARCH_CONFIG_KEY, trained_search_config
 from .experience import ExperienceBatch, n_step_value_targets
-from .search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
+from .search import BatchedSearch, Evaluator, SearchStats, TreeDecision
 from .self_play import SelfPlayResult, SelfPlayWorker
 from .sum_tree import SumTree
 from .trainer import Trainer, TrainStepResult, learning_rate_factor
@@ -32,14 +32,13 @@ __all__ = [
     "ExperienceBatch",
     "ExperienceBuffer",
     "SampledBatch",
-    "SearchResult",
     "SearchStats",
     "SelfPlayResult",
     "SelfPlayWorker",
     "SumTree",
     "TrainStepResult",
     "Trainer",
-    "Transition",
+    "TreeDecision",
     "TurnSelfPlay",
     "TurnSelfPlayStats",
     "afterstate_value_targets",

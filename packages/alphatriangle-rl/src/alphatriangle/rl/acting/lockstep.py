@@ -10,8 +10,11 @@ one generator per game, seeded from the game's seed alone: a seed plays the same
 alone or in any batch, whoever else plays beside it.
 
 `play_round` is the loop's body, one move in every game; `play_seeds` runs it over a
-list of seeds (evaluation), and turn-search self-play runs it once per call of its
-worker, refilling finished games itself.
+list of seeds (evaluation: the baselines, the turn-search, tree-search and policy
+players), and self-play with either search runs it once per call of its worker,
+refilling finished games itself. Every search is a function of these positions (a tree
+search knows a game by its generator, so its trees follow the games from round to
+round); no search steps a real game.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Network players: the search guided by a network, or the network's raw policy alone.
 
-Both play many games at once, as `SelfPlayWorker` does, so each search round or
-policy step is one `evaluate_batch` call over every game in flight; a finished
-game's slot takes the next seed. Evaluation is deterministic: no Dirichlet or
-Gumbel noise, greedy move choice (temperature 0), and ties go to the lowest action.
-The refills a search draws inside its trees come from a generator of the game's own,
-derived from its seed (`search_generator`), so a seed plays the same game alone, in
-a batch of any size and beside any other seeds.
+Both play many games at once through the one lockstep loop (`acting.play_seeds`), as
+self-play does, so each search round or policy step is one `evaluate_batch` call over
+every game in flight; a finished game's place goes to the next seed. Evaluation is
+deterministic: no Dirichlet or Gumbel noise, greedy move choice (temperature 0), and
+ties go to the lowest action. The refills a search draws inside its trees come from a
+generator of the game's own, derived from its seed (`search_generator`), so a seed
+plays the same game alone, in a batch of any size and beside any other seeds.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from alphatriangle.nn import check_same_board
 
 from ..acting import ChosenMoves, play_seeds
 from ..game import GameArrays, GameTables, legal_actions, positions_of
-from ..search import BatchedSearch, Evaluator, afterstate_value_of
+from ..search import BatchedSearch, Evaluator, TreeDecision, afterstate_value_of
 from .records import GameRecord, GameTracker
 from .turn_player import TurnSearchPlayer
 
@@ -55,7 +55,8 @@ def _check_board(evaluator: Evaluator, env_config: EnvConfig) -> None:
 
 
 class SearchPlayer:
-    """Plays with `BatchedSearch` at `simulations` per move, noise off, greedy choice."""
+    """Plays with a tree search (`BatchedSearch`) at `simulations` per move, noise off, greedy
+    choice, through the lockstep loop."""
 
     def __init__(
         self,
@@ -86,52 +87,29 @@ class SearchPlayer:
         record_games: int = 0,
     ) -> list[GameRecord]:
         _check_board(self.evaluator, env_config)
-        slots = max(1, min(self.batch_games, len(seeds)))
         search = BatchedSearch(
-            evaluator=self.evaluator,
             env_config=env_config,
             config=self.mcts_config,
-            num_games=slots,
-            rng=np.random.default_rng(0),  # each game gets its own in set_root
+            num_games=max(1, min(self.batch_games, len(seeds))),
         )
-        records: dict[int, GameRecord] = {}
-        trackers: list[GameTracker | None] = [None] * slots
-        index_of = [0] * slots
-        queue = list(enumerate(seeds))
 
-        def refill(slot: int) -> None:
-            trackers[slot] = None
-            while queue:
-                index, seed = queue.pop(0)
-                state = GameState(env_config, initial_seed=int(seed))
-                tracker = GameTracker(seed=int(seed), record=index < record_games)
-                if state.is_over() or max_moves == 0:
-                    records[index] = tracker.finish(state, truncated=not state.is_over())
-                    continue
-                search.set_root(slot, state, rng=search_generator(int(seed)))
-                trackers[slot] = tracker
-                index_of[slot] = index
-                return
+        def choose(
+            tables: GameTables,
+            positions: GameArrays,
+            states: Sequence[GameState],
+            rngs: Sequence[np.random.Generator],
+        ) -> TreeDecision:
+            return search.run(positions, self.evaluator, rngs, temperature=0.0, add_noise=False)
 
-        for slot in range(slots):
-            refill(slot)
-        while any(t is not None for t in trackers):
-            active = np.array([t is not None for t in trackers])
-            result = search.run(active=active, temperature=0.0, add_noise=False)
-            for slot, tracker in enumerate(trackers):
-                if tracker is None:
-                    continue
-                action = int(result.action[slot])
-                tracker.before_move(search.root_state(slot), action)
-                transition = search.play(slot, action)
-                tracker.after_move(transition.state)
-                truncated = (
-                    not transition.done and max_moves is not None and tracker.length >= max_moves
-                )
-                if transition.done or truncated:
-                    records[index_of[slot]] = tracker.finish(transition.state, truncated=truncated)
-                    refill(slot)
-        return [records[i] for i in range(len(seeds))]
+        return play_seeds(
+            env_config,
+            seeds,
+            choose,
+            recorder_of=lambda index, seed: GameTracker(seed=seed, record=index < record_games),
+            generator_of=search_generator,
+            batch_games=self.batch_games,
+            max_moves=max_moves,
+        )
 
 
 class PolicyPlayer:

@@ -1,4 +1,5 @@
-"""The searches: batched tree search (PUCT, Gumbel AlphaZero) and the turn search over plans."""
+"""The searches, each a function of positions: batched tree search (PUCT, Gumbel AlphaZero)
+and the turn search over plans. None of them sees a real game."""
 
 from .afterstate_value import (
     AfterstateValue,
@@ -14,7 +15,7 @@ from .afterstate_value import (
     afterstate_value_of,
     network_afterstate_values,
 )
-from .batched_search import BatchedSearch, Evaluator, SearchResult, SearchStats, Transition
+from .batched_search import BatchedSearch, Evaluator, SearchStats, TreeDecision
 from .board_inputs import board_inputs
 from .gumbel import GumbelRule, considered_visit_sequence
 from .hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
@@ -22,6 +23,7 @@ from .puct import PuctRule
 from .refill_ply import RefillPly, refill_ply_for
 from .root_rule import RootRule, root_rule_for
 from .tree import NO_PARENT, ROOT_INDEX, UNVISITED, Tree
+from .tree_slots import TreeSlots
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
 from .turn_search import (
     TIE_TOLERANCE,
@@ -55,10 +57,10 @@ __all__ = [
     "RefillPly",
     "RootRule",
     "ScoredPlans",
-    "SearchResult",
     "SearchStats",
-    "Transition",
     "Tree",
+    "TreeDecision",
+    "TreeSlots",
     "TurnDecision",
     "TurnPlans",
     "TurnValueKind",

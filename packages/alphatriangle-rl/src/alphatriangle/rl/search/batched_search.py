@@ -1,48 +1,51 @@
 """Tree search over G games at once, one leaf per tree per round, one network call per round.
 
-Each round has three verbs, as in mctx: `_simulate` walks every active tree down
-from its root to a leaf with the root rule's selection (PUCT, or Gumbel AlphaZero,
-see `root_rule.py`); `_expand` plays every new leaf's move in the array model of the
-game (`alphatriangle.rl.game`, one batched step for all trees) and evaluates the new
-leaves in a single `evaluate_batch` call; `_backward` propagates the discounted
-returns back to the roots. Walks and backups advance all trees in lockstep, so their
-cost is a few array operations per tree depth, not per node.
+A search is a function of positions, as the turn search is (and as mctx's
+`search(params, rng, root, recurrent_fn)` is): `run` takes the roots as arrays
+(`GameArrays`, read from the real games by the one lockstep loop in `acting`), an
+evaluator and one generator per game, and returns a `TreeDecision` (the moves, the
+policy targets and the roots' values). It never sees an engine: the loop plays the
+moves on the real games, which deal the real shapes.
 
-The real games stay trianglengin `GameState`s: a root is read into arrays once per
-move and every real move is played on the engine, so the engine deals the real
-shapes. Inside the tree, a move that empties the slots draws the refill from the
-search's own generators (afresh per child, or once per parent and shared by its
-children: `refill_draws`): no simulation can know the shapes the game will deal
-next, and the next root is the real position, never a sampled one. Each game slot
-has its own generator (`GameGenerators`; `set_root` can give a game one derived from
-its seed), so what a game draws never depends on the other games of the batch.
+Each round has three verbs, as in mctx: `_simulate` walks every tree down from its
+root to a leaf with the root rule's selection (PUCT, or Gumbel AlphaZero, see
+`root_rule.py`); `_expand` plays every new leaf's move in the array model of the game
+(`alphatriangle.rl.game`, one batched step for all trees) and evaluates the new leaves
+in a single `evaluate_batch` call; `_backward` propagates the discounted returns back
+to the roots. Walks and backups advance all trees in lockstep, so their cost is a few
+array operations per tree depth, not per node.
+
+Inside the tree, a move that empties the slots draws the refill from the game's own
+generator (afresh per child, or once per parent and shared by its children:
+`refill_draws`): no simulation can know the shapes the game will deal next, and a root
+is always the real position, never a sampled one.
+
+The trees outlive a call, so that a move can start from the subtree it already grew
+(`tree_slots.py`): a game is known by its generator, the same object from one call to the
+next (a new generator is a new game). When a game's new root is the child of the move
+the search decided last time, that child becomes the root (with its subtree under PUCT's
+`reuse_tree`, with its evaluation alone under Gumbel); otherwise the game gets a fresh
+tree.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, TreeSearchConfig
 from alphatriangle.nn import BatchEvaluation, Positions
 
-from ..game import (
-    GameArrays,
-    GameTables,
-    encode_states,
-    legal_actions,
-    place,
-    positions_of,
-    settle,
-)
+from ..game import GameArrays, GameTables, legal_actions, place, positions_of, settle
 from .game_generators import GameGenerators
 from .root_rule import root_rule_for
 from .tree import ROOT_INDEX, UNVISITED, Tree
+from .tree_slots import TreeSlots
 
 
 class Evaluator(Protocol):
@@ -53,7 +56,7 @@ class Evaluator(Protocol):
 
 @dataclass(slots=True)
 class SearchStats:
-    """Counters and timers accumulated over every call to `run` and `play`."""
+    """Counters and timers accumulated over every call to `run`."""
 
     simulations: int = 0
     expansions: int = 0
@@ -66,32 +69,23 @@ class SearchStats:
     evaluate_seconds: float = 0.0
     """Building the network's inputs and the forward pass."""
     backward_seconds: float = 0.0
-    play_seconds: float = 0.0
-    """Real moves on the engine, reading the new root into arrays, moving the tree on."""
+    reroot_seconds: float = 0.0
+    """Moving each tree on to its game's new root, or starting a fresh tree there."""
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
-class SearchResult:
-    """What one search over the batch decided."""
+class TreeDecision:
+    """What one search over B roots decided, row for row with the roots."""
 
-    action: NDArray[np.int64]  # [B] move to play, -1 for games not searched
+    action: NDArray[np.int64]  # [B] move to play
     policy_target: NDArray[np.float32]  # [B, A] training target for the policy head
     root_value: NDArray[np.float64]  # [B] search value of each root
     visit_counts: NDArray[np.int32]  # [B, A] root visit counts
     simulations: NDArray[np.int32]  # [B] simulations run this call
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """The outcome of playing a move on a real game."""
-
-    reward: float
-    done: bool
-    cleared_triangles: int
-    state: GameState
+    slots: NDArray[np.int64]  # [B] the tree of `BatchedSearch.tree` that searched each root
 
 
 @dataclass(slots=True)
@@ -104,25 +98,26 @@ class _Leaves:
 
 
 class BatchedSearch:
-    """Owns the trees of G games (and their real engine states) and searches them together."""
+    """The trees of up to `num_games` games, searched together from the roots each call gives."""
 
     def __init__(
         self,
         *,
-        evaluator: Evaluator,
         env_config: EnvConfig,
         config: TreeSearchConfig,
         num_games: int,
-        rng: np.random.Generator,
     ) -> None:
-        self.evaluator = evaluator
+        if num_games < 1:
+            raise ValueError(f"num_games must be at least 1, got {num_games}")
         self.env_config = env_config
         self.config = config
         self.num_games = num_games
         self.tables = GameTables.for_env(env_config)
-        self.generators = GameGenerators.spawned(self.tables, rng, num_games)
-        """One generator per game slot (spawned from `rng`, or given by `set_root`): every
-        refill inside a game's tree, its root noise and its sampled moves."""
+        # Every slot gets its game's generator when a game first takes it (`TreeSlots`).
+        self.generators = GameGenerators(self.tables, np.random.default_rng(0).spawn(num_games))
+        """The generator of each tree slot's game: every refill inside its tree, its root
+        noise and its sampled moves."""
+        self.slots = TreeSlots(self.generators)
         self.num_actions = self.tables.num_actions
         self.rule = root_rule_for(config, self.generators)
         self.tree = Tree.empty(
@@ -132,115 +127,35 @@ class BatchedSearch:
             words=self.tables.words,
             num_slots=self.tables.num_slots,
         )
-        self._games: list[GameState | None] = [None] * num_games
         self.stats = SearchStats()
-
-    # --- roots: the real games ---
-
-    def set_root(
-        self, game: int, state: GameState, *, rng: np.random.Generator | None = None
-    ) -> None:
-        """Start searching `state` in slot `game`; the search plays its moves from now on.
-
-        `rng` becomes the game's own generator (one derived from the game's seed makes
-        the game independent of its batch); without it the slot keeps its generator.
-        """
-        if state.is_over():
-            raise ValueError(f"cannot search game slot {game}: its state is already over")
-        if rng is not None:
-            self.generators.assign(game, rng)
-        self._games[game] = state
-        self._read_root(game, state)
-
-    def root_state(self, game: int) -> GameState:
-        """The real game in slot `game` (its final state once it has ended)."""
-        state = self._games[game]
-        if state is None:
-            raise ValueError(f"game slot {game} has no root; call set_root first")
-        return state
-
-    def has_root(self, game: int) -> bool:
-        """Whether slot `game` holds a game that is still going."""
-        state = self._games[game]
-        return state is not None and not state.is_over()
-
-    def root_positions(self, games: NDArray[np.int64] | None = None) -> Positions:
-        """The network's view of the roots of `games` (default: every slot)."""
-        index = np.arange(self.num_games) if games is None else np.asarray(games, np.int64)
-        tree = self.tree
-        return positions_of(
-            self.tables,
-            tree.node_occupied[index, ROOT_INDEX],
-            tree.node_shapes[index, ROOT_INDEX],
-            tree.children_legal[index, ROOT_INDEX],
-        )
-
-    def play(self, game: int, action: int) -> Transition:
-        """Play `action` in the real game of slot `game` and move its tree on.
-
-        The engine deals the real shapes. When the played child of the tree holds
-        exactly the real new position (always, unless the move emptied the slots and
-        the tree sampled another refill), it becomes the new root: with its subtree
-        under a rule that keeps subtrees (PUCT with `reuse_tree`), else with just its
-        network evaluation (Gumbel). Otherwise the new root is read from the engine.
-        """
-        tree = self.tree
-        state = self.root_state(game)
-        if state.is_over() or not tree.children_legal[game, ROOT_INDEX, action]:
-            raise ValueError(f"action {action} is not legal at the root of game slot {game}")
-        start = time.perf_counter()
-        reward, done = state.step(action)
-        if done:
-            tree.clear(game)
-        else:
-            real = encode_states(self.tables, [state])
-            child = int(tree.children_index[game, ROOT_INDEX, action])
-            if child != UNVISITED and tree.holds_state(game, child, real):
-                if self.rule.keeps_subtree:
-                    tree.keep_subtree(game, child)
-                else:
-                    tree.restart_from(game, child)
-            else:
-                self._set_tree_root(game, real)
-        self.stats.play_seconds += time.perf_counter() - start
-        return Transition(float(reward), bool(done), state.get_last_cleared_triangles(), state)
-
-    def _read_root(self, game: int, state: GameState) -> None:
-        self._set_tree_root(game, encode_states(self.tables, [state]))
-
-    def _set_tree_root(self, game: int, real: GameArrays) -> None:
-        refill = self._draw_refills(np.array([game], np.int64))[0]
-        self.tree.set_root(game, real, self._legal(real)[0], refill)
-
-    def _draw_refills(self, games: NDArray[np.int64]) -> NDArray[np.int8]:
-        """[len(games), S] shapes for the children of a new node of each of `games`
-        (used under "per_parent")."""
-        if self.config.refill_draws != "per_parent":
-            return np.zeros((games.size, self.tables.num_slots), np.int8)
-        return self.generators.deal(games)
-
-    def _legal(self, states: GameArrays) -> NDArray[np.bool_]:
-        return legal_actions(self.tables, states.occupied, states.shapes)
 
     # --- search ---
 
     def run(
         self,
+        roots: GameArrays,
+        evaluator: Evaluator,
+        rngs: Sequence[np.random.Generator],
         *,
-        active: NDArray[np.bool_] | None = None,
         temperature: float | NDArray[np.float64] = 1.0,
         add_noise: bool = True,
-    ) -> SearchResult:
-        """Search every active game with a root and choose a move for each.
+    ) -> TreeDecision:
+        """Search the B positions of `roots` (games still going) and choose a move for each.
 
-        `temperature` (PUCT only) turns visit counts into the move choice: 0 is greedy.
-        `add_noise` mixes Dirichlet noise into PUCT root priors and samples Gumbel
-        noise at Gumbel roots; switch it off to evaluate.
+        `rngs[i]` is game i's own generator: the same object in the next call is the same
+        game, whose tree may carry over. `temperature` (PUCT only; a number, or one per
+        game) turns visit counts into the move choice: 0 is greedy. `add_noise` mixes
+        Dirichlet noise into PUCT root priors and samples Gumbel noise at Gumbel roots;
+        switch it off to evaluate. Raises ValueError for a root with no legal move, more
+        roots than `num_games`, or one generator given to two games.
         """
-        games = np.array([g for g in range(self.num_games) if self.has_root(g)], dtype=np.int64)
-        if active is not None:
-            games = games[np.asarray(active, dtype=bool)[games]]
-        self._evaluate_roots(games)
+        if len(rngs) != len(roots):
+            raise ValueError(f"{len(roots)} roots need as many generators, got {len(rngs)}")
+        slots, continuing = self.slots.claim(rngs)
+        self._set_roots(roots, slots, continuing)
+        order = np.argsort(slots, kind="stable")
+        games = slots[order]  # the trees in slot order: each round's batch in one order
+        self._evaluate_roots(games, evaluator)
         budget = self.rule.simulation_budget(self.tree, games)
         self.rule.prepare(self.tree, games, add_noise=add_noise)
         simulations = np.zeros(self.num_games, np.int32)
@@ -249,19 +164,78 @@ class BatchedSearch:
             if round_games.size == 0:
                 break
             leaves = self._simulate(round_games, sim)
-            self._expand(leaves)
+            self._expand(leaves, evaluator)
             self._backward(leaves)
             simulations[round_games] += 1
             self.stats.simulations += int(round_games.size)
-        return self._decide(games, simulations, temperature)
+        temps = np.broadcast_to(np.asarray(temperature, np.float64), (len(roots),))[order]
+        decision = self._decide(games, temps, simulations, slots)
+        self.slots.decided(slots, decision.action)
+        return decision
 
-    def _evaluate_roots(self, games: NDArray[np.int64]) -> None:
+    def root_positions(self, slots: NDArray[np.int64]) -> Positions:
+        """The network's view of the roots of the trees in `slots`."""
+        index = np.asarray(slots, np.int64)
+        tree = self.tree
+        return positions_of(
+            self.tables,
+            tree.node_occupied[index, ROOT_INDEX],
+            tree.node_shapes[index, ROOT_INDEX],
+            tree.children_legal[index, ROOT_INDEX],
+        )
+
+    # --- roots ---
+
+    def _set_roots(
+        self, roots: GameArrays, slots: NDArray[np.int64], continuing: NDArray[np.bool_]
+    ) -> None:
+        """Move each continuing game's tree on to its new root when the tree grew it: the
+        child of the move decided last call, holding exactly `roots[i]` (always, unless
+        the move emptied the slots and the tree drew another refill than the game's).
+        Every other game gets a fresh tree holding its root alone."""
+        start = time.perf_counter()
+        tree = self.tree
+        fresh = []
+        for row, slot in enumerate(slots.tolist()):
+            real = _row(roots, row)
+            action = int(self.slots.last_action[slot])
+            child = int(tree.children_index[slot, ROOT_INDEX, action]) if action >= 0 else -1
+            if continuing[row] and child != UNVISITED and tree.holds_state(slot, child, real):
+                if self.rule.keeps_subtree:
+                    tree.keep_subtree(slot, child)
+                else:
+                    tree.restart_from(slot, child)
+            else:
+                fresh.append(row)
+        rows = np.asarray(fresh, np.int64)
+        rows = rows[np.argsort(slots[rows], kind="stable")]
+        if rows.size:
+            games = slots[rows]
+            legal = legal_actions(self.tables, roots.occupied[rows], roots.shapes[rows])
+            refills = self._draw_refills(games)
+            for i, (row, slot) in enumerate(zip(rows.tolist(), games.tolist(), strict=True)):
+                tree.set_root(slot, _row(roots, row), legal[i], refills[i])
+        stuck = ~tree.children_legal[slots, ROOT_INDEX].any(axis=1)
+        self.stats.reroot_seconds += time.perf_counter() - start
+        if stuck.any():
+            raise ValueError(
+                f"cannot search roots {np.flatnonzero(stuck).tolist()}: no legal move (game over)"
+            )
+
+    def _draw_refills(self, games: NDArray[np.int64]) -> NDArray[np.int8]:
+        """[len(games), S] shapes for the children of a new node of each of `games`
+        (used under "per_parent")."""
+        if self.config.refill_draws != "per_parent":
+            return np.zeros((games.size, self.tables.num_slots), np.int8)
+        return self.generators.deal(games)
+
+    def _evaluate_roots(self, games: NDArray[np.int64], evaluator: Evaluator) -> None:
         tree = self.tree
         fresh = games[~tree.node_evaluated[games, ROOT_INDEX]]
         if fresh.size == 0:
             return
         roots = np.zeros_like(fresh)
-        evaluation = self._evaluate(self.root_positions(fresh))
+        evaluation = self._evaluate(evaluator, self.root_positions(fresh))
         tree.children_prior[fresh, roots] = evaluation.policy
         tree.node_network_value[fresh, roots] = evaluation.value
         tree.node_evaluated[fresh, roots] = True
@@ -298,7 +272,7 @@ class BatchedSearch:
         self.stats.select_seconds += time.perf_counter() - start
         return _Leaves(games, leaf_nodes, leaf_parents, leaf_actions)
 
-    def _expand(self, leaves: _Leaves) -> None:
+    def _expand(self, leaves: _Leaves, evaluator: Evaluator) -> None:
         """Create every new leaf with one batched model step; evaluate them in one call."""
         start = time.perf_counter()
         tree = self.tree
@@ -345,12 +319,13 @@ class BatchedSearch:
         if alive.any():
             g_new, n_new = g[alive], node[alive]
             evaluation = self._evaluate(
+                evaluator,
                 positions_of(
                     self.tables,
                     outcome.states.occupied[alive],
                     outcome.states.shapes[alive],
                     outcome.legal[alive],
-                )
+                ),
             )
             tree.children_prior[g_new, n_new] = evaluation.policy
             tree.node_network_value[g_new, n_new] = evaluation.value
@@ -379,12 +354,12 @@ class BatchedSearch:
             nodes, values = parents, q
         self.stats.backward_seconds += time.perf_counter() - start
 
-    def _evaluate(self, positions: Positions) -> BatchEvaluation:
+    def _evaluate(self, evaluator: Evaluator, positions: Positions) -> BatchEvaluation:
         start = time.perf_counter()
         chunk = self.config.mcts_batch_size
         count = len(positions)
         parts = [
-            self.evaluator.evaluate_batch(positions.rows(slice(i, i + chunk)))
+            evaluator.evaluate_batch(positions.rows(slice(i, i + chunk)))
             for i in range(0, count, chunk)
         ]
         self.stats.network_calls += len(parts)
@@ -403,19 +378,31 @@ class BatchedSearch:
     def _decide(
         self,
         games: NDArray[np.int64],
+        temperature: NDArray[np.float64],
         simulations: NDArray[np.int32],
-        temperature: float | NDArray[np.float64],
-    ) -> SearchResult:
-        tree, b, a = self.tree, self.num_games, self.num_actions
-        action = np.full(b, -1, np.int64)
-        policy = np.zeros((b, a), np.float32)
+        slots: NDArray[np.int64],
+    ) -> TreeDecision:
+        """The rule's moves and targets for the trees `games` (slot order), handed back in
+        the roots' order (`slots`)."""
+        tree = self.tree
+        action = np.full(self.num_games, -1, np.int64)
+        policy = np.zeros((self.num_games, self.num_actions), np.float32)
         if games.size:
-            temps = np.broadcast_to(np.asarray(temperature, np.float64), (b,))[games]
-            action[games], policy[games] = self.rule.decide(tree, games, temperature=temps)
-        return SearchResult(
-            action=action,
-            policy_target=policy,
-            root_value=tree.root_value(),
-            visit_counts=tree.children_visits[:, ROOT_INDEX].copy(),
-            simulations=simulations,
+            action[games], policy[games] = self.rule.decide(tree, games, temperature=temperature)
+        return TreeDecision(
+            action=action[slots],
+            policy_target=policy[slots],
+            root_value=tree.root_value()[slots],
+            visit_counts=tree.children_visits[slots, ROOT_INDEX].copy(),
+            simulations=simulations[slots],
+            slots=slots.copy(),
         )
+
+
+def _row(states: GameArrays, row: int) -> GameArrays:
+    """The single state `row` of `states`, as a batch of one."""
+    return GameArrays(
+        occupied=states.occupied[row : row + 1],
+        shapes=states.shapes[row : row + 1],
+        score=states.score[row : row + 1],
+    )
