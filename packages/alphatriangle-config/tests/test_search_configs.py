@@ -19,13 +19,18 @@ from alphatriangle.config import (
     read_config_file,
     search_config,
 )
-from alphatriangle.config.mcts_config import SEARCH_ADAPTER, read_search_config_json
+from alphatriangle.config.mcts_config import (
+    RECORDED_BEFORE_THE_FIELD,
+    SEARCH_ADAPTER,
+    read_search_config_json,
+)
 
 TREE_FIELDS = {"max_simulations", "max_depth", "discount", "mcts_batch_size", "refill_draws"}
 PUCT_ONLY = {"cpuct", "dirichlet_alpha", "dirichlet_epsilon", "reuse_tree", "temperature"}
 GUMBEL_ONLY = {"gumbel_max_considered_actions", "gumbel_scale", "gumbel_c_visit"}
-ADDED_SINCE = {"turn_refill_candidates", "turn_refill_deals"}
-"""Fields added after the flat table: an old run never set them, it gets their defaults."""
+ADDED_SINCE = {"turn_refill_candidates", "turn_refill_deals", "turn_value_targets"}
+"""Fields added after the flat table: an old run never set them; converted, it gets what
+the search did before they existed (`RECORDED_BEFORE_THE_FIELD`), else their defaults."""
 
 OLD_FLAT_TABLE: dict[str, object] = {
     # Every field of the one class the searches shared before, as a run saved it.
@@ -117,14 +122,16 @@ def test_an_old_flat_table_converts_to_its_search_dropping_the_rest(algorithm: s
     for name in kept - ADDED_SINCE:
         assert getattr(config, name) == OLD_FLAT_TABLE[name] or name == "algorithm"
     for name in kept & ADDED_SINCE:
-        assert getattr(config, name) == type(config).model_fields[name].default
+        before = RECORDED_BEFORE_THE_FIELD.get(name, type(config).model_fields[name].default)
+        assert getattr(config, name) == before
     # Settings of one class convert to themselves, nothing dropped.
     assert convert_search_config(config.model_dump()) == (config, ())
 
 
 def test_an_old_checkpoints_recorded_search_reads_converted() -> None:
     config, dropped = read_search_config_json(json.dumps({**OLD_FLAT_TABLE, "cpuct": 9.0}))
-    assert config == TurnSearchConfig()
+    turn_fields = {k: v for k, v in OLD_FLAT_TABLE.items() if k in TurnSearchConfig.model_fields}
+    assert config == TurnSearchConfig(**{**turn_fields, **RECORDED_BEFORE_THE_FIELD})
     assert "cpuct" in dropped
     assert "turn_beam_width" not in dropped
 
@@ -134,3 +141,19 @@ def test_conversion_still_refuses_unknown_fields_and_bad_values() -> None:
         convert_search_config({**OLD_FLAT_TABLE, "cpucct": 1.0})
     with pytest.raises(ValidationError, match="turn_beam_width"):
         convert_search_config({**OLD_FLAT_TABLE, "turn_beam_width": 0})
+
+
+def test_recorded_turn_settings_without_the_refill_fields_play_as_they_were_trained() -> None:
+    """Today's default follows the ply past the refill and learns from it; settings a run
+    or checkpoint recorded before those fields existed convert to the search it trained."""
+    recorded = {k: v for k, v in OLD_FLAT_TABLE.items() if k.startswith("turn_")}
+    converted, _ = convert_search_config({"algorithm": "turn", **recorded})
+    assert isinstance(converted, TurnSearchConfig)
+    assert converted.turn_refill_candidates == 0
+    assert converted.turn_value_targets == "games"
+    assert converted.turn_value == OLD_FLAT_TABLE["turn_value"]
+    fresh = TurnSearchConfig()
+    assert fresh.turn_refill_candidates > 0
+    assert fresh.turn_value_targets == "refill"
+    assert fresh.turn_value == "board"
+    assert TurnSearchConfig(turn_refill_candidates=0).turn_value_targets == "games"

@@ -88,7 +88,7 @@ def _self_play(search: dict[str, Any], env: EnvConfig, network: NeuralNetwork) -
 def players(env: EnvConfig, network: NeuralNetwork) -> dict[str, Any]:
     """Name -> player, each as the code before the reorganisation built it."""
 
-    turn = search_config(algorithm="turn")
+    turn = search_config(**RECORDED_TURN)
     return {
         **{name: BASELINES[name]() for name in sorted(BASELINES)},
         "turn-hand": TurnSearchPlayer(HandValue(), turn),
@@ -102,10 +102,17 @@ def players(env: EnvConfig, network: NeuralNetwork) -> dict[str, Any]:
     }
 
 
+RECORDED_TURN: dict[str, Any] = {
+    "algorithm": "turn",
+    "turn_value": "hand+network",
+    "turn_refill_candidates": 0,
+}
+"""The turn search's settings when these games were recorded (the defaults then)."""
+
 SELF_PLAY: dict[str, dict[str, Any]] = {
-    "turn": {"algorithm": "turn"},
-    "turn-temperature": {"algorithm": "turn", "turn_temperature": 2.0},
-    "turn-network": {"algorithm": "turn", "turn_value": "network"},
+    "turn": {**RECORDED_TURN},
+    "turn-temperature": {**RECORDED_TURN, "turn_temperature": 2.0},
+    "turn-network": {**RECORDED_TURN, "turn_value": "network"},
     "gumbel": {"algorithm": "gumbel", "max_simulations": 4, "gumbel_max_considered_actions": 4},
     "puct": {"algorithm": "puct", "max_simulations": 4},
 }

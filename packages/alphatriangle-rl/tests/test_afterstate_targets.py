@@ -64,7 +64,11 @@ def test_self_play_games_become_afterstates_with_their_scores_to_come(
         env_config=small_board,
         model_config=tiny_model,
         mcts_config=search_config(
-            algorithm="turn", turn_value="network", turn_beam_width=10, turn_candidates=6
+            algorithm="turn",
+            turn_value="network",
+            turn_beam_width=10,
+            turn_candidates=6,
+            turn_refill_candidates=0,  # targets from the games, not from the ply
         ),
         train_config=TrainConfig(games_per_worker=4, afterstate_td_lambda=1.0),
         seed=5,

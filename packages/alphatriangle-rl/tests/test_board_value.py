@@ -113,7 +113,7 @@ def test_the_untrained_board_value_plays_the_planners_moves() -> None:
     states += [GameState(env, initial_seed=s) for s in (45, 46)]
     roots = encode_states(tables, states)
     network = NeuralNetwork(model_config=TINY_MODEL, env_config=env)
-    value = afterstate_value_of(TurnSearchConfig(turn_value="board"), network)
+    value = afterstate_value_of(TurnSearchConfig(turn_refill_candidates=0), network)
     assert isinstance(value, BoardPointsValue)
 
     def moves(v: HandValue | BoardPointsValue) -> np.ndarray:
@@ -207,7 +207,7 @@ def test_refill_targets_are_what_the_ply_past_the_refill_found() -> None:
 
 def test_refill_targets_need_the_ply_past_the_refill() -> None:
     with pytest.raises(ValueError, match="turn_refill_candidates"):
-        TurnSearchConfig(turn_value_targets="refill")
+        TurnSearchConfig(turn_value_targets="refill", turn_refill_candidates=0)
 
 
 @pytest.mark.parametrize(

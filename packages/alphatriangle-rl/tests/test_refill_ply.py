@@ -130,7 +130,7 @@ def test_the_expectimax_baseline_and_the_configured_turn_search_play_alike() -> 
         turn_refill_deals=EXPECTIMAX_REFILL.deals,
     )
     assert refill_ply_for(config) == EXPECTIMAX_REFILL
-    assert refill_ply_for(TurnSearchConfig()) is None
+    assert refill_ply_for(TurnSearchConfig(turn_refill_candidates=0)) is None
     baseline = ExpectimaxPlayer().play(env, seeds, max_moves=24, record_games=2)
     turn = TurnSearchPlayer(HandValue(), config, batch_games=2).play(
         env, seeds, max_moves=24, record_games=2

@@ -27,7 +27,8 @@ from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS
 
 from .test_honest_play import refills_dealt_by_seed, same_position_other_seeds
 
-TURN = search_config(algorithm="turn")
+TURN = search_config(algorithm="turn", turn_refill_candidates=0)
+"""The one-ply turn search (the default follows the ply past the refill)."""
 
 
 class BoardEvaluator:

@@ -74,7 +74,7 @@ def test_search_targets_may_give_several_afterstates_per_move_up_to_the_candidat
     )
     per_move = search_positions_per_move(config)
     assert per_move == 3
-    assert search_positions_per_move(TurnSearchConfig()) == 1
+    assert search_positions_per_move(TurnSearchConfig(turn_refill_candidates=0)) == 1
     positions = 12  # 3 per move of a 4-move game
     experiences = ExperienceBatch(
         grid=np.ones((positions, *GRID_SHAPE), np.uint8),

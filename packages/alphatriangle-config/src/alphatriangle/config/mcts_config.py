@@ -51,7 +51,7 @@ class TurnSearchConfig(_SearchSettings):
 
     algorithm: Literal["turn"] = "turn"
     """The search: "turn" (this class), "puct" (AlphaZero) or "gumbel" (Gumbel AlphaZero)."""
-    turn_value: Literal["hand", "network", "hand+network", "board"] = "hand+network"
+    turn_value: Literal["hand", "network", "hand+network", "board"] = "board"
     """The value of the board a plan ends on: the planner's hand-made value, the network
     alone, the hand-made value corrected by the network (which learns the rest), or the
     board value: points still to come, linear in board features, learned beside the
@@ -68,18 +68,32 @@ class TurnSearchConfig(_SearchSettings):
     turn_temperature: float = Field(default=0.0, ge=0.0)
     """Self-play only: draw the plan with odds exp(score / temperature), in points of
     score (0: the best plan)."""
-    turn_refill_candidates: int = Field(default=0, ge=0, le=1_000)
+    turn_refill_candidates: int = Field(default=4, ge=0, le=1_000)
     """Complete plans per position followed one ply past the refill, each planned again
     under `turn_refill_deals` refills the search draws itself (0: the search stops at the
     refill)."""
     turn_refill_deals: int = Field(default=4, ge=1, le=1_000)
     """Refills drawn per position for the ply past the refill, the same for each of its
     candidates (with `turn_refill_candidates` > 0)."""
-    turn_value_targets: Literal["games", "refill"] = "games"
+    turn_value_targets: Literal["games", "refill"] = "refill"
     """Self-play's value targets: "games", the TD(lambda) return of each afterstate a game
     played (`afterstate_td_lambda`); or "refill", every candidate the ply past the refill
     valued, with that value (the mean over its deals of the best next plan), as a deeper
     search teaches a shallower one. "refill" needs `turn_refill_candidates` > 0."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _games_targets_without_the_ply(cls, data: Any) -> Any:
+        """Settings that turn the ply past the refill off and say nothing of the targets
+        (a run saved before `turn_value_targets` existed, or a file that only sets
+        `turn_refill_candidates = 0`) learn from games: there is no ply to learn from."""
+        if (
+            isinstance(data, Mapping)
+            and "turn_value_targets" not in data
+            and data.get("turn_refill_candidates") == 0
+        ):
+            return {**data, "turn_value_targets": "games"}
+        return data
 
     @model_validator(mode="after")
     def _refill_targets_need_the_ply(self) -> TurnSearchConfig:
@@ -220,12 +234,23 @@ def search_holding(values: Mapping[str, Any]) -> str:
     return DEFAULT_ALGORITHM
 
 
+RECORDED_BEFORE_THE_FIELD: dict[str, Any] = {
+    "turn_refill_candidates": 0,
+    "turn_value_targets": "games",
+}
+"""What the turn search did before these fields existed: a run or checkpoint whose recorded
+settings lack one resumes and evaluates as it was trained, not with today's default."""
+
+
 def convert_search_config(values: Mapping[str, Any]) -> tuple[SearchConfig, tuple[str, ...]]:
     """Settings written before each search had its own class (every search's fields in
     one table): the chosen search's settings, and the fields dropped because they do not
     act in it (sorted; empty when nothing was dropped). Unknown fields and bad values
     still raise, as `search_config` does."""
-    cls = SEARCH_CLASSES.get(str(values.get("algorithm", DEFAULT_ALGORITHM)))
+    algorithm = str(values.get("algorithm", DEFAULT_ALGORITHM))
+    if algorithm == "turn":  # a field recorded settings lack was not there: its old value
+        values = {**RECORDED_BEFORE_THE_FIELD, **values}
+    cls = SEARCH_CLASSES.get(algorithm)
     held = set(cls.model_fields) if cls is not None else set(_OWNERS)
     dropped = tuple(sorted(k for k in values if k not in held and k in _OWNERS))
     kept = {k: v for k, v in values.items() if k not in dropped}
