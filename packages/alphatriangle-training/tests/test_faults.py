@@ -97,6 +97,11 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     thread = threading.Thread(target=train)
     try:
         thread.start()
+        # The workers play from setup on, so the first game can arrive before the stats
+        # actor has written anything: it is killed only once the count at step 0 is logged.
+        wait_for(
+            lambda: bool(metric_history(context, "Progress/episodes_played")), "the first metrics"
+        )
         wait_for(lambda: loop.counters.episodes_played >= 1, "the first game")
         assert len(components.buffer) < 200
         workers = components.workers

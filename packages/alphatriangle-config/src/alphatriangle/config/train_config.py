@@ -42,6 +42,14 @@ class TrainConfig(StrictConfig):
     trainer, or to save the memory of one worker process (about 500 MB)."""
     games_per_worker: int = Field(default=32, ge=1, le=4096)
     """Games a worker plays at once; their search leaves share one network call."""
+    games_per_worker_at_start: int | None = Field(default=8, ge=1, le=4096)
+    """Turn search: games a worker starts with (None: all `games_per_worker` at once); each
+    game that ends then starts four in its place until the worker plays `games_per_worker`.
+
+    A round costs about as much per game whatever their number, so 32 games in lockstep
+    all end after 20-30 s of self-play on 2 cores, and the buffer waited that long for its
+    first position; 8 end about four times sooner, and the worker reaches 32 once its
+    first few games have ended. Tree searches start all their games at once."""
     worker_torch_threads: int = Field(default=1, ge=1, le=256)
     """torch intra-op threads per worker, so workers do not fight over cores."""
     trainer_torch_threads: int | None = Field(default=None, ge=1, le=256)

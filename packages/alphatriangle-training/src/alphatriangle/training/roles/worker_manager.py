@@ -77,6 +77,7 @@ class WorkerManager:
         """Node id -> workers that died there (replaced since), for when the node is lost."""
         self._placements: dict[ray.ObjectRef[Any], tuple[int, object]] = {}
         self._nodes: NodeWatch | None = None
+        self._stopped = False
 
     def _create(self, worker_id: int, seed: int) -> object:
         actor = self._actor_class.remote(
@@ -91,7 +92,13 @@ class WorkerManager:
         return actor
 
     def start(self, weights: Mapping[str, torch.Tensor], global_step: int) -> None:
-        """Create every worker with the current weights and give each its first request."""
+        """Create every worker with the current weights and give each its first request.
+
+        Once only: a second call (the loop's, after setup started the workers early) does
+        nothing. After `stop` the manager starts no workers again.
+        """
+        if self.workers or self._stopped:
+            return
         self._weights_ref = ray.put(dict(weights))
         self._weights_step = global_step
         self._nodes = NodeWatch()
@@ -203,6 +210,7 @@ class WorkerManager:
 
     def stop(self) -> None:
         """Kill every worker; unfinished games are discarded."""
+        self._stopped = True
         if self.workers:
             nodes = self.workers_by_node()
             where = ", ".join(
