@@ -206,7 +206,11 @@ def make_worker(
         env_config=EnvConfig(),
         model_config=ModelConfig(),
         mcts_config=search,
-        train_config=TrainConfig(games_per_worker=games, worker_torch_threads=threads),
+        train_config=TrainConfig(
+            games_per_worker=games,
+            games_per_worker_at_start=None,  # steady state: every game from the start
+            worker_torch_threads=threads,
+        ),
         seed=worker_id,
     )
 

@@ -79,3 +79,32 @@ def test_worker_through_ray_on_a_small_board_is_repeatable(
         np.testing.assert_array_equal(a.experiences.policy_target, b.experiences.policy_target)
     different = play_remotely(small_board, tiny_model, seed=4)
     assert [r.seed for r in different] != [r.seed for r in first]
+
+
+def test_turn_self_play_starts_with_few_games_and_grows_to_all(
+    small_board: EnvConfig, tiny_model: ModelConfig
+) -> None:
+    """`games_per_worker_at_start` games first; each game that ends starts four (its slot
+    and three more) until `games_per_worker` are in play; moves count the games played."""
+    worker = SelfPlayWorker(
+        worker_id=0,
+        env_config=small_board,
+        model_config=tiny_model,
+        mcts_config=search_config(algorithm="turn", turn_beam_width=10, turn_candidates=4),
+        train_config=TrainConfig(games_per_worker=9, games_per_worker_at_start=2),
+        seed=5,
+    )
+    in_play = [len(worker.in_play())]
+    finished = 0
+    moves = 0
+    while in_play[-1] < 9:
+        moves += in_play[-1]
+        results = worker.play(min_results=0, max_moves=1)
+        finished += len(results)
+        in_play.append(len(worker.in_play()))
+        assert in_play[-1] == min(9, in_play[-2] + 3 * len(results))
+        assert worker.moves_played == moves
+    assert in_play[0] == 2
+    assert finished >= 3
+    worker.play(min_results=3)
+    assert len(worker.in_play()) == 9  # never more than games_per_worker

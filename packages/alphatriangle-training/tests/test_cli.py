@@ -228,6 +228,7 @@ def test_an_old_turn_run_with_another_unused_cpuct_is_converted_or_named(
     today's 1.25) is dropped on reading, and said so; its old config file naming cpuct
     again, or --simulations, exits 2 naming exactly that and touches nothing."""
     from alphatriangle.config import RunContext, TurnSearchConfig
+    from alphatriangle.config.mcts_config import RECORDED_BEFORE_THE_FIELD
     from alphatriangle.training.store.run_settings import saved_settings, settings_for_start
 
     monkeypatch.chdir(tmp_path)
@@ -236,7 +237,10 @@ def test_an_old_turn_run_with_another_unused_cpuct_is_converted_or_named(
     saved = saved_settings(context)
     assert saved is not None
     assert saved.settings is not None
-    assert saved.settings.mcts == TurnSearchConfig()
+    turn_fields = {
+        k: v for k, v in OLD_FLAT_TURN_TABLE.items() if k in TurnSearchConfig.model_fields
+    }
+    assert saved.settings.mcts == TurnSearchConfig(**{**turn_fields, **RECORDED_BEFORE_THE_FIELD})
     assert saved.converted is not None
     assert "cpuct" in saved.converted
     assert str(state_file) in saved.converted

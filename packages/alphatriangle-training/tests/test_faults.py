@@ -79,10 +79,11 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
 ) -> None:
     context = RunContext(run_name="faults", seed=2, data_root=tmp_path / "data")
     started_ms = now_ms()
-    # Training waits for 200 positions; the worker is killed before they are there,
+    # Training waits for 400 positions; the worker is killed before they are there (its
+    # first request, played during setup, brings about 100 to 200),
     # so the step limit is reachable only through the games of its replacement.
     components, owned_ray = setup_training_components(
-        context, **tiny_configs(max_training_steps=30, min_buffer_size_to_train=200)
+        context, **tiny_configs(max_training_steps=30, min_buffer_size_to_train=400)
     )
     assert components is not None
     loop = TrainingLoop(components)
@@ -97,8 +98,13 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     thread = threading.Thread(target=train)
     try:
         thread.start()
+        # The workers play from setup on, so the first game can arrive before the stats
+        # actor has written anything: it is killed only once the count at step 0 is logged.
+        wait_for(
+            lambda: bool(metric_history(context, "Progress/episodes_played")), "the first metrics"
+        )
         wait_for(lambda: loop.counters.episodes_played >= 1, "the first game")
-        assert len(components.buffer) < 200
+        assert len(components.buffer) < 400
         workers = components.workers
         victim = workers.workers[0]  # type: ignore[attr-defined]
         ray.kill(victim)  # type: ignore[arg-type]
@@ -125,7 +131,7 @@ def test_killed_worker_and_stats_actor_are_replaced_then_resume_survives_truncat
     loss_steps = [step for step, _ in metric_history(context, "Loss/total")]
     assert loss_steps[-1] == 30  # the restarted stats actor logs into the same MLflow run
     # trieye rewrites configs.json when it restarts; the run's configs are sent again.
-    assert json.loads(context.configs_path.read_text())["train"]["min_buffer_size_to_train"] == 200
+    assert json.loads(context.configs_path.read_text())["train"]["min_buffer_size_to_train"] == 400
 
     # The newest checkpoint (both names) and buffer are truncated: resume falls back.
     store = components.store

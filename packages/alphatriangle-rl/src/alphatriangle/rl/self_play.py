@@ -84,6 +84,7 @@ class SelfPlayWorker:
                 worker_id=self.worker_id,
                 new_game=self._new_game,
                 num_games=self.num_games,
+                start_games=self.train_config.games_per_worker_at_start,
             )
         return TreeSelfPlay(
             network=self.network,
@@ -156,7 +157,8 @@ class SelfPlayWorker:
         return self.games.in_play()
 
     def _play_one_move(self) -> list[SelfPlayResult]:
+        in_play = len(self.games.in_play())  # fewer than num_games while the turn search starts
         results = self.games.play_round(self.weights_step)
-        self.moves_played += self.num_games
+        self.moves_played += in_play
         self.games_finished += sum(not result.in_play for result in results)
         return results

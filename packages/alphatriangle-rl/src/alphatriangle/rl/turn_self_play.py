@@ -309,8 +309,18 @@ def afterstate_experiences(
     )
 
 
+GAMES_STARTED_PER_FINISHED_GAME = 4
+"""While a worker plays fewer than its G games (`games_per_worker_at_start`), each game that
+ends starts this many: its own slot anew and three more."""
+
+
 class TurnSelfPlayGames:
-    """G games of turn-search self-play in their slots: a finished game's slot starts anew."""
+    """G games of turn-search self-play in their slots: a finished game's slot starts anew.
+
+    With `start_games` below G the worker begins with that many, and each game that ends
+    starts `GAMES_STARTED_PER_FINISHED_GAME` until G are in play: fewer games in lockstep
+    end sooner, so the first positions reach the buffer sooner.
+    """
 
     def __init__(
         self,
@@ -322,13 +332,16 @@ class TurnSelfPlayGames:
         worker_id: int,
         new_game: NewGame,
         num_games: int,
+        start_games: int | None = None,
     ) -> None:
         self.worker_id = worker_id
         self.new_game = new_game
         self.self_play = TurnSelfPlay(
             network=network, env_config=env_config, mcts_config=config, train_config=train_config
         )
-        self._games = [self._start_game() for _ in range(num_games)]
+        self.num_games = num_games
+        first = num_games if start_games is None else min(start_games, num_games)
+        self._games = [self._start_game() for _ in range(first)]
 
     def stats(self) -> dict[str, float]:
         return self.self_play.stats.as_dict()
@@ -354,6 +367,11 @@ class TurnSelfPlayGames:
             if id(game) not in done and (experiences := self.self_play.hand_over(game))
         ]
         self._games = [game if id(game) not in done else self._start_game() for game in self._games]
+        more = min(
+            self.num_games - len(self._games),
+            (GAMES_STARTED_PER_FINISHED_GAME - 1) * len(finished),
+        )
+        self._games.extend(self._start_game() for _ in range(more))
         return early + [self._result(result, weights_step) for result in finished]
 
     def _in_play_result(

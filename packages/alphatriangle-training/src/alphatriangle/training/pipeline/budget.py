@@ -43,7 +43,8 @@ class RunBudget:
         return cls(max_steps, max_seconds, seconds_before, clock)
 
     def start(self) -> None:
-        """Start this process's share of the clock (when the workers start)."""
+        """Start this process's share of the clock (when the loop starts; the workers, started
+        during setup, may have played a few seconds by then)."""
         self._started = self.clock()
 
     @property

@@ -2,9 +2,10 @@
 
 In this order: network, buffer, trainer and store; the run's saved state put back (or
 `--load-checkpoint` weights); Ray; the worker count and the trainer's threads; the
-MLflow run and the stats actor; then the roles the loop drives: the self-play workers
-(`WorkerManager`), the stats sender and the periodic evaluation. The loop builds
-nothing itself.
+self-play workers (`WorkerManager`), started at once with the network's weights so they
+load and play while the rest is set up; the MLflow run and the stats actor; then the
+other roles the loop drives: the stats sender and the periodic evaluation. The loop
+builds nothing itself.
 
 Everything is built in the driver from the `RunContext`'s absolute paths. A cluster
 given by `ray_address` is joined first, so an address that cannot be joined raises
@@ -104,10 +105,25 @@ def setup_training_components(
     }
     run_config = {name: config.model_dump(mode="json") for name, config in configs.items()}
     actor: Any = None
+    workers: WorkerManager | None = None
     try:
         owned_ray = init_ray(run_context) or owned_ray
         num_workers, worker_gpus = detect_workers(train_config)
         set_trainer_threads(train_config, num_workers)
+        workers = WorkerManager(
+            num_workers=num_workers,
+            env_config=env_config,
+            model_config=model_config,
+            mcts_config=mcts_config,
+            train_config=train_config,
+            # Resumed runs draw new games, not the ones the interrupted run had begun.
+            seed=run_context.seed + counters.global_step,
+            num_gpus_per_worker=worker_gpus,
+        )
+        # Started before the MLflow run and the stats actor: the workers' processes start
+        # and begin playing while those are set up (several seconds), so the first games
+        # reach the buffer that much sooner. The loop's own `start` is then a no-op.
+        workers.start(network.get_weights(), counters.global_step)
         experiment_id = prepare_mlflow_experiment(run_context)
         mlflow_run_id = mlflow_run_for(
             run_context, experiment_id, resumed.mlflow_run_id if resumed else None
@@ -122,16 +138,6 @@ def setup_training_components(
             run_id=mlflow_run_id,
             changes=setting_changes,
             step=counters.global_step,
-        )
-        workers = WorkerManager(
-            num_workers=num_workers,
-            env_config=env_config,
-            model_config=model_config,
-            mcts_config=mcts_config,
-            train_config=train_config,
-            # Resumed runs draw new games, not the ones the interrupted run had begun.
-            seed=run_context.seed + counters.global_step,
-            num_gpus_per_worker=worker_gpus,
         )
         evaluation = PeriodicEvaluation(
             train_config=train_config,
@@ -167,6 +173,8 @@ def setup_training_components(
         return components, owned_ray
     except Exception:
         logger.exception("Setting up the training run failed.")
+        if workers is not None:
+            workers.stop()
         if actor is not None:
             _kill_quietly(actor)
         if owned_ray and ray.is_initialized():

@@ -4,9 +4,9 @@ collects finished games and broadcasts new weights with a single `ray.put`.
 A worker whose request fails (its process was killed, it raised inside a game, or its
 node left the cluster) is replaced by a fresh actor with the newest weights. Its
 unfinished games died with it: results only ever arrive as whole games, so nothing
-half-played reaches the buffer. With one request of at most
-`results_per_call_max_moves` moves per worker in flight, the results waiting on the
-driver are bounded too.
+half-played reaches the buffer. With one request per worker in flight, of at most
+`results_per_call_max_moves` moves (the first, until a game ends), the results waiting on
+the driver are bounded too.
 
 On a cluster the workers spread over the nodes (Ray's SPREAD strategy), and each says
 which node it landed on; the log names it, and names the workers a lost node took
@@ -77,6 +77,7 @@ class WorkerManager:
         """Node id -> workers that died there (replaced since), for when the node is lost."""
         self._placements: dict[ray.ObjectRef[Any], tuple[int, object]] = {}
         self._nodes: NodeWatch | None = None
+        self._stopped = False
 
     def _create(self, worker_id: int, seed: int) -> object:
         actor = self._actor_class.remote(
@@ -91,19 +92,30 @@ class WorkerManager:
         return actor
 
     def start(self, weights: Mapping[str, torch.Tensor], global_step: int) -> None:
-        """Create every worker with the current weights and give each its first request."""
+        """Create every worker with the current weights and give each its first request.
+
+        Once only: a second call (the loop's, after setup started the workers early) does
+        nothing. After `stop` the manager starts no workers again.
+        """
+        if self.workers or self._stopped:
+            return
         self._weights_ref = ray.put(dict(weights))
         self._weights_step = global_step
         self._nodes = NodeWatch()
         for worker_id in range(self.num_workers):
             self.workers.append(self._create(worker_id, self._seed))
         for worker_id in range(self.num_workers):
-            self._submit(worker_id)
+            self._submit(worker_id, first=True)
         logger.info("Started %d self-play worker(s).", self.num_workers)
 
-    def _submit(self, worker_id: int) -> None:
+    def _submit(self, worker_id: int, *, first: bool = False) -> None:
+        """Ask the worker for its next finished games. The first request of a run has no
+        move limit: there are no new weights to wait for yet, and the workers, started
+        during setup, play on until a game ends instead of idling after
+        `results_per_call_max_moves` moves while the driver is still setting up."""
         actor = self.workers[worker_id]
-        ref = actor.play_counted.remote(min_results=1, max_moves=self._max_moves)  # type: ignore[attr-defined]
+        max_moves = None if first else self._max_moves
+        ref = actor.play_counted.remote(min_results=1, max_moves=max_moves)  # type: ignore[attr-defined]
         self._pending[ref] = worker_id
 
     def collect(self, timeout: float) -> CollectedResults:
@@ -203,6 +215,7 @@ class WorkerManager:
 
     def stop(self) -> None:
         """Kill every worker; unfinished games are discarded."""
+        self._stopped = True
         if self.workers:
             nodes = self.workers_by_node()
             where = ", ".join(

@@ -84,6 +84,7 @@ POLICIES: dict[str, dict[str, Policy]] = {
         "num_self_play_workers": C,
         "reserve_cpu_for_trainer": C,
         "games_per_worker": C,
+        "games_per_worker_at_start": C,
         "worker_torch_threads": C,
         "trainer_torch_threads": C,
         "worker_update_freq_steps": C,

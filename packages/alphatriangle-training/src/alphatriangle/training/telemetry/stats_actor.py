@@ -15,17 +15,17 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError
-from trieye import RawMetricEvent
 
 from alphatriangle.config import RunContext, TrainConfig
 
 from ..cluster.nodes import driver_node_id, on_driver_node, short_id
-from .event_times import EventTimeTrieyeActor, stamped
-from .stats_config import build_trieye_config
+
+if TYPE_CHECKING:
+    from trieye import RawMetricEvent
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ def start_stats_actor(
     actor's runtime environment sets again for every restart. The actor is trieye's,
     dating metrics by their events (see event_times).
     """
+    # trieye imports MLflow (seconds on a busy machine): imported here, once the self-play
+    # workers have started, not when the driver starts.
+    from .event_times import EventTimeTrieyeActor
+    from .stats_config import build_trieye_config
+
     trieye_config = build_trieye_config(
         run_context, stats_interval_seconds=train_config.stats_interval_seconds
     )
@@ -94,6 +99,8 @@ class StatsSender:
 
     def add(self, event: RawMetricEvent) -> None:
         """Queue `event`, dated now unless it carries the time of what it measures."""
+        from .event_times import stamped
+
         self._queued.append(stamped(event))
 
     def flush(self, global_step: int) -> None:
