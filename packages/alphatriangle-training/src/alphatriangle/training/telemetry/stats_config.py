@@ -48,6 +48,7 @@ def alphatriangle_metrics() -> list[MetricConfig]:
         _each_step(names.LOSS_TOTAL),
         _each_step(names.LOSS_POLICY),
         _each_step(names.LOSS_VALUE),
+        _each_step(names.LOSS_BOARD_VALUE),
         _each_step(names.LOSS_ENTROPY),
         _each_step(names.GRAD_NORM),
         _each_step(names.LEARNING_RATE, "latest"),
