@@ -100,9 +100,10 @@ def test_turn_self_play_starts_with_few_games_and_grows_to_all(
     while in_play[-1] < 9:
         moves += in_play[-1]
         results = worker.play(min_results=0, max_moves=1)
-        finished += len(results)
+        ended = sum(not result.in_play for result in results)  # not positions handed over
+        finished += ended
         in_play.append(len(worker.in_play()))
-        assert in_play[-1] == min(9, in_play[-2] + 3 * len(results))
+        assert in_play[-1] == min(9, in_play[-2] + 3 * ended)
         assert worker.moves_played == moves
     assert in_play[0] == 2
     assert finished >= 3

@@ -126,8 +126,9 @@ class SelfPlayWorker:
     # --- playing ---
 
     def play(self, min_results: int = 1, max_moves: int | None = None) -> list[SelfPlayResult]:
-        """Play at least one move in every game, until `min_results` games have finished
-        or `max_moves` moves were played, whichever comes first."""
+        """Play at least one move in every game, until `min_results` results came back
+        (finished games, or positions that games in play handed over: `in_play`) or
+        `max_moves` moves were played, whichever comes first."""
         finished: list[SelfPlayResult] = []
         rounds = 0
         while True:
