@@ -19,6 +19,8 @@ TURN_MCTS = """[mcts]
 algorithm = "turn"
 turn_beam_width = 12
 turn_candidates = 6
+turn_refill_candidates = 2
+turn_refill_deals = 2
 """
 
 
@@ -43,7 +45,7 @@ def test_a_turn_search_run_trains_resumes_and_is_evaluated(
     state = json.loads((run_dir / "run_state.json").read_text())
     assert state["global_step"] == 10
     positions = state["buffer_size"]
-    assert positions >= 48  # afterstates: about one per turn of the games played
+    assert positions >= 48  # afterstates: up to 2 candidates past the refill per move
 
     second = train_app.start(tmp_path, *base, "--max-training-steps", "5000")
     second.wait_for(f"Resuming run turn at step 10 with {positions} positions")
@@ -71,4 +73,4 @@ def test_a_turn_search_run_trains_resumes_and_is_evaluated(
         "*/results.json"
     )
     players = json.loads(results.read_text())["players"]
-    assert [p["name"] for p in players] == ["run:turn (turn search, hand+network)"]
+    assert [p["name"] for p in players] == ["run:turn (turn search, board)"]
