@@ -31,6 +31,7 @@ from alphatriangle.rl.turn_self_play import (
     TurnGame,
     TurnSelfPlay,
     TurnSelfPlayGames,
+    afterstate_experiences,
 )
 
 from .test_honest_play import same_position_other_seeds
@@ -284,3 +285,16 @@ def test_targets_from_the_ply_reach_the_trainer_before_the_game_ends() -> None:
     assert all(len(r.experiences) >= HAND_OVER_POSITIONS for r in early)
     assert early[0].length < results[-1].length  # handed over mid-game
     assert sum(len(r.experiences) for r in results) == searched
+
+
+def test_a_game_that_ends_right_after_a_hand_over_gives_an_empty_batch() -> None:
+    """A game whose positions were all handed over ends with none left: its result holds
+    an empty batch of the right shapes (this once stopped the worker)."""
+    env = EnvConfig()
+    tables = GameTables.for_env(env)
+    network = NeuralNetwork(model_config=TINY_MODEL, env_config=env)
+    none = np.zeros((0, tables.words), np.uint64)
+    empty = afterstate_experiences(network, tables, none, np.zeros(0), board_value=True)
+    assert len(empty) == 0
+    assert empty.grid.shape[1:] == (network.features.spec.grid_channels, env.ROWS, env.COLS)
+    assert empty.board_inputs.shape == (0, len(BOARD_VALUE_INPUT_NAMES))

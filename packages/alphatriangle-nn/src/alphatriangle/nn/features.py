@@ -126,7 +126,7 @@ class FeatureBatch:
     def legal_mask(self, num_slots: int) -> NDArray[np.bool_]:
         """[B, A] legal actions, read back from the legal-placement planes."""
         legal_planes = self.grid[:, -num_slots:]
-        return legal_planes.reshape(len(self), -1) > 0.5
+        return legal_planes.reshape(len(self), int(np.prod(legal_planes.shape[1:]))) > 0.5
 
 
 class FeatureExtractor:
@@ -165,7 +165,8 @@ class FeatureExtractor:
             batch, spec.num_slots, SLOT_SCALARS
         )
         slot_block[:, :, :SHAPE_SUMMARY_SIZE] = positions.shape_summaries
-        legal_per_slot = positions.legal.reshape(batch, spec.num_slots, -1).sum(axis=2)
+        cells = spec.rows * spec.cols  # not -1: an empty batch has no size to infer it from
+        legal_per_slot = positions.legal.reshape(batch, spec.num_slots, cells).sum(axis=2)
         slot_block[:, :, SHAPE_SUMMARY_SIZE] = legal_per_slot / self._cells
         tail = spec.num_slots * SLOT_SCALARS
         occupied_playable = (positions.occupied & self._playable).sum(axis=(1, 2))
