@@ -25,7 +25,7 @@ import pytest
 import ray
 from mlflow.tracking import MlflowClient
 
-from alphatriangle.config import RunContext
+from alphatriangle.config import EnvConfig, RunContext
 from alphatriangle.nn import read_checkpoint
 from alphatriangle.training import run_training
 from alphatriangle.training.telemetry.run_logs import seconds_since_process_start
@@ -53,7 +53,16 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_configs: Any) -> Tin
     context = RunContext(
         run_name="inproc", seed=1, data_root=tmp_path_factory.mktemp("tiny") / "data"
     )
+    tiny = tiny_configs()
+    train, mcts = tiny["train_config"], tiny["mcts_config"]
+    # Games in play hand over what the ply past the refill found (at most the followed
+    # plans of each move, and a game is cut off only at the end of a turn). Training that
+    # waits for more than all of it waits for a game's end, so the per-game metrics arrive
+    # however fast the machine plays.
+    longest_game = train.max_episode_length + EnvConfig().NUM_SHAPE_SLOTS - 1
+    handed_over_in_play = train.games_per_worker * longest_game * mcts.turn_refill_candidates
     configs = tiny_configs(
+        min_buffer_size_to_train=handed_over_in_play + 1,
         max_training_steps=12,
         eval_interval_steps=6,
         eval_games=2,
