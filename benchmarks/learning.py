@@ -101,8 +101,10 @@ def run_state(data_dir: Path, run_name: str) -> dict[str, Any]:
     return read_run_state(path) or {}
 
 
-PAIRED_WITH = "planner"
-"""Every row's paired difference is taken against this player, game by game."""
+PAIRED_WITH = ("planner", "expectimax")
+"""Every row's paired differences are taken against these players, game by game: the
+planner (the one-ply search, hand-made value) and the same search as the default agent
+with its learned part switched off (the ply past the refill, hand-made value)."""
 
 
 def paired_difference(player: dict[str, Any], reference: dict[str, Any] | None) -> str:
@@ -122,13 +124,15 @@ def paired_difference(player: dict[str, Any], reference: dict[str, Any] | None) 
 
 def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
     """Markdown: one row per seed, the mean and spread over seeds, then the baselines; each
-    with its paired difference to the planner."""
+    with its paired differences to `PAIRED_WITH`."""
     players = {p["name"]: p for p in results["players"]}
-    reference = players.get(PAIRED_WITH)
+    references = [players.get(name) for name in PAIRED_WITH]
+    versus = " | ".join(f"vs {name} (paired, ± se)" for name in PAIRED_WITH)
     header = (
-        f"| player | mean | vs {PAIRED_WITH} (paired, ± se) | median | p10 | p90 | best "
+        f"| player | mean | {versus} | median | p10 | p90 | best "
         "| moves per game | training steps | games |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        f"| --- | --- | {' | '.join('---' for _ in PAIRED_WITH)} | --- | --- | --- | --- "
+        "| --- | --- | --- |"
     )
     lines = [header]
     agent_means = []
@@ -136,16 +140,16 @@ def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
         agent = next(p for key, p in players.items() if key.startswith(f"run:{name}:"))
         counters = run_state(data_dir, name).get("counters", {})
         agent_means.append(agent["mean_score"])
-        lines.append(_row(f"seed {seed} ({name})", agent, counters, reference))
+        lines.append(_row(f"seed {seed} ({name})", agent, counters, references))
     if agent_means:
         spread = statistics.stdev(agent_means) if len(agent_means) > 1 else 0.0
         lines.append(
             f"| **mean over {len(agent_means)} seeds** | **{statistics.mean(agent_means):.2f}** "
-            f"± {spread:.2f} (sd) | | | | | | | | |"
+            f"± {spread:.2f} (sd) |{' |' * len(PAIRED_WITH)} | | | | | | |"
         )
     for name in BASELINES:
         if name in players:
-            lines.append(_row(name, players[name], {}, reference))
+            lines.append(_row(name, players[name], {}, references))
     return "\n".join(lines)
 
 
@@ -153,11 +157,11 @@ def _row(
     label: str,
     player: dict[str, Any],
     counters: dict[str, Any],
-    reference: dict[str, Any] | None,
+    references: list[dict[str, Any] | None],
 ) -> str:
     steps = counters.get("global_step", "")
     games = counters.get("episodes_played", "")
-    paired = paired_difference(player, reference)
+    paired = " | ".join(paired_difference(player, reference) for reference in references)
     return (
         f"| {label} | {player['mean_score']:.2f} | {paired} | {player['median_score']:.2f} | "
         f"{player['p10_score']:.2f} | {player['p90_score']:.2f} | {player['best_score']:.2f} | "
