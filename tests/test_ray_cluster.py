@@ -451,7 +451,7 @@ def test_a_two_node_run_survives_losing_a_node(
     head, _, _ = tiny_toml.partition("[mcts]")
     (workdir / "two.toml").write_text(
         head.replace(
-            "min_buffer_size_to_train = 48",
+            "min_buffer_size_to_train = 700",
             "min_buffer_size_to_train = 200\nmax_samples_per_position = 0.5",
         )
         + '[mcts]\nalgorithm = "gumbel"\nmax_simulations = 4\ngumbel_max_considered_actions = 4\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,25 +16,12 @@ from alphatriangle.rl import SEARCH_CONFIG_KEY
 if TYPE_CHECKING:
     from conftest import EvalApp, TrainApp  # the fixtures' types (conftest is not importable)
 
-TURN_MCTS = """[mcts]
-algorithm = "turn"
-turn_beam_width = 12
-turn_candidates = 6
-turn_refill_candidates = 2
-turn_refill_deals = 2
-"""
-
-
-def turn_toml(tiny_toml: str) -> str:
-    """The tiny settings with a small turn search in place of the tree search."""
-    head, _, _ = tiny_toml.partition("[mcts]")
-    return head + TURN_MCTS
-
 
 def test_a_turn_search_run_trains_resumes_and_is_evaluated(
     tmp_path: Path, train_app: TrainApp, eval_app: EvalApp, tiny_toml: str
 ) -> None:
-    (tmp_path / "turn.toml").write_text(turn_toml(tiny_toml))
+    # The tiny settings play the default search, the turn search, kept small.
+    (tmp_path / "turn.toml").write_text(tiny_toml)
     base = ["--config", "turn.toml", "--run-name", "turn", "--seed", "4"]
     run_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle" / "runs" / "turn"
 
@@ -45,7 +33,8 @@ def test_a_turn_search_run_trains_resumes_and_is_evaluated(
     state = json.loads((run_dir / "run_state.json").read_text())
     assert state["global_step"] == 10
     positions = state["buffer_size"]
-    assert positions >= 48  # afterstates: up to 2 candidates past the refill per move
+    warm_up = tomllib.loads(tiny_toml)["train"]["min_buffer_size_to_train"]
+    assert positions >= warm_up  # training began only once the buffer held the warm-up
 
     second = train_app.start(tmp_path, *base, "--max-training-steps", "5000")
     second.wait_for(f"Resuming run turn at step 10 with {positions} positions")

@@ -53,16 +53,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_configs: Any) -> Tin
     context = RunContext(
         run_name="inproc", seed=1, data_root=tmp_path_factory.mktemp("tiny") / "data"
     )
-    tiny = tiny_configs()
-    train, mcts = tiny["train_config"], tiny["mcts_config"]
-    # Games in play hand over what the ply past the refill found (at most the followed
-    # plans of each move, and a game is cut off only at the end of a turn). Training that
-    # waits for more than all of it waits for a game's end, so the per-game metrics arrive
-    # however fast the machine plays.
-    longest_game = train.max_episode_length + EnvConfig().NUM_SHAPE_SLOTS - 1
-    handed_over_in_play = train.games_per_worker * longest_game * mcts.turn_refill_candidates
     configs = tiny_configs(
-        min_buffer_size_to_train=handed_over_in_play + 1,
         max_training_steps=12,
         eval_interval_steps=6,
         eval_games=2,
@@ -80,6 +71,17 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_configs: Any) -> Tin
     return TinyRun(
         context, exit_code, ray.is_initialized(), launched_before, started_ms, finished_ms
     )
+
+
+def test_the_tiny_run_waits_for_more_than_games_in_play_hand_over(tiny_configs: Any) -> None:
+    """Games in play hand over what the ply past the refill found (at most the followed
+    plans of each move; a game is cut off only at the end of a turn): tiny.toml's
+    warm-up must exceed all of it, or training can end before any game does."""
+    configs = tiny_configs()
+    train, mcts = configs["train_config"], configs["mcts_config"]
+    longest_game = train.max_episode_length + EnvConfig().NUM_SHAPE_SLOTS - 1
+    handed_over_in_play = train.games_per_worker * longest_game * mcts.turn_refill_candidates
+    assert train.min_buffer_size_to_train > handed_over_in_play
 
 
 def test_a_tiny_run_reaches_its_limit_and_everything_arrives(tiny_run: TinyRun) -> None:
