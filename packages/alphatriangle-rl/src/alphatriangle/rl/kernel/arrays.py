@@ -42,6 +42,7 @@ class KernelArrays:
     node_offset: NDArray[np.int64]  # [N] the offset (row of `shifts`) it adds
     template_node: NDArray[np.int64]  # [T] the prefix that is the template's whole offset list
     anchor_bits: NDArray[np.uint64]  # [T, words] where each template fits the empty board
+    blocked_bits: NDArray[np.uint64]  # [T * cells, T, words], see `_blocked_anchors`
     template_entries: NDArray[np.int64]  # [T] entries of trianglengin's shape table
     total_entries: int  # entries in the table (a refill draws each with equal chance)
     playable_bits: NDArray[np.uint64]  # [words] the board's cells
@@ -104,6 +105,7 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
         node_offset=node_offset,
         template_node=template_node,
         anchor_bits=_bits(valid[:templates], words),
+        blocked_bits=_blocked_anchors(tables),
         template_entries=np.bincount(tables.template_of_entry, minlength=templates).astype(
             np.int64
         ),
@@ -144,3 +146,22 @@ def _prefixes(
         np.asarray([offsets.index(prefix[-1]) for prefix in prefixes], np.int64),
         np.asarray([index[cells] for cells in lists], np.int64),
     )
+
+
+def _blocked_anchors(tables: GameTables) -> NDArray[np.uint64]:
+    """[T * cells, T, words]: row `template * cells + anchor` holds, for each template u,
+    the anchors where u would cover a cell that placing `template` at `anchor` covers.
+
+    A placement that clears no line only fills cells, so where u fits afterwards is
+    where it fitted before, less these anchors: the kernels count a child's fits from
+    its parent's in one AND-NOT per word (`features.child_fit_counts`) instead of from
+    its whole board. Rows of placements that are not legal on the empty board stay 0.
+    """
+    templates, cells, words = tables.num_templates, tables.num_cells, tables.words
+    valid = tables.placement_valid[:templates]  # [T, cells]
+    footprint = np.moveaxis(tables.placement_bits, 0, -1)[:templates]  # [T, cells, words]
+    blocked = np.zeros((templates * cells, templates, words), np.uint64)
+    for template, anchor in zip(*np.nonzero(valid), strict=True):
+        meets = (footprint & footprint[template, anchor]).any(axis=-1) & valid
+        blocked[template * cells + anchor] = _bits(meets, words)
+    return np.ascontiguousarray(blocked)

@@ -34,9 +34,16 @@ Children = tuple[
 Features = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
 """([B, T] fit counts, [B, 4] empty cells by neighbours, [B] value, [B] refill alive odds)."""
 Plans = tuple[
-    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.uint64]
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.bool_],
+    NDArray[np.uint64],
+    NDArray[np.float64],
+    NDArray[np.float64],
 ]
-"""(root, first action, reward, completes, end board) of every plan, grouped by root."""
+"""(root, first action, reward, completes, end board, its hand-made value, its refill alive
+odds) of every plan, grouped by root (the last two NaN where the plan does not complete)."""
 
 
 def _weights(weights: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -145,6 +152,7 @@ def grow_turns(
         k.node_offset,
         k.template_node,
         k.anchor_bits,
+        k.blocked_bits,
         k.playable_bits,
         k.has_left,
         k.has_right,

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .bits import WORD_BITS, popcount
-from .compile import compiled
+from .compile import compiled, inlined
 
 NEIGHBOUR_KINDS = 4
 """Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
@@ -39,30 +39,21 @@ HAND_WEIGHTS = 5
 _ZERO = np.uint64(0)
 
 
-@compiled
-def board_features(
+@inlined
+def _shifted_rows(
     occupied: NDArray[np.uint64],
     board: int,
     shifts: NDArray[np.int64],
-    node_parent: NDArray[np.int64],
-    node_offset: NDArray[np.int64],
-    template_node: NDArray[np.int64],
-    anchor_bits: NDArray[np.uint64],
+    first: int,
     playable_bits: NDArray[np.uint64],
-    has_left: NDArray[np.uint64],
-    has_right: NDArray[np.uint64],
-    points_up: NDArray[np.uint64],
-    fit_counts: NDArray[np.int64],
-    by_neighbours: NDArray[np.int64],
-    row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
-    """Fill row `row` of `fit_counts` [., T] and `by_neighbours` [., 4] for board
-    `occupied[board]`; `scratch` is [1 + shifts + prefixes, words] of any content."""
+    """Row 0 of `scratch`: the empty cells of `occupied[board]`; row 1 + k for each shift
+    k from `first` on: the empty cells seen from that shift."""
     words = occupied.shape[1]
-    for word in range(words):  # row 0: the empty cells
+    for word in range(words):
         scratch[0, word] = playable_bits[word] & ~occupied[board, word]
-    for index in range(shifts.shape[0]):  # row 1 + k: the empty cells seen from shift k
+    for index in range(first, shifts.shape[0]):
         whole = shifts[index, 1]
         part = np.uint64(shifts[index, 2])
         rest = np.uint64(WORD_BITS - shifts[index, 2])
@@ -85,8 +76,24 @@ def board_features(
                     if carry and low >= 1:
                         value |= scratch[0, low - 1] >> rest
                 scratch[1 + index, word] = value
-    nodes = 1 + shifts.shape[0]  # row nodes + n: anchors where prefix n's cells are empty
-    left = nodes - NEIGHBOUR_SHIFTS  # rows left, right, below, above: the last four shifts
+
+
+@compiled
+def _fit_prefixes(
+    occupied: NDArray[np.uint64],
+    board: int,
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    playable_bits: NDArray[np.uint64],
+    scratch: NDArray[np.uint64],
+) -> int:
+    """Fill `scratch` for board `occupied[board]`: the empty cells, every shift of them,
+    then one row per prefix: the anchors where its cells are empty. Returns the first
+    prefix row."""
+    words = occupied.shape[1]
+    _shifted_rows(occupied, board, shifts, 0, playable_bits, scratch)
+    nodes = 1 + shifts.shape[0]
     for node in range(node_parent.shape[0]):
         seen = 1 + node_offset[node]
         parent = node_parent[node]
@@ -95,15 +102,25 @@ def board_features(
                 scratch[nodes + node, word] = scratch[seen, word]
             else:
                 scratch[nodes + node, word] = scratch[nodes + parent, word] & scratch[seen, word]
-    for template in range(anchor_bits.shape[0]):
-        count = 0
-        source = nodes + template_node[template]
-        for word in range(words):
-            count += popcount(anchor_bits[template, word] & scratch[source, word])
-        fit_counts[row, template] = count
+    return int(nodes)
+
+
+@inlined
+def _neighbour_counts(
+    scratch: NDArray[np.uint64],
+    shifts: NDArray[np.int64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    by_neighbours: NDArray[np.int64],
+    row: int,
+) -> None:
+    """Row `row` of `by_neighbours` from the empty cells and their four neighbour shifts
+    in `scratch` (rows 0 and the last four shift rows)."""
+    left = 1 + shifts.shape[0] - NEIGHBOUR_SHIFTS
     for kind in range(NEIGHBOUR_KINDS):
         by_neighbours[row, kind] = 0
-    for word in range(words):
+    for word in range(scratch.shape[1]):
         up = points_up[word]
         a = scratch[left, word] & has_left[word]
         b = scratch[left + 1, word] & has_right[word]
@@ -115,6 +132,115 @@ def board_features(
         by_neighbours[row, 1] += popcount(cell & ones & ~twos)
         by_neighbours[row, 2] += popcount(cell & ~ones & twos)
         by_neighbours[row, 3] += popcount(cell & ones & twos)
+
+
+@compiled
+def board_features(
+    occupied: NDArray[np.uint64],
+    board: int,
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    fit_counts: NDArray[np.int64],
+    by_neighbours: NDArray[np.int64],
+    row: int,
+    scratch: NDArray[np.uint64],
+) -> None:
+    """Fill row `row` of `fit_counts` [., T] and `by_neighbours` [., 4] for board
+    `occupied[board]`; `scratch` is [1 + shifts + prefixes, words] of any content."""
+    nodes = _fit_prefixes(occupied, board, shifts, node_parent, node_offset, playable_bits, scratch)
+    for template in range(anchor_bits.shape[0]):
+        count = 0
+        source = nodes + template_node[template]
+        for word in range(occupied.shape[1]):
+            count += popcount(anchor_bits[template, word] & scratch[source, word])
+        fit_counts[row, template] = count
+    _neighbour_counts(scratch, shifts, has_left, has_right, points_up, by_neighbours, row)
+
+
+@compiled
+def fit_masks(
+    occupied: NDArray[np.uint64],
+    board: int,
+    shifts: NDArray[np.int64],
+    node_parent: NDArray[np.int64],
+    node_offset: NDArray[np.int64],
+    template_node: NDArray[np.int64],
+    anchor_bits: NDArray[np.uint64],
+    playable_bits: NDArray[np.uint64],
+    masks: NDArray[np.uint64],
+    row: int,
+    scratch: NDArray[np.uint64],
+) -> None:
+    """`masks[row]` [T, words]: the anchors where each template fits board
+    `occupied[board]`, from its whole board (the parent of `child_fit_counts`)."""
+    nodes = _fit_prefixes(occupied, board, shifts, node_parent, node_offset, playable_bits, scratch)
+    for template in range(anchor_bits.shape[0]):
+        source = nodes + template_node[template]
+        for word in range(occupied.shape[1]):
+            masks[row, template, word] = anchor_bits[template, word] & scratch[source, word]
+
+
+@inlined
+def child_fit_counts(
+    masks: NDArray[np.uint64],
+    parent: int,
+    blocked_bits: NDArray[np.uint64],
+    placement: int,
+    fit_counts: NDArray[np.int64],
+    row: int,
+) -> None:
+    """Row `row` of `fit_counts`: where each template fits once `placement` (template *
+    cells + anchor) is placed, with no line cleared, on the board of `masks[parent]`."""
+    for template in range(masks.shape[1]):
+        count = 0
+        for word in range(masks.shape[2]):
+            blocked = blocked_bits[placement, template, word]
+            count += popcount(masks[parent, template, word] & ~blocked)
+        fit_counts[row, template] = count
+
+
+@inlined
+def child_fit_masks(
+    masks: NDArray[np.uint64],
+    parent: int,
+    blocked_bits: NDArray[np.uint64],
+    placement: int,
+    child_masks: NDArray[np.uint64],
+    row: int,
+) -> None:
+    """`child_masks[row]`: the masks behind `child_fit_counts`, for the plans kept."""
+    for template in range(masks.shape[1]):
+        for word in range(masks.shape[2]):
+            child_masks[row, template, word] = (
+                masks[parent, template, word] & ~blocked_bits[placement, template, word]
+            )
+
+
+@inlined
+def neighbour_counts(
+    occupied: NDArray[np.uint64],
+    board: int,
+    shifts: NDArray[np.int64],
+    playable_bits: NDArray[np.uint64],
+    has_left: NDArray[np.uint64],
+    has_right: NDArray[np.uint64],
+    points_up: NDArray[np.uint64],
+    by_neighbours: NDArray[np.int64],
+    row: int,
+    scratch: NDArray[np.uint64],
+) -> None:
+    """Row `row` of `by_neighbours` for board `occupied[board]`, shifting only what the
+    neighbour counts read (the fit counts come from `child_fit_counts`)."""
+    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
+    _shifted_rows(occupied, board, shifts, first, playable_bits, scratch)
+    _neighbour_counts(scratch, shifts, has_left, has_right, points_up, by_neighbours, row)
 
 
 @compiled

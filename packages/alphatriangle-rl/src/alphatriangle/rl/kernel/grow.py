@@ -7,7 +7,15 @@ in child order stays), set aside plans that ended the game (no move from the pla
 emptied the slots, then keep each root's `beam_width` best plans by reward so far plus
 hand-made board value (`features`), plans holding a shape that fits nowhere last, equal
 keys in child order (a stable sort). The plans come out grouped by root, each root's in
-the order they were found.
+the order they were found, those that empty the slots with their end board's hand-made
+value and refill odds.
+
+Every child is counted (fit counts and empty cells by neighbours) once: its hand-made
+value ranks it in the beam or, if it empties the slots, is its end board's. A child
+whose placement cleared no line only filled cells, so its fits are its parent's less
+the anchors the placement blocks (`features.child_fit_counts`, one AND-NOT per template
+and word): each kept plan carries its fit masks to the next depth. A child that cleared
+lines is counted from its whole board. The counts are the same integers either way.
 """
 
 from __future__ import annotations
@@ -17,63 +25,46 @@ from numpy.typing import NDArray
 
 from .compile import compiled
 from .expand import EMPTY, expand, first_of_each
-from .features import NEIGHBOUR_KINDS, board_features, hand_terms
+from .features import (
+    NEIGHBOUR_KINDS,
+    board_features,
+    child_fit_counts,
+    child_fit_masks,
+    fit_masks,
+    hand_terms,
+    neighbour_counts,
+)
 
 
 @compiled
 def beam(
     root: NDArray[np.int64],
-    occupied: NDArray[np.uint64],
     shapes: NDArray[np.int8],
     reward: NDArray[np.float64],
-    shifts: NDArray[np.int64],
-    node_parent: NDArray[np.int64],
-    node_offset: NDArray[np.int64],
-    template_node: NDArray[np.int64],
-    anchor_bits: NDArray[np.uint64],
-    playable_bits: NDArray[np.uint64],
-    has_left: NDArray[np.uint64],
-    has_right: NDArray[np.uint64],
-    points_up: NDArray[np.uint64],
+    rows: NDArray[np.int64],
+    fit_counts: NDArray[np.int64],
+    by_neighbours: NDArray[np.int64],
     template_entries: NDArray[np.int64],
     total_entries: int,
     weights: NDArray[np.float64],
     beam_width: int,
 ) -> NDArray[np.int64]:
     """The plans to grow, in order: per root (roots come grouped, ascending), those that
-    can still place every shape first, then by reward plus board value, highest first."""
-    count, words = occupied.shape
+    can still place every shape first, then by reward plus board value, highest first.
+    Plan i's counts are row `rows[i]` of `fit_counts` and `by_neighbours`."""
+    count = root.shape[0]
     slots = shapes.shape[1]
     key = np.empty(count, np.float64)
     unplaceable = np.zeros(count, np.bool_)
-    fit_counts = np.empty((1, anchor_bits.shape[0]), np.int64)
-    by_neighbours = np.empty((1, NEIGHBOUR_KINDS), np.int64)
-    scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
     for plan in range(count):
-        board_features(
-            occupied,
-            plan,
-            shifts,
-            node_parent,
-            node_offset,
-            template_node,
-            anchor_bits,
-            playable_bits,
-            has_left,
-            has_right,
-            points_up,
-            fit_counts,
-            by_neighbours,
-            0,
-            scratch,
-        )
+        row = rows[plan]
         value, _ = hand_terms(
-            fit_counts, by_neighbours, 0, template_entries, total_entries, slots, weights
+            fit_counts, by_neighbours, row, template_entries, total_entries, slots, weights
         )
         key[plan] = -(reward[plan] + value)
         for slot in range(slots):
             template = int(shapes[plan, slot])
-            if template != EMPTY and fit_counts[0, template] == 0:
+            if template != EMPTY and fit_counts[row, template] == 0:
                 unplaceable[plan] = True
     kept = np.empty(count, np.int64)
     taken = 0
@@ -135,6 +126,7 @@ def grow(
     node_offset: NDArray[np.int64],
     template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
+    blocked_bits: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
@@ -147,22 +139,49 @@ def grow(
     weights: NDArray[np.float64],
     beam_width: int,
 ) -> tuple[
-    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.uint64]
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.bool_],
+    NDArray[np.uint64],
+    NDArray[np.float64],
+    NDArray[np.float64],
 ]:
-    """(root, first action, reward, completes, end board) of every plan, grouped by root."""
+    """(root, first action, reward, completes, end board, end board's hand-made value,
+    its refill alive odds) of every plan, grouped by root; the last two are NaN for a
+    plan that does not complete."""
     count, words = root_occupied.shape
     slots = root_shapes.shape[1]
+    templates = anchor_bits.shape[0]
     occupied = root_occupied.copy()
     shapes = root_shapes.copy()
     root = np.arange(count).astype(np.int64)
     reward = np.zeros(count, np.float64)
     first = np.full(count, -1, np.int64)
+    scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
+    masks = np.empty((count, templates, words), np.uint64)
+    for board in range(count):
+        fit_masks(
+            occupied,
+            board,
+            shifts,
+            node_parent,
+            node_offset,
+            template_node,
+            anchor_bits,
+            playable_bits,
+            masks,
+            board,
+            scratch,
+        )
     capacity = max(count, 16)
     out_root = np.empty(capacity, np.int64)
     out_first = np.empty(capacity, np.int64)
     out_reward = np.empty(capacity, np.float64)
     out_completes = np.empty(capacity, np.bool_)
     out_occupied = np.empty((capacity, words), np.uint64)
+    out_value = np.empty(capacity, np.float64)
+    out_alive = np.empty(capacity, np.float64)
     found = 0
     for depth in range(slots):
         if root.shape[0] == 0:
@@ -184,13 +203,61 @@ def grow(
             moves[index] = True
         stuck = np.flatnonzero(~moves)
         kept = first_of_each(root[parent], child_occupied, child_shapes)
-        child_reward = reward[parent[kept]] + (
+        child_parent = parent[kept]
+        child_reward = reward[child_parent] + (
             placed[kept] * reward_per_placed + cleared[kept] * reward_per_cleared
         )
-        child_first = action[kept] if depth == 0 else first[parent[kept]]
-        child_root = root[parent[kept]]
+        child_first = action[kept] if depth == 0 else first[child_parent]
+        child_root = root[child_parent]
         child_occupied = child_occupied[kept]
+        child_cleared = cleared[kept]
+        child_placement = np.empty(kept.shape[0], np.int64)
+        for plan in range(kept.shape[0]):
+            slot, anchor = divmod(action[kept[plan]], num_cells)
+            child_placement[plan] = shapes[child_parent[plan], slot] * num_cells + anchor
         child_shapes = child_shapes[kept]
+        fit_counts = np.empty((kept.shape[0], templates), np.int64)
+        by_neighbours = np.empty((kept.shape[0], NEIGHBOUR_KINDS), np.int64)
+        for plan in range(kept.shape[0]):
+            if child_cleared[plan] == 0:  # cells only filled: fits follow from the parent's
+                child_fit_counts(
+                    masks,
+                    child_parent[plan],
+                    blocked_bits,
+                    child_placement[plan],
+                    fit_counts,
+                    plan,
+                )
+                neighbour_counts(
+                    child_occupied,
+                    plan,
+                    shifts,
+                    playable_bits,
+                    has_left,
+                    has_right,
+                    points_up,
+                    by_neighbours,
+                    plan,
+                    scratch,
+                )
+            else:
+                board_features(
+                    child_occupied,
+                    plan,
+                    shifts,
+                    node_parent,
+                    node_offset,
+                    template_node,
+                    anchor_bits,
+                    playable_bits,
+                    has_left,
+                    has_right,
+                    points_up,
+                    fit_counts,
+                    by_neighbours,
+                    plan,
+                    scratch,
+                )
         done = np.ones(kept.shape[0], np.bool_)
         for plan in range(kept.shape[0]):
             for slot in range(slots):
@@ -206,12 +273,16 @@ def grow(
             out_reward = _grown(out_reward, found, capacity)
             out_completes = _grown(out_completes, found, capacity)
             out_occupied = _grown_rows(out_occupied, found, capacity)
+            out_value = _grown(out_value, found, capacity)
+            out_alive = _grown(out_alive, found, capacity)
         for index in stuck:  # the previous move left no legal move: it ended the game
             out_root[found] = root[index]
             out_first[found] = first[index]
             out_reward[found] = reward[index] - reward_per_alive
             out_completes[found] = False
             out_occupied[found] = occupied[index]
+            out_value[found] = np.nan
+            out_alive[found] = np.nan
             found += 1
         for index in ended:  # the slots are empty: the refill is unknown
             out_root[found] = child_root[index]
@@ -219,36 +290,61 @@ def grow(
             out_reward[found] = child_reward[index]
             out_completes[found] = True
             out_occupied[found] = child_occupied[index]
+            out_value[found], out_alive[found] = hand_terms(
+                fit_counts,
+                by_neighbours,
+                int(index),
+                template_entries,
+                total_entries,
+                slots,
+                weights,
+            )
             found += 1
-        root = child_root[going]
-        occupied = child_occupied[going]
-        shapes = child_shapes[going]
-        reward = child_reward[going] + reward_per_alive  # taken back if no move follows
-        first = child_first[going]
         order = beam(
-            root,
-            occupied,
-            shapes,
-            reward,
-            shifts,
-            node_parent,
-            node_offset,
-            template_node,
-            anchor_bits,
-            playable_bits,
-            has_left,
-            has_right,
-            points_up,
+            child_root[going],
+            child_shapes[going],
+            child_reward[going] + reward_per_alive,  # taken back if no move follows
+            going,
+            fit_counts,
+            by_neighbours,
             template_entries,
             total_entries,
             weights,
             beam_width,
         )
-        root = root[order]
-        occupied = occupied[order]
-        shapes = shapes[order]
-        reward = reward[order]
-        first = first[order]
+        chosen = going[order]
+        parent_masks = masks
+        masks = np.empty((chosen.shape[0], templates, words), np.uint64)
+        for plan in range(chosen.shape[0]):
+            index = chosen[plan]
+            if child_cleared[index] == 0:
+                child_fit_masks(
+                    parent_masks,
+                    child_parent[index],
+                    blocked_bits,
+                    child_placement[index],
+                    masks,
+                    plan,
+                )
+            else:
+                fit_masks(
+                    child_occupied,
+                    index,
+                    shifts,
+                    node_parent,
+                    node_offset,
+                    template_node,
+                    anchor_bits,
+                    playable_bits,
+                    masks,
+                    plan,
+                    scratch,
+                )
+        root = child_root[chosen]
+        occupied = child_occupied[chosen]
+        shapes = child_shapes[chosen]
+        reward = child_reward[chosen] + reward_per_alive
+        first = child_first[chosen]
     by_root = _stable_order_by_root(out_root[:found], count)
     return (
         out_root[by_root],
@@ -256,6 +352,8 @@ def grow(
         out_reward[by_root],
         out_completes[by_root],
         out_occupied[by_root],
+        out_value[by_root],
+        out_alive[by_root],
     )
 
 

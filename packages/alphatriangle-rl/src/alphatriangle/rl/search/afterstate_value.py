@@ -38,7 +38,12 @@ from alphatriangle.config import TurnSearchConfig
 from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
 from .board_inputs import board_inputs
-from .hand_value import DEFAULT_HAND_WEIGHTS, HandWeights, hand_afterstate_terms
+from .hand_value import (
+    DEFAULT_HAND_WEIGHTS,
+    HandWeights,
+    afterstate_terms,
+    hand_afterstate_terms,
+)
 
 TurnValueKind = Literal["hand", "network", "hand+network", "board"]
 NETWORK_CHUNK = 1024
@@ -52,6 +57,9 @@ class PlanEnds:
     occupied: NDArray[np.uint64]  # [K, words] the board each plan ends on
     reward: NDArray[np.float64]  # [K] what each plan's moves score
     root: NDArray[np.int64]  # [K] the position each plan starts from
+    hand_value: NDArray[np.float64] | None = None  # [K] each board's hand-made value and
+    alive_odds: NDArray[np.float64] | None = None  # refill alive odds, if already counted
+    # with the value's own hand weights (the turn search's kernel counts them as it grows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,11 @@ class AfterstateValue(Protocol):
 
 
 def _summed(terms: list[NDArray[np.float64]]) -> NDArray[np.float64]:
-    total: NDArray[np.float64] = np.sum(terms, axis=0)
+    """The terms added left to right (what `np.sum(terms, axis=0)` adds, without stacking
+    them into a new array first)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
     return total
 
 
@@ -112,7 +124,10 @@ class HandValue:
         return [alive, board]
 
     def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
-        terms = self.terms(tables, ends.occupied)
+        if ends.hand_value is not None and ends.alive_odds is not None:
+            terms = list(afterstate_terms(tables, ends.hand_value, ends.alive_odds))
+        else:
+            terms = self.terms(tables, ends.occupied)
         return ValuedBoards(terms, _summed(terms))
 
     def baseline(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:

@@ -77,4 +77,12 @@ def hand_afterstate_terms(
     Kept as two terms so a plan's score adds them in the planner's order, bit for bit.
     """
     _, _, value, alive = hand_features(tables, occupied, weights.as_array())
-    return tables.reward_per_step_alive * alive, value
+    return afterstate_terms(tables, value, alive)
+
+
+def afterstate_terms(
+    tables: GameTables, value: NDArray[np.float64], alive_odds: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`hand_afterstate_terms` of boards whose hand-made value and refill alive odds are
+    known already (the turn search's kernel counts them as it grows the plans)."""
+    return tables.reward_per_step_alive * alive_odds, value

@@ -18,8 +18,10 @@ the game on the way: it is worth its reward alone and never reaches an afterstat
 
 A plan that places every shape ends on an afterstate: the board with empty slots,
 before the refill is dealt. What that board is worth is the business of an
-`AfterstateValue` (`afterstate_value.py`); `grow_plans` only records the boards and
-the reward that led to them.
+`AfterstateValue` (`afterstate_value.py`); `grow_plans` records the boards, the reward
+that led to them, and the two hand-made terms of each board (its value and the refill's
+odds of leaving a move), which the kernel counts anyway as it goes: the planner's value
+and the choice of candidates read them instead of counting the boards again.
 
 The work is done by compiled kernels (`rl.kernel`); the numpy version of the same
 search is `turn_plans_reference`, the reference the kernels are tested against.
@@ -50,6 +52,8 @@ class TurnPlans:
     reward: NDArray[np.float64]  # [K] the plan's reward, without the last move's alive bonus
     completes: NDArray[np.bool_]  # [K] every shape is placed; else the game ends on the way
     end_occupied: NDArray[np.uint64]  # [K, words] the board the plan ends on
+    end_hand_value: NDArray[np.float64]  # [K] its hand-made value (NaN if not complete)
+    end_alive_odds: NDArray[np.float64]  # [K] its odds that a refill leaves a move (NaN: idem)
 
     def __len__(self) -> int:
         return int(self.root.shape[0])
@@ -61,6 +65,8 @@ class TurnPlans:
             reward=self.reward[index],
             completes=self.completes[index],
             end_occupied=self.end_occupied[index],
+            end_hand_value=self.end_hand_value[index],
+            end_alive_odds=self.end_alive_odds[index],
         )
 
 
@@ -79,11 +85,17 @@ def grow_plans(
     """
     if beam_width < 1:
         raise ValueError(f"beam_width must be at least 1, got {beam_width}")
-    root, first, reward, completes, end = grow_turns(
+    root, first, reward, completes, end, end_value, end_alive = grow_turns(
         tables, roots.occupied, roots.shapes, weights.as_array(), beam_width
     )
     if (first < 0).any():  # a plan that ended before its first move: the root had none
         raise ValueError("a position has no legal move: its game is over")
     return TurnPlans(
-        root=root, first_action=first, reward=reward, completes=completes, end_occupied=end
+        root=root,
+        first_action=first,
+        reward=reward,
+        completes=completes,
+        end_occupied=end,
+        end_hand_value=end_value,
+        end_alive_odds=end_alive,
     )

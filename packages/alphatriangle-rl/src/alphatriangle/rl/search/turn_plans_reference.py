@@ -159,6 +159,8 @@ def reference_grow_plans(
                     reward=reward[stuck] - alive_bonus,
                     completes=np.zeros(int(stuck.sum()), np.bool_),
                     end_occupied=occupied[stuck],
+                    end_hand_value=np.full(int(stuck.sum()), np.nan),
+                    end_alive_odds=np.full(int(stuck.sum()), np.nan),
                 )
             )
         parent, action = np.nonzero(legal)
@@ -173,6 +175,7 @@ def reference_grow_plans(
         root = root[parent][keep]
         done = (shapes == EMPTY_SLOT).all(axis=1)  # the slots are empty: the refill is unknown
         if done.any():
+            _, end_value, end_alive = reference_board_values(tables, occupied[done], weights)
             found.append(
                 TurnPlans(
                     root=root[done],
@@ -180,6 +183,8 @@ def reference_grow_plans(
                     reward=reward[done],
                     completes=np.ones(int(done.sum()), np.bool_),
                     end_occupied=occupied[done],
+                    end_hand_value=end_value,
+                    end_alive_odds=end_alive,
                 )
             )
         going = ~done
@@ -241,6 +246,8 @@ def _by_root(found: list[TurnPlans], words: int) -> TurnPlans:
             reward=np.zeros(0, np.float64),
             completes=np.zeros(0, np.bool_),
             end_occupied=np.zeros((0, words), np.uint64),
+            end_hand_value=np.zeros(0, np.float64),
+            end_alive_odds=np.zeros(0, np.float64),
         )
     merged = TurnPlans(
         root=np.concatenate([p.root for p in found]),
@@ -248,6 +255,8 @@ def _by_root(found: list[TurnPlans], words: int) -> TurnPlans:
         reward=np.concatenate([p.reward for p in found]),
         completes=np.concatenate([p.completes for p in found]),
         end_occupied=np.concatenate([p.end_occupied for p in found]),
+        end_hand_value=np.concatenate([p.end_hand_value for p in found]),
+        end_alive_odds=np.concatenate([p.end_alive_odds for p in found]),
     )
     return merged.take(np.argsort(merged.root, kind="stable"))
 

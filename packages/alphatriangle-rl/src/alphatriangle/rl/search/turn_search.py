@@ -32,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..game import GameArrays, GameTables
-from .afterstate_value import AfterstateValue, HandValue, PlanEnds, bounded_corrections
-from .hand_value import HandWeights
+from .afterstate_value import AfterstateValue, PlanEnds, bounded_corrections
+from .hand_value import afterstate_terms
 from .refill_ply import RefillPly, draw_deals, expected_after_refill, refill_candidates
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
 
@@ -100,12 +100,18 @@ def score_plans(
     weights = value.hand_weights
     plans = grow_plans(tables, roots, weights=weights, beam_width=beam_width)
     if value.uses_network and candidates is not None:
-        plans = plans.take(_best_candidates(tables, plans, candidates, weights))
+        plans = plans.take(_best_candidates(tables, plans, candidates))
     done = np.flatnonzero(plans.completes)
     score = plans.reward.copy()
     afterstate = np.full(len(plans), np.nan)
     if done.size:
-        ends = PlanEnds(plans.end_occupied[done], plans.reward[done], plans.root[done])
+        ends = PlanEnds(
+            plans.end_occupied[done],
+            plans.reward[done],
+            plans.root[done],
+            plans.end_hand_value[done],  # counted with the value's own hand weights
+            plans.end_alive_odds[done],
+        )
         valued = value.value_boards(tables, ends)
         total = score[done]
         for term in valued.terms:
@@ -250,21 +256,22 @@ def choose_index(
         odds = np.exp((values - values.max()) / temperature)
         return int(rng.choice(values.size, p=odds / odds.sum()))
     best = np.flatnonzero(values >= values.max() - TIE_TOLERANCE)
+    if best.size == 1:  # one move to draw from: `rng.choice(1)` would draw nothing either
+        return int(best[0])
     actions, first_row = np.unique(first_action[best], return_index=True)
     return int(best[first_row[int(rng.choice(actions.size))]])
 
 
-def _best_candidates(
-    tables: GameTables, plans: TurnPlans, candidates: int, weights: HandWeights
-) -> NDArray[np.intp]:
+def _best_candidates(tables: GameTables, plans: TurnPlans, candidates: int) -> NDArray[np.intp]:
     """Every plan that ends the game on the way, and each root's `candidates` completing plans
     with the best hand-made score (reward plus `HandValue`), in their original order."""
     done = np.flatnonzero(plans.completes)
     if done.size == 0:
         return np.arange(len(plans))
-    hand = plans.reward[done]
-    for term in HandValue(weights).terms(tables, plans.end_occupied[done]):
-        hand = hand + term
+    alive, board = afterstate_terms(
+        tables, plans.end_hand_value[done], plans.end_alive_odds[done]
+    )  # `HandValue`'s terms, counted by the kernel with the weights the plans grew by
+    hand = plans.reward[done] + alive + board
     order = np.lexsort((-hand, plans.root[done]))
     sorted_root = plans.root[done][order]
     rank = np.arange(order.size) - np.searchsorted(sorted_root, sorted_root, side="left")
