@@ -30,6 +30,7 @@ from alphatriangle.rl.game import (
     place,
 )
 from alphatriangle.rl.kernel import expand_states, hand_features
+from alphatriangle.rl.kernel.compile import drop_stale_cache
 from alphatriangle.rl.search import DEFAULT_HAND_WEIGHTS, HandValue, grow_plans, score_plans
 from alphatriangle.rl.search.turn_plans_reference import (
     reference_board_values,
@@ -130,7 +131,15 @@ def assert_same_plans(tables: GameTables, roots: GameArrays, beam_width: int) ->
     reference = reference_grow_plans(
         tables, roots, weights=DEFAULT_HAND_WEIGHTS, beam_width=beam_width
     )
-    for field in ("root", "first_action", "reward", "completes", "end_occupied"):
+    for field in (
+        "root",
+        "first_action",
+        "reward",
+        "completes",
+        "end_occupied",
+        "end_hand_value",
+        "end_alive_odds",
+    ):
         np.testing.assert_array_equal(getattr(ours, field), getattr(reference, field), field)
     return len(ours)
 
@@ -224,3 +233,21 @@ def test_the_kernels_compile_in_a_fresh_process_with_no_cache(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(PLANNER_GAME[2])
     assert any(cache.rglob("*.nbi"))  # it compiled into the empty cache
+
+
+def test_the_cached_kernels_are_dropped_when_any_kernel_source_changes(tmp_path: Path) -> None:
+    """numba checks a cached kernel against its own file only; a callee edited in another
+    file must not leave its callers' old machine code in the cache."""
+    package = tmp_path / "kernel"
+    package.mkdir()
+    (package / "grow.py").write_text("def grow(): ...\n")
+    (package / "features.py").write_text("def features(): ...\n")
+    assert drop_stale_cache(package)  # no record of the sources yet
+    cached = package / "__pycache__" / "grow.grow-1.py311.nbi"
+    cached.write_text("machine code")
+    assert not drop_stale_cache(package)  # nothing changed: the cache stays
+    assert cached.exists()
+    (package / "features.py").write_text("def features(): return 1\n")
+    assert drop_stale_cache(package)
+    assert not cached.exists()
+    assert not drop_stale_cache(package)
