@@ -28,8 +28,9 @@ minutes, and a ratio of figures taken minutes apart measures the drift.
    beside the same worker on the numpy reference of the search (`search.
    turn_plans_reference`, the search before it was compiled), in alternating pairs;
    boards the network valued per turn and per second against the network alone on
-   afterstates at the same batch; where the time goes on each path (growth, the hand
-   value of end boards, the network, real moves, finished games, glue);
+   afterstates at the same batch; where the time goes on each path (growth with the
+   hand value of every board it finds, the hand value of boards outside it, the
+   network, real moves, finished games, glue);
 7. the planner's decision on the positions of its own games on seeds 100-104 (no real
    moves): decisions and turns per second on one core, compiled against reference in
    alternating pairs, the positions where both chose the same move, and whole planner
@@ -333,10 +334,10 @@ def turn_worker_figures(args: argparse.Namespace) -> dict[str, Any]:
 
     def shares(path: str) -> dict[str, float]:
         parts = {
-            "growth (plans, beam with hand value)": per_run(
+            "growth (plans, hand value of beam and end boards)": per_run(
                 path, lambda r: r.get("growth seconds", 0.0) / r["seconds"]
             ),
-            "hand value (end boards)": per_run(
+            "hand value (boards outside growth)": per_run(
                 path, lambda r: r.get("hand value seconds", 0.0) / r["seconds"]
             ),
             "network (features and forward)": per_run(

@@ -45,8 +45,9 @@ PLANNER_SEEDS = range(100, 105)
 @contextmanager
 def search_path(path: str, seconds: dict[str, float]) -> Iterator[None]:
     """The turn search on `path` ("compiled" or "reference") inside the block; adds the
-    seconds spent growing plans ("growth") and in the hand-made value of the boards plans
-    end on ("hand value") to `seconds`."""
+    seconds spent growing plans ("growth", which values every board it finds, the end
+    boards included) and in the hand-made value of boards outside it ("hand value") to
+    `seconds`."""
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}, got {path!r}")
     search, value = vars(turn_search), vars(afterstate_value)
