@@ -2,9 +2,8 @@
 
 One run reaches its step limit; the next runs of the same name resume at the saved
 step with the saved buffer and optimizer, and are stopped by SIGINT (exit 130) and
-SIGTERM (exit 143) after saving; a `--no-resume` run starts from zero; a run with a
-time budget stops when it is spent and a resume trains only what is left of it; bad
-input exits 2 and leaves nothing behind.
+SIGTERM (exit 143) after saving; a `--no-resume` run starts from zero; bad input exits
+2 and leaves nothing behind. A run with a time budget: test_resume_settings.py.
 """
 
 from __future__ import annotations
@@ -136,44 +135,6 @@ def test_train_interrupt_resume_and_start_fresh(
     assert run_state(tmp_path, "e2e")["global_step"] == 10
     # The earlier files were set aside, not deleted.
     assert list((run_dir / "checkpoints").glob(f"replaced_*/step_{new_step:08d}.pt"))
-
-
-def test_a_time_budget_ends_the_run_and_a_resume_continues_it(
-    tmp_path: Path, train_app: TrainApp, tiny_toml: str
-) -> None:
-    (tmp_path / "tiny.toml").write_text(tiny_toml)
-    base = ["--config", "tiny.toml", "--run-name", "clock", "--seed", "5"]
-    checkpoint = tmp_path / ".alphatriangle_data/AlphaTriangle/runs/clock/checkpoints/latest.pt"
-
-    first = train_app.run(tmp_path, *base, "--max-minutes", "0.2")
-    output = first.stdout + first.stderr
-    assert first.returncode == 0, output
-    assert "The time budget of 0.2 minutes is spent." in output
-    state = run_state(tmp_path, "clock")
-    assert (state["finished"], state["max_minutes"], state["max_training_steps"]) == (
-        True,
-        0.2,
-        None,  # the budget alone ends the run: no default step limit came first
-    )
-    counters = read_checkpoint(checkpoint)["counters"]
-    assert isinstance(counters, dict)
-    assert 12.0 <= counters["training_seconds"] < 12.0 + 5.0
-    first_step = state["global_step"]
-    assert isinstance(first_step, int)
-    assert first_step > 0
-
-    # The same budget again: spent already, so the run ends at once, having trained nothing.
-    again = train_app.run(tmp_path, *base, "--max-minutes", "0.2")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert run_state(tmp_path, "clock")["global_step"] == first_step
-
-    # A larger budget: only the difference is trained.
-    longer = train_app.run(tmp_path, *base, "--max-minutes", "0.3")
-    assert longer.returncode == 0, longer.stdout + longer.stderr
-    counters = read_checkpoint(checkpoint)["counters"]
-    assert isinstance(counters, dict)
-    assert 18.0 <= counters["training_seconds"] < 18.0 + 5.0
-    assert run_state(tmp_path, "clock")["global_step"] > first_step
 
 
 @pytest.mark.parametrize(
