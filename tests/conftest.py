@@ -33,12 +33,15 @@ TINY_TOML = (REPO / "packages" / "alphatriangle-training" / "tests" / "tiny.toml
 """The training package's tiny settings: a few seconds per run on 2 cores."""
 
 
-def train_command(
-    *args: str, env: Mapping[str, str | None] | None = None
+def app_command(
+    app: str, *args: str, env: Mapping[str, str | None] | None = None
 ) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment of `uv run apps/train ARGS` in this test's venv.
+    """The command line and environment of `uv run apps/APP ARGS` in this test's venv.
 
-    `env` adds variables to this process's environment; a None value removes one.
+    `env` adds variables to this process's environment; a None value removes one. The
+    venv is the one this test session runs in, brought to the lock file before the
+    tests began (by `uv run` or nox's `uv sync`): `--no-sync` spares each launch a
+    second check of it, which costs 2 s here (compiling the workspace's bytecode).
     """
     uv = shutil.which("uv")
     assert uv is not None, "uv must be on PATH (the README's prerequisite)"
@@ -48,7 +51,10 @@ def train_command(
             environment.pop(name, None)
         else:
             environment[name] = value
-    command = [uv, "run", "--frozen", "--project", str(REPO), str(REPO / "apps" / "train"), *args]
+    command = [
+        *(uv, "run", "--frozen", "--no-sync", "--project", str(REPO)),
+        *(str(REPO / "apps" / app), *args),
+    ]
     return command, environment
 
 
@@ -58,7 +64,7 @@ class RunningTrain:
     def __init__(
         self, workdir: Path, *args: str, env: Mapping[str, str | None] | None = None
     ) -> None:
-        command, environment = train_command(*args, env=env)
+        command, environment = app_command("train", *args, env=env)
         self.process = subprocess.Popen(
             command,
             cwd=workdir,
@@ -137,7 +143,7 @@ class TrainApp:
         timeout: float = 600.0,
     ) -> subprocess.CompletedProcess[str]:
         """`uv run apps/train ARGS` from `workdir`, to its end."""
-        command, environment = train_command(*args, env=env)
+        command, environment = app_command("train", *args, env=env)
         return subprocess.run(
             command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=timeout
         )
@@ -154,13 +160,7 @@ class EvalApp:
 
     def __call__(self, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         """`uv run apps/eval ARGS` from `workdir`, in this test session's environment."""
-        uv = shutil.which("uv")
-        assert uv is not None, "uv must be on PATH (the README's prerequisite)"
-        environment = {**os.environ, "UV_PROJECT_ENVIRONMENT": sys.prefix}
-        command = [
-            *(uv, "run", "--frozen", "--project", str(REPO), str(REPO / "apps" / "eval")),
-            *args,
-        ]
+        command, environment = app_command("eval", *args)
         return subprocess.run(
             command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=600
         )
