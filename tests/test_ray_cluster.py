@@ -321,15 +321,21 @@ def run_state(workdir: Path, name: str) -> dict[str, object]:
     return state
 
 
-def test_joins_a_cluster_with_token_auth_and_leaves_it_running(
+def test_a_token_cluster_is_joined_by_its_address_and_left_alone_without_one(
     tmp_path: Path, cluster: LocalCluster, train_app: TrainApp, tiny_toml: str
 ) -> None:
+    """One cluster, as the README starts it: joined with `--ray-address` (and refused with
+    the wrong token); then, with no address, a run starts its own Ray beside the live
+    head recorded in `ray_current_cluster`, and after the head is killed, beside its
+    stale record."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "tiny.toml").write_text(tiny_toml)
     cluster.generate_token()
     head = cluster.start_head(cpus=1)
     assert "Token authentication is enabled" in head.log.read_text()
+    record = cluster.ray_tmp / "ray" / "ray_current_cluster"
+    assert record.read_text().strip().endswith(f":{cluster.head_port}")
 
     # The wrong token: refused, exit 2 within the time limit, saying what to set.
     refused = train_app.run(
@@ -370,20 +376,9 @@ def test_joins_a_cluster_with_token_auth_and_leaves_it_running(
     assert is_running(head.raylet_pid)
     assert head.processes_running("gcs_server")
 
-
-def test_without_an_address_a_run_starts_its_own_ray_whatever_the_cluster_record_says(
-    tmp_path: Path, cluster: LocalCluster, train_app: TrainApp, tiny_toml: str
-) -> None:
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    (workdir / "tiny.toml").write_text(tiny_toml)
-    cluster.generate_token()
-    head = cluster.start_head(cpus=1)
-    record = cluster.ray_tmp / "ray" / "ray_current_cluster"
+    # No address, a live head recorded: the run does not join it.
     assert record.read_text().strip().endswith(f":{cluster.head_port}")
     args = ("--config", "tiny.toml", "--max-training-steps", "5")
-
-    # A live head recorded: the run does not join it.
     alive = train_app.run(workdir, *args, "--run-name", "beside", env=cluster.env, timeout=300)
     output = alive.stdout + alive.stderr
     assert alive.returncode == 0, output

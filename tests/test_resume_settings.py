@@ -2,8 +2,9 @@
 
 A budgeted run stopped by Ctrl-C and resumed with no options at all trains only what is
 left of its budget on its own settings, its learning rate going on down the same
-schedule, and ends by itself; a resume with another board or network shape exits 2
-and leaves every file as it was.
+schedule, and ends by itself when the budget is spent; a resume with another board or
+network shape exits 2 and leaves every file as it was; resumed with the budget it has
+spent it trains nothing, and with a larger one only the difference.
 """
 
 from __future__ import annotations
@@ -36,17 +37,17 @@ def snapshot(directory: Path) -> dict[str, tuple[int, str]]:
     }
 
 
-def test_a_budgeted_run_resumed_without_options_keeps_its_settings_and_ends_itself(
+def test_a_budgeted_run_keeps_its_settings_and_trains_its_budget_once_across_resumes(
     tmp_path: Path, train_app: TrainApp, tiny_toml: str
 ) -> None:
     settings = tiny_toml.replace("[train]\n", "[train]\nlr_warmup_steps = 0\n", 1)
     (tmp_path / "tiny.toml").write_text(settings)
     app_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle"
     run_dir = app_dir / "runs" / "budget"
+    checkpoint = run_dir / "checkpoints" / "latest.pt"
+    base = ["--config", "tiny.toml", "--run-name", "budget", "--seed", "5"]
 
-    first = train_app.start(
-        tmp_path, "--config", "tiny.toml", "--run-name", "budget", "--max-minutes", "0.2"
-    )
+    first = train_app.start(tmp_path, *base, "--max-minutes", "0.2")
     first.wait_for("First training step")
     time.sleep(3.0)
     first.process.send_signal(signal.SIGINT)
@@ -57,7 +58,8 @@ def test_a_budgeted_run_resumed_without_options_keeps_its_settings_and_ends_itse
     stopped_seconds = stopped["counters"]["training_seconds"]
     assert stopped_seconds < 12.0
 
-    # No options at all: the newest unfinished run resumes, on everything it was given.
+    # No options at all: the newest unfinished run resumes, on everything it was given,
+    # and the time budget ends it.
     resumed = train_app.run(tmp_path)
     output = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, output
@@ -67,10 +69,16 @@ def test_a_budgeted_run_resumed_without_options_keeps_its_settings_and_ends_itse
     assert "The time budget of 0.2 minutes is spent." in output
     state = json.loads((run_dir / "run_state.json").read_text())
     assert state["finished"] is True
-    assert (state["max_minutes"], state["max_training_steps"]) == (0.2, None)
+    assert (state["max_minutes"], state["max_training_steps"]) == (
+        0.2,
+        None,  # the budget alone ends the run: no default step limit came first
+    )
     assert state["settings"]["model"]["trunk_channels"] == 8  # the tiny network, not the default
     assert state["global_step"] > stopped_step
-    counters = read_checkpoint(run_dir / "checkpoints" / "latest.pt")["counters"]
+    budget_step = state["global_step"]
+    assert isinstance(budget_step, int)
+    assert budget_step > 0
+    counters = read_checkpoint(checkpoint)["counters"]
     assert isinstance(counters, dict)
     assert 12.0 <= counters["training_seconds"] < 12.0 + 5.0  # one budget, not two
 
@@ -104,6 +112,19 @@ def test_a_budgeted_run_resumed_without_options_keeps_its_settings_and_ends_itse
         assert field in refused.stderr
         assert "--no-resume" in refused.stderr
     assert snapshot(app_dir) == before_files
+
+    # The same budget again: spent already, so the run ends at once, having trained nothing.
+    again = train_app.run(tmp_path, *base, "--max-minutes", "0.2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads((run_dir / "run_state.json").read_text())["global_step"] == budget_step
+
+    # A larger budget: only the difference is trained.
+    longer = train_app.run(tmp_path, *base, "--max-minutes", "0.3")
+    assert longer.returncode == 0, longer.stdout + longer.stderr
+    counters = read_checkpoint(checkpoint)["counters"]
+    assert isinstance(counters, dict)
+    assert 18.0 <= counters["training_seconds"] < 18.0 + 5.0
+    assert json.loads((run_dir / "run_state.json").read_text())["global_step"] > budget_step
 
 
 def _step(metric: object) -> int:

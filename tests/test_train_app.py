@@ -2,36 +2,24 @@
 
 One run reaches its step limit; the next runs of the same name resume at the saved
 step with the saved buffer and optimizer, and are stopped by SIGINT (exit 130) and
-SIGTERM (exit 143) after saving; a `--no-resume` run starts from zero; a run with a
-time budget stops when it is spent and a resume trains only what is left of it; bad
-input exits 2 and leaves nothing behind.
+SIGTERM (exit 143) after saving; a `--no-resume` run starts from zero (the launches
+are the `resumed_run` fixture's); bad input exits 2 and leaves nothing behind. A run
+with a time budget: test_resume_settings.py.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from mlflow.tracking import MlflowClient
 
-from alphatriangle.nn import read_checkpoint
-
 if TYPE_CHECKING:
-    from conftest import TrainApp  # the fixture's type (conftest is not importable)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def run_state(workdir: Path, name: str) -> dict[str, object]:
-    path = workdir / ".alphatriangle_data" / "AlphaTriangle" / "runs" / name / "run_state.json"
-    state: dict[str, object] = json.loads(path.read_text())
-    return state
+    from conftest import (  # the fixtures' types (conftest is not importable)
+        ResumedRun,
+        TrainApp,
+    )
 
 
 def adam_step(checkpoint: dict[str, object]) -> int:
@@ -41,37 +29,24 @@ def adam_step(checkpoint: dict[str, object]) -> int:
     return int(trainer["optimizer"]["state"][0]["step"].item())
 
 
-def test_train_interrupt_resume_and_start_fresh(
-    tmp_path: Path, train_app: TrainApp, tiny_toml: str
-) -> None:
-    (tmp_path / "tiny.toml").write_text(tiny_toml)
-    base = ["--config", "tiny.toml", "--run-name", "e2e", "--seed", "3"]
-
-    launched_ms = [now_ms()]  # before each launch, and after the last
-    first = train_app.run(tmp_path, *base, "--max-training-steps", "20")
-    assert first.returncode == 0, first.stdout + first.stderr
-    app_dir = tmp_path / ".alphatriangle_data" / "AlphaTriangle"
-    run_dir = app_dir / "runs" / "e2e"
-    assert (run_dir / "checkpoints" / "latest.pt").is_file()
-    assert (run_dir / "buffers" / "buffer_step_00000020.npz").is_file()
-    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
-    assert json.loads((run_dir / "configs.json").read_text())["train"]["batch_size"] == 16
-    first_state = run_state(tmp_path, "e2e")
-    assert first_state["global_step"] == 20
-    assert "step 20/20" in first.stdout + first.stderr
+def test_train_interrupt_resume_and_start_fresh(resumed_run: ResumedRun) -> None:
+    run_dir = resumed_run.run_dir
+    first = resumed_run.first
+    assert first.code == 0, first.output
+    assert "checkpoints/latest.pt" in first.files
+    assert "buffers/buffer_step_00000020.npz" in first.files
+    assert first.glob("tensorboard/events.out.tfevents.*")
+    train = first.configs["train"]
+    assert isinstance(train, dict)
+    assert train["batch_size"] == 16
+    assert first.state["global_step"] == 20
+    assert "step 20/20" in first.output
 
     # Ctrl-C (twice: the second lands while it saves), then resume and SIGTERM.
-    longer = [*base, "--max-training-steps", "5000"]
-    launched_ms.append(now_ms())
-    second = train_app.start(tmp_path, *longer)
-    second.wait_for(f"Resuming run e2e at step 20 with {first_state['buffer_size']} positions")
+    second = resumed_run.interrupted
     # The larger step limit applies, and the log names the change.
     assert "Changed on resume: train.max_training_steps 20 -> 5000." in second.output
-    second.wait_for_step(23)
-    second.process.send_signal(signal.SIGINT)
-    time.sleep(0.3)
-    second.process.send_signal(signal.SIGINT)
-    assert second.finish() == 130, second.output
+    assert second.code == 130, second.output
     assert "SIGINT received" in second.output
     # The last lines name the run's folder and the commands that go on from there.
     last = [line.split(" ", 1)[-1].strip() for line in second.output.splitlines()[-3:]]
@@ -80,24 +55,19 @@ def test_train_interrupt_resume_and_start_fresh(
         "Resume it:   uv run apps/train --run-name e2e",
         "Evaluate it: uv run apps/eval --player run:e2e --player planner --run e2e",
     ], second.output
-    saved = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    saved = second.latest
     step = saved["global_step"]
     assert isinstance(step, int)
     assert step >= 23
     assert adam_step(saved) == step
-    state = run_state(tmp_path, "e2e")
+    state = second.state
     assert state["global_step"] == step
-    assert not [p for p in run_dir.rglob(".*") if p.is_file()]  # no half-written file
+    assert not [f for f in second.files if Path(f).name.startswith(".")]  # no half-written file
 
-    launched_ms.append(now_ms())
-    third = train_app.start(tmp_path, *longer)
-    third.wait_for(f"Resuming run e2e at step {step} with {state['buffer_size']} positions")
-    third.wait_for_step(step + 3)
-    third.process.send_signal(signal.SIGTERM)
-    assert third.finish() == 143, third.output
-    launched_ms.append(now_ms())
+    third = resumed_run.terminated
+    assert third.code == 143, third.output
     assert "SIGTERM received" in third.output
-    resumed = read_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    resumed = third.latest
     new_step = resumed["global_step"]
     assert isinstance(new_step, int)
     assert new_step > step
@@ -108,7 +78,8 @@ def test_train_interrupt_resume_and_start_fresh(
     assert isinstance(counters, dict)
     assert counters["episodes_played"] >= state["episodes_played"]
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{app_dir / 'mlflow.db'}")
+    # The MLflow database as the three launches left it (the fresh start adds a run).
+    client = MlflowClient(tracking_uri=f"sqlite:///{resumed_run.mlflow_before_fresh}")
     experiment = client.get_experiment_by_name("AlphaTriangle")
     assert experiment is not None
     runs = client.search_runs([experiment.experiment_id])
@@ -119,6 +90,7 @@ def test_train_interrupt_resume_and_start_fresh(
     loss_steps = sorted(m.step for m in losses)
     assert loss_steps[0] <= 20 < step < loss_steps[-1] == new_step
     # Each loss is dated on the wall clock within the launch that trained its step.
+    launched_ms = resumed_run.launched_ms
     for loss in losses:
         launch = 0 if loss.step <= 20 else 1 if loss.step <= step else 2
         assert launched_ms[launch] <= loss.timestamp <= launched_ms[launch + 1], (
@@ -128,52 +100,13 @@ def test_train_interrupt_resume_and_start_fresh(
         )
     assert client.get_metric_history(runs[0].info.run_id, "Episode/score")
 
-    fresh = train_app.run(tmp_path, *base, "--max-training-steps", "10", "--no-resume")
-    output = fresh.stdout + fresh.stderr
-    assert fresh.returncode == 0, output
-    assert "Resuming" not in output
-    assert "step 10/10" in output
-    assert run_state(tmp_path, "e2e")["global_step"] == 10
+    fresh = resumed_run.fresh
+    assert fresh.code == 0, fresh.output
+    assert "Resuming" not in fresh.output
+    assert "step 10/10" in fresh.output
+    assert fresh.state["global_step"] == 10
     # The earlier files were set aside, not deleted.
-    assert list((run_dir / "checkpoints").glob(f"replaced_*/step_{new_step:08d}.pt"))
-
-
-def test_a_time_budget_ends_the_run_and_a_resume_continues_it(
-    tmp_path: Path, train_app: TrainApp, tiny_toml: str
-) -> None:
-    (tmp_path / "tiny.toml").write_text(tiny_toml)
-    base = ["--config", "tiny.toml", "--run-name", "clock", "--seed", "5"]
-    checkpoint = tmp_path / ".alphatriangle_data/AlphaTriangle/runs/clock/checkpoints/latest.pt"
-
-    first = train_app.run(tmp_path, *base, "--max-minutes", "0.2")
-    output = first.stdout + first.stderr
-    assert first.returncode == 0, output
-    assert "The time budget of 0.2 minutes is spent." in output
-    state = run_state(tmp_path, "clock")
-    assert (state["finished"], state["max_minutes"], state["max_training_steps"]) == (
-        True,
-        0.2,
-        None,  # the budget alone ends the run: no default step limit came first
-    )
-    counters = read_checkpoint(checkpoint)["counters"]
-    assert isinstance(counters, dict)
-    assert 12.0 <= counters["training_seconds"] < 12.0 + 5.0
-    first_step = state["global_step"]
-    assert isinstance(first_step, int)
-    assert first_step > 0
-
-    # The same budget again: spent already, so the run ends at once, having trained nothing.
-    again = train_app.run(tmp_path, *base, "--max-minutes", "0.2")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert run_state(tmp_path, "clock")["global_step"] == first_step
-
-    # A larger budget: only the difference is trained.
-    longer = train_app.run(tmp_path, *base, "--max-minutes", "0.3")
-    assert longer.returncode == 0, longer.stdout + longer.stderr
-    counters = read_checkpoint(checkpoint)["counters"]
-    assert isinstance(counters, dict)
-    assert 18.0 <= counters["training_seconds"] < 18.0 + 5.0
-    assert run_state(tmp_path, "clock")["global_step"] > first_step
+    assert fresh.glob(f"checkpoints/replaced_*/step_{new_step:08d}.pt")
 
 
 @pytest.mark.parametrize(
