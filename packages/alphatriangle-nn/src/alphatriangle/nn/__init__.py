@@ -5,6 +5,7 @@ from .board import check_same_board, describe_board
 from .board_value import (
     BOARD_VALUE_INPUT_NAMES,
     BOARD_VALUE_INPUTS,
+    PATTERNS,
     STARTING_POINTS,
     BoardValueHead,
 )
@@ -25,6 +26,7 @@ from .value_support import ValueSupport, squash, unsquash
 __all__ = [
     "BOARD_VALUE_INPUTS",
     "BOARD_VALUE_INPUT_NAMES",
+    "PATTERNS",
     "SHAPE_SUMMARY_SIZE",
     "STARTING_POINTS",
     "AlphaTriangleNet",

@@ -1,11 +1,12 @@
-"""The board value: points still to come from an afterstate, linear in a few board features.
+"""The board value: points still to come from an afterstate, linear in board features.
 
 The turn search values thousands of boards per move, and the ply past the refill
 multiplies that by its candidates and deals: a network call per batch of boards would
-make the search the network's. A linear value over features the compiled kernel
-already counts (fit counts, empty cells by neighbours, how empty each line is) costs a
-dot product per board, and learns from every board the search values, not one per
-game. Its inputs are computed by the reinforcement-learning package
+make the search the network's. A linear value over counts the compiled kernel makes
+(fit counts, empty cells by neighbours, how empty each line is, and how often each
+local pattern of filled and empty cells occurs: an n-tuple value whose weights are
+shared across the board) costs a dot product per board, and learns from every board
+the search values, not one per game. Its inputs are computed by the reinforcement-learning package
 (`alphatriangle.rl.search.board_inputs`) in the order `BOARD_VALUE_INPUTS` names;
 this head holds only the weights, so the trainer learns them in torch beside the
 network and a checkpoint records them with it.
@@ -22,7 +23,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = (
+SUMMARY_INPUTS: tuple[tuple[str, float], ...] = (
     ("bias", 1.0),
     ("planner_value", 10.0),
     ("refill_alive", 1.0),
@@ -50,6 +51,24 @@ BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = (
 )
 """(name, typical size) of each input, in order. The sizes scale the inputs to about 1, so
 one learning rate suits every weight; they do not change what the value can express."""
+"""The board's summary counts, each with its size (the head divides an input by it, so
+one unit of weight moves the value by about as much for every input)."""
+PATTERNS: tuple[tuple[str, int], ...] = (("strip", 6), ("wedge", 6))
+"""The local patterns counted (name, cells); `alphatriangle.rl.search.board_inputs`
+places their cells. Each gives 2 orientations x 2^cells inputs."""
+PATTERN_COUNT_SIZE = 50.0
+"""About the anchors of one orientation on the default board: a count reads as a share of
+them, of the size of the other inputs, so an optimiser step moves every weight about alike."""
+ORIENTATIONS = ("up", "down")
+BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = SUMMARY_INPUTS + tuple(
+    (f"{name}_{orientation}_{code:0{cells}b}", PATTERN_COUNT_SIZE)
+    for name, cells in PATTERNS
+    for orientation in ORIENTATIONS
+    for code in range(1 << cells)
+)
+"""Every input, in the order the head reads them: the summary counts, then each pattern's
+counts by orientation and by combination (`strip_up_000101`: an up anchor whose strip
+has cells 0 and 2 filled, the rest empty)."""
 BOARD_VALUE_INPUT_NAMES = tuple(name for name, _ in BOARD_VALUE_INPUTS)
 POINTS_PER_UNIT = 1000.0
 """The head's output unit in points. An optimiser step moves a weight by about the learning

@@ -37,7 +37,7 @@ from alphatriangle.config import TurnSearchConfig
 
 from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
-from .board_inputs import board_inputs
+from .board_inputs import board_points
 from .hand_value import (
     DEFAULT_HAND_WEIGHTS,
     HandWeights,
@@ -257,10 +257,7 @@ class BoardPointsValue:
 
     def points(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         """[K] the value of each board in points."""
-        values: NDArray[np.float64] = (
-            board_inputs(tables, occupied) @ self.source.board_value_coefficients()
-        )
-        return values
+        return board_points(tables, occupied, self.source.board_value_coefficients())
 
     def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
         points = self.points(tables, ends.occupied)
