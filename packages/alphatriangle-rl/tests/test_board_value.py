@@ -13,8 +13,9 @@ from trianglengin import GameState
 from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, TurnSearchConfig
 from alphatriangle.nn import (
     BOARD_VALUE_INPUT_NAMES,
-    PATTERNS,
+    LOCAL_PATTERNS,
     STARTING_POINTS,
+    SUMMARY_INPUTS,
     CheckpointMismatchError,
     NeuralNetwork,
 )
@@ -30,7 +31,7 @@ from alphatriangle.rl.search import (
     board_inputs,
     search_turns,
 )
-from alphatriangle.rl.search.board_inputs import PATTERN_CELLS
+from alphatriangle.rl.search.board_inputs import PATTERN_CELLS, board_points
 from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS, hand_afterstate_terms
 from alphatriangle.rl.self_play_result import SelfPlayResult
 from alphatriangle.rl.turn_self_play import (
@@ -84,7 +85,7 @@ def reference_pattern_counts(tables: GameTables, occupied: np.ndarray) -> np.nda
     row, col = np.divmod(np.arange(tables.num_cells), tables.cols)
     up = (row + col) % 2 != 0
     columns = []
-    for name, cells in PATTERNS:
+    for name, cells in LOCAL_PATTERNS:
         code = np.zeros(filled.shape, np.int64)
         for bit, (rows_on, cols_on) in enumerate(PATTERN_CELLS[name]):
             there_row, there_col = row + np.where(up, rows_on, -rows_on), col + cols_on
@@ -96,7 +97,7 @@ def reference_pattern_counts(tables: GameTables, occupied: np.ndarray) -> np.nda
         for orientation in (True, False):
             anchors = tables.playable.ravel() & (up == orientation)
             columns += [np.bincount(c[anchors], minlength=1 << cells) for c in code]
-    per_board = np.asarray(columns, np.float64).reshape(-1, occupied.shape[0], 1 << 6)
+    per_board = np.asarray(columns, np.float64).reshape(-1, occupied.shape[0], 1 << cells)
     return np.concatenate(list(per_board), axis=1)
 
 
@@ -108,13 +109,20 @@ def test_pattern_inputs_count_each_anchors_cells(env: EnvConfig) -> None:
     rng = np.random.default_rng(5)
     random = rng.integers(0, 2**63, (30, tables.words), dtype=np.int64).astype(np.uint64)
     boards = np.concatenate([real_boards(env, 12), random & random[::-1]])
-    patterns = board_inputs(tables, boards)[:, BOARD_VALUE_INPUT_NAMES.index("strip_up_000000") :]
+    inputs = board_inputs(tables, boards, LOCAL_PATTERNS)
+    summary = len(SUMMARY_INPUTS)
+    np.testing.assert_array_equal(inputs[:, :summary], board_inputs(tables, boards, ()))
+    patterns = inputs[:, summary:]
     np.testing.assert_array_equal(patterns, reference_pattern_counts(tables, boards))
-    for pattern in np.split(patterns, len(PATTERNS), axis=1):
+    for pattern in np.split(patterns, len(LOCAL_PATTERNS), axis=1):
         np.testing.assert_array_equal(pattern.sum(axis=1), tables.playable.sum())
-    empty = board_inputs(tables, np.zeros((1, tables.words), np.uint64))
-    interior = empty[0, BOARD_VALUE_INPUT_NAMES.index("wedge_up_000000")]
-    assert 0 < interior < tables.playable.sum()  # anchors away from the edges see no cell filled
+    empty = board_inputs(tables, np.zeros((1, tables.words), np.uint64), LOCAL_PATTERNS)
+    no_cell_filled = empty[0, summary + 2 * 64]  # the wedge's first count
+    assert 0 < no_cell_filled < tables.playable.sum()  # anchors away from the edges
+    coefficients = np.random.default_rng(6).normal(size=inputs.shape[1])
+    np.testing.assert_allclose(
+        board_points(tables, boards, coefficients, LOCAL_PATTERNS), inputs @ coefficients
+    )
 
 
 def trained_network(env: EnvConfig) -> NeuralNetwork:
@@ -154,14 +162,14 @@ def test_a_checkpoint_from_before_the_board_value_starts_it_at_the_planner(
     np.testing.assert_allclose(coefficients, expected, atol=1e-5)
 
 
-def test_a_checkpoint_from_before_the_patterns_keeps_what_it_learned(
+def test_a_checkpoint_with_fewer_board_value_inputs_keeps_what_it_learned(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A board value over the summary inputs alone (before the patterns were appended)
-    keeps its coefficients; the patterns start at 0 and the log says so. A head that is
-    not an older input list is refused, naming the tensor."""
+    """A board value over the first inputs of today's list (written before the later ones
+    were appended) keeps its coefficients; the later inputs start at 0 and the log says
+    so. A head that is not an older input list is refused, naming the tensor."""
     network = trained_network(EnvConfig())
-    summary = BOARD_VALUE_INPUT_NAMES.index("strip_up_000000")
+    summary = len(BOARD_VALUE_INPUT_NAMES) - 4
     weights = network.get_weights()
     older = {
         **weights,

@@ -49,26 +49,41 @@ SUMMARY_INPUTS: tuple[tuple[str, float], ...] = (
     ("lines_empty_6", 5.0),
     ("lines_empty_7_up", 5.0),
 )
-"""(name, typical size) of each input, in order. The sizes scale the inputs to about 1, so
-one learning rate suits every weight; they do not change what the value can express."""
-"""The board's summary counts, each with its size (the head divides an input by it, so
-one unit of weight moves the value by about as much for every input)."""
-PATTERNS: tuple[tuple[str, int], ...] = (("strip", 6), ("wedge", 6))
-"""The local patterns counted (name, cells); `alphatriangle.rl.search.board_inputs`
-places their cells. Each gives 2 orientations x 2^cells inputs."""
+"""(name, typical size) of the board's summary counts, in order. The sizes scale the
+inputs to about 1, so one learning rate suits every weight; they do not change what the
+value can express."""
+Pattern = tuple[str, int]
+"""A local pattern: its name and its cells (`alphatriangle.rl.search.board_inputs`
+places them around an anchor triangle)."""
+LOCAL_PATTERNS: tuple[Pattern, ...] = (("strip", 6), ("wedge", 6))
+"""The patterns the kernel can count: for each anchor triangle, which of six cells around
+it are filled, counted by orientation and combination (2 x 64 inputs each), an n-tuple
+value whose weights every anchor shares. Fitted offline to the ply's targets they took
+half the ranking error the summary leaves (`benchmarks/value_screen.py`); trained online
+for 10 minutes they played worse than the summary alone, so no default reads them yet."""
+PATTERNS: tuple[Pattern, ...] = ()
+"""The patterns the board value reads after its summary counts: none by default."""
 PATTERN_COUNT_SIZE = 50.0
 """About the anchors of one orientation on the default board: a count reads as a share of
 them, of the size of the other inputs, so an optimiser step moves every weight about alike."""
 ORIENTATIONS = ("up", "down")
-BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = SUMMARY_INPUTS + tuple(
-    (f"{name}_{orientation}_{code:0{cells}b}", PATTERN_COUNT_SIZE)
-    for name, cells in PATTERNS
-    for orientation in ORIENTATIONS
-    for code in range(1 << cells)
-)
-"""Every input, in the order the head reads them: the summary counts, then each pattern's
-counts by orientation and by combination (`strip_up_000101`: an up anchor whose strip
-has cells 0 and 2 filled, the rest empty)."""
+
+
+def pattern_inputs(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, float], ...]:
+    """(name, size) of each count of `patterns`, in the kernel's order: by pattern, then
+    orientation, then combination (`strip_up_000101`: an up anchor whose strip has cells
+    0 and 2 filled, the rest empty)."""
+    return tuple(
+        (f"{name}_{orientation}_{code:0{cells}b}", PATTERN_COUNT_SIZE)
+        for name, cells in patterns
+        for orientation in ORIENTATIONS
+        for code in range(1 << cells)
+    )
+
+
+BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = SUMMARY_INPUTS + pattern_inputs(PATTERNS)
+"""Every input, in the order the head reads them: the summary counts, then the counts of
+`PATTERNS`."""
 BOARD_VALUE_INPUT_NAMES = tuple(name for name, _ in BOARD_VALUE_INPUTS)
 POINTS_PER_UNIT = 1000.0
 """The head's output unit in points. An optimiser step moves a weight by about the learning

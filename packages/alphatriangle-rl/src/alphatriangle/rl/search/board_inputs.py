@@ -13,12 +13,12 @@ popcount per line, so a board costs about what the planner's value costs:
   close to fitting nowhere, which the hand-made value weighs only through a sum;
 - `lines_empty_*`: the board's lines by their empty cells (1 to 6, and 7 and more): lines
   close to clearing score soon;
-- the local patterns (`nn.PATTERNS`, cells placed by `PATTERN_CELLS`): for every anchor
-  triangle of the board, which of a few cells around it are filled, counted by
-  orientation and combination. A pattern's weights are shared by every anchor, as the
-  n-tuple values of 2048 share theirs across the board's symmetries: a few hundred
-  weights that tell a ragged edge from a clean one, where the summary counts see only
-  how many cells have how many empty neighbours.
+- the local patterns it is given (`nn.PATTERNS` by default, none; `nn.LOCAL_PATTERNS`
+  are those `PATTERN_CELLS` places): for every anchor triangle of the board, which of a
+  few cells around it are filled, counted by orientation and combination. A pattern's
+  weights are shared by every anchor, as the n-tuple values of 2048 share theirs across
+  the board's symmetries: a few hundred weights that tell a ragged edge from a clean
+  one, where the summary counts see only how many cells have how many empty neighbours.
 
 No input reads a shape the game has not dealt; sizes come from the board's tables.
 """
@@ -30,7 +30,13 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from alphatriangle.nn import BOARD_VALUE_INPUT_NAMES, PATTERNS
+from alphatriangle.nn import (
+    LOCAL_PATTERNS,
+    PATTERNS,
+    SUMMARY_INPUTS,
+    Pattern,
+    pattern_inputs,
+)
 
 from ..game import GameTables
 from ..kernel import board_inputs_of, board_points_of
@@ -53,15 +59,22 @@ anchor's row and the one across its edge; the wedge, the anchor, its three neigh
 and the two triangles beside the one across its edge."""
 
 
+def input_count(patterns: tuple[Pattern, ...] = PATTERNS) -> int:
+    """Columns of `board_inputs` with `patterns`: the summary, then the patterns' counts."""
+    return len(SUMMARY_INPUTS) + len(pattern_inputs(patterns))
+
+
 def board_points(
-    tables: GameTables, occupied: NDArray[np.uint64], coefficients: NDArray[np.float64]
+    tables: GameTables,
+    occupied: NDArray[np.uint64],
+    coefficients: NDArray[np.float64],
+    patterns: tuple[Pattern, ...] = PATTERNS,
 ) -> NDArray[np.float64]:
     """[B] `board_inputs` of the boards times [F] `coefficients` (points per unit of each
     input), summed in the kernel column by column: the search's value of each board."""
-    if coefficients.shape != (len(BOARD_VALUE_INPUT_NAMES),):
+    if coefficients.shape != (input_count(patterns),):
         raise ValueError(
-            f"expected {len(BOARD_VALUE_INPUT_NAMES)} board value coefficients, "
-            f"got {coefficients.shape}"
+            f"expected {input_count(patterns)} board value coefficients, got {coefficients.shape}"
         )
     return board_points_of(
         tables,
@@ -69,15 +82,17 @@ def board_points(
         DEFAULT_HAND_WEIGHTS.as_array(),
         FIT_BINS,
         LINE_BINS,
-        *pattern_tables(tables),
+        *pattern_tables(tables, patterns),
         coefficients,
     )
 
 
-def board_inputs(tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
+def board_inputs(
+    tables: GameTables, occupied: NDArray[np.uint64], patterns: tuple[Pattern, ...] = PATTERNS
+) -> NDArray[np.float64]:
     """[B, F] the board value's inputs of the [B, words] afterstate boards `occupied`,
     computed by the compiled kernel (`kernel.board_inputs`) in `BOARD_VALUE_INPUTS` order."""
-    start, shifts, outside = pattern_tables(tables)
+    start, shifts, outside = pattern_tables(tables, patterns)
     inputs = board_inputs_of(
         tables,
         occupied,
@@ -88,17 +103,17 @@ def board_inputs(tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np
         shifts,
         outside,
     )
-    if inputs.shape[1] != len(BOARD_VALUE_INPUT_NAMES):
+    if inputs.shape[1] != input_count(patterns):
         raise AssertionError(
-            f"the kernel made {inputs.shape[1]} board inputs, BOARD_VALUE_INPUTS names "
-            f"{len(BOARD_VALUE_INPUT_NAMES)}"
+            f"the kernel made {inputs.shape[1]} board inputs, the value names "
+            f"{input_count(patterns)}"
         )
     return inputs
 
 
 @lru_cache(maxsize=16)
 def pattern_tables(
-    tables: GameTables,
+    tables: GameTables, patterns: tuple[Pattern, ...]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint64]]:
     """The patterns' cells laid out for the kernel (`kernel.board_inputs.pattern_counts`):
     each pattern's first row; per cell, the offset from an up and from a down anchor with
@@ -106,17 +121,20 @@ def pattern_tables(
     board for (a cell off the board counts as filled)."""
     from ..game.bitboard import pack_cells
 
-    if tuple(PATTERN_CELLS) != tuple(name for name, _ in PATTERNS) or any(
-        len(PATTERN_CELLS[name]) != cells for name, cells in PATTERNS
+    if tuple(PATTERN_CELLS) != tuple(name for name, _ in LOCAL_PATTERNS) or any(
+        len(PATTERN_CELLS[name]) != cells for name, cells in LOCAL_PATTERNS
     ):
-        raise AssertionError(f"PATTERN_CELLS does not place nn.PATTERNS {PATTERNS}")
+        raise AssertionError(f"PATTERN_CELLS does not place nn.LOCAL_PATTERNS {LOCAL_PATTERNS}")
+    unknown = [pattern for pattern in patterns if pattern not in LOCAL_PATTERNS]
+    if unknown:
+        raise ValueError(f"no cells for the patterns {unknown}: known are {LOCAL_PATTERNS}")
     rows, cols = tables.rows, tables.cols
     row, col = np.divmod(np.arange(tables.num_cells), cols)
     points_up = (row + col) % 2 != 0
     starts = [0]
     shifts: list[list[tuple[int, int, int]]] = []
     outside: list[NDArray[np.bool_]] = []
-    for name, _ in PATTERNS:
+    for name, _ in patterns:
         for rows_on, cols_on in PATTERN_CELLS[name]:
             by_orientation = []
             off_board = np.zeros(tables.num_cells, np.bool_)
@@ -131,8 +149,9 @@ def pattern_tables(
             shifts.append(by_orientation)
             outside.append(off_board)
         starts.append(len(shifts))
+    cells = np.stack(outside) if outside else np.zeros((0, tables.num_cells), np.bool_)
     return (
         np.asarray(starts, np.int64),
-        np.asarray(shifts, np.int64),
-        np.ascontiguousarray(pack_cells(np.stack(outside), tables.words)),
+        np.asarray(shifts, np.int64).reshape(-1, 2, 3),
+        np.ascontiguousarray(pack_cells(cells, tables.words)),
     )
