@@ -11,10 +11,18 @@ import torch
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, TurnSearchConfig
-from alphatriangle.nn import BOARD_VALUE_INPUT_NAMES, STARTING_POINTS, NeuralNetwork
+from alphatriangle.nn import (
+    BOARD_VALUE_INPUT_NAMES,
+    LOCAL_PATTERNS,
+    STARTING_POINTS,
+    SUMMARY_INPUTS,
+    CheckpointMismatchError,
+    NeuralNetwork,
+)
 from alphatriangle.rl import ExperienceBuffer, Trainer
 from alphatriangle.rl.experience import ExperienceBatch
 from alphatriangle.rl.game import GameTables, afterstate_positions, encode_states
+from alphatriangle.rl.game.bitboard import unpack_cells
 from alphatriangle.rl.search import (
     BoardPointsValue,
     HandValue,
@@ -23,6 +31,7 @@ from alphatriangle.rl.search import (
     board_inputs,
     search_turns,
 )
+from alphatriangle.rl.search.board_inputs import PATTERN_CELLS, board_points
 from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS, hand_afterstate_terms
 from alphatriangle.rl.self_play_result import SelfPlayResult
 from alphatriangle.rl.turn_self_play import (
@@ -70,6 +79,52 @@ def test_board_inputs_count_what_they_name(env: EnvConfig) -> None:
     assert column["empty_cells"].max() == tables.playable.sum()  # the empty board
 
 
+def reference_pattern_counts(tables: GameTables, occupied: np.ndarray) -> np.ndarray:
+    """The pattern inputs counted anchor by anchor and cell by cell, in numpy."""
+    filled = unpack_cells(occupied, tables.num_cells) | ~tables.playable.ravel()
+    row, col = np.divmod(np.arange(tables.num_cells), tables.cols)
+    up = (row + col) % 2 != 0
+    columns = []
+    for name, cells in LOCAL_PATTERNS:
+        code = np.zeros(filled.shape, np.int64)
+        for bit, (rows_on, cols_on) in enumerate(PATTERN_CELLS[name]):
+            there_row, there_col = row + np.where(up, rows_on, -rows_on), col + cols_on
+            inside = (there_row >= 0) & (there_row < tables.rows)
+            inside &= (there_col >= 0) & (there_col < tables.cols)
+            seen = np.ones(filled.shape, np.bool_)  # off the board: filled
+            seen[:, inside] = filled[:, (there_row * tables.cols + there_col)[inside]]
+            code += seen.astype(np.int64) << bit
+        for orientation in (True, False):
+            anchors = tables.playable.ravel() & (up == orientation)
+            columns += [np.bincount(c[anchors], minlength=1 << cells) for c in code]
+    per_board = np.asarray(columns, np.float64).reshape(-1, occupied.shape[0], 1 << cells)
+    return np.concatenate(list(per_board), axis=1)
+
+
+@pytest.mark.parametrize("env", [EnvConfig(), SMALL], ids=["default board", "4x7 board"])
+def test_pattern_inputs_count_each_anchors_cells(env: EnvConfig) -> None:
+    """The kernel's bit-parallel counts equal counting anchor by anchor, on real boards,
+    random ones and the empty board; every anchor falls in one combination."""
+    tables = GameTables.for_env(env)
+    rng = np.random.default_rng(5)
+    random = rng.integers(0, 2**63, (30, tables.words), dtype=np.int64).astype(np.uint64)
+    boards = np.concatenate([real_boards(env, 12), random & random[::-1]])
+    inputs = board_inputs(tables, boards, LOCAL_PATTERNS)
+    summary = len(SUMMARY_INPUTS)
+    np.testing.assert_array_equal(inputs[:, :summary], board_inputs(tables, boards, ()))
+    patterns = inputs[:, summary:]
+    np.testing.assert_array_equal(patterns, reference_pattern_counts(tables, boards))
+    for pattern in np.split(patterns, len(LOCAL_PATTERNS), axis=1):
+        np.testing.assert_array_equal(pattern.sum(axis=1), tables.playable.sum())
+    empty = board_inputs(tables, np.zeros((1, tables.words), np.uint64), LOCAL_PATTERNS)
+    no_cell_filled = empty[0, summary + 2 * 64]  # the wedge's first count
+    assert 0 < no_cell_filled < tables.playable.sum()  # anchors away from the edges
+    coefficients = np.random.default_rng(6).normal(size=inputs.shape[1])
+    np.testing.assert_allclose(
+        board_points(tables, boards, coefficients, LOCAL_PATTERNS), inputs @ coefficients
+    )
+
+
 def trained_network(env: EnvConfig) -> NeuralNetwork:
     """A network whose board value has moved away from its start."""
     network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=3)
@@ -105,6 +160,34 @@ def test_a_checkpoint_from_before_the_board_value_starts_it_at_the_planner(
     expected[BOARD_VALUE_INPUT_NAMES.index("bias")] = STARTING_POINTS
     expected[BOARD_VALUE_INPUT_NAMES.index("planner_value")] = 1.0
     np.testing.assert_allclose(coefficients, expected, atol=1e-5)
+
+
+def test_a_checkpoint_with_fewer_board_value_inputs_keeps_what_it_learned(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A board value over the first inputs of today's list (written before the later ones
+    were appended) keeps its coefficients; the later inputs start at 0 and the log says
+    so. A head that is not an older input list is refused, naming the tensor."""
+    network = trained_network(EnvConfig())
+    summary = len(BOARD_VALUE_INPUT_NAMES) - 4
+    weights = network.get_weights()
+    older = {
+        **weights,
+        "board_value.weight": weights["board_value.weight"][:summary].clone(),
+        "board_value.input_size": weights["board_value.input_size"][:summary].clone(),
+    }
+    fresh = NeuralNetwork(model_config=TINY_MODEL, env_config=EnvConfig())
+    with caplog.at_level("INFO"):
+        fresh.set_weights(older, source="an older checkpoint")
+    assert f"over {summary} inputs" in caplog.text
+    coefficients = fresh.board_value_coefficients()
+    np.testing.assert_allclose(
+        coefficients[:summary], network.board_value_coefficients()[:summary], rtol=1e-5
+    )
+    np.testing.assert_array_equal(coefficients[summary:], 0.0)
+    other = {**older, "board_value.input_size": older["board_value.input_size"] * 2}
+    with pytest.raises(CheckpointMismatchError, match="board_value"):
+        fresh.set_weights(other, source="another checkpoint")
 
 
 def test_the_untrained_board_value_plays_the_planners_moves() -> None:

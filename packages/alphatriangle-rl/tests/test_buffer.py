@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from alphatriangle.nn import BOARD_VALUE_INPUTS
 from alphatriangle.rl import (
     BufferStateError,
     ExperienceBatch,
@@ -228,3 +229,37 @@ def test_a_turn_runs_older_buffer_of_all_zero_policy_rows_takes_new_afterstates(
     kept = ExperienceBuffer(capacity=16, seed=3)
     kept.load(tree.save(tmp_path / "tree.npz"))
     assert kept.state_dict()["policy_target"].shape == (4, 6)
+
+
+def valued_afterstates(start: int, count: int, inputs: int) -> ExperienceBatch:
+    """Afterstates carrying `inputs` board value inputs each."""
+    batch = afterstates(start, count)
+    return ExperienceBatch(
+        grid=batch.grid,
+        other=batch.other,
+        policy_target=batch.policy_target,
+        value_target=batch.value_target,
+        board_inputs=np.ones((count, inputs), np.float32),
+    )
+
+
+def test_a_buffer_saved_with_fewer_board_value_inputs_is_refilled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Positions saved before the board value read its later inputs are dropped with a
+    warning (training on inputs the value never sees in play would mislead it); the rest
+    of the state is kept and today's positions fit."""
+    today = len(BOARD_VALUE_INPUTS)
+    old = ExperienceBuffer(capacity=16, seed=4)
+    old.add(valued_afterstates(0, 10, today - 5))
+    restored = ExperienceBuffer(capacity=16, seed=4)
+    with caplog.at_level("WARNING"):
+        restored.load(old.save(tmp_path / "older_inputs.npz"))
+    assert f"hold {today - 5} board value inputs" in caplog.text
+    assert len(restored) == 0
+    assert restored.total_added == 10
+    restored.add(valued_afterstates(10, 3, today))
+    assert len(restored) == 3
+    same = ExperienceBuffer(capacity=16, seed=4)
+    same.load(restored.save(tmp_path / "today.npz"))  # today's width restores as it was
+    assert len(same) == 3

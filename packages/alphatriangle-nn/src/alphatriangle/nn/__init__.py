@@ -5,8 +5,13 @@ from .board import check_same_board, describe_board
 from .board_value import (
     BOARD_VALUE_INPUT_NAMES,
     BOARD_VALUE_INPUTS,
+    LOCAL_PATTERNS,
+    PATTERNS,
     STARTING_POINTS,
+    SUMMARY_INPUTS,
     BoardValueHead,
+    Pattern,
+    pattern_inputs,
 )
 from .device import resolve_device
 from .errors import BoardMismatchError, CheckpointMismatchError
@@ -25,8 +30,11 @@ from .value_support import ValueSupport, squash, unsquash
 __all__ = [
     "BOARD_VALUE_INPUTS",
     "BOARD_VALUE_INPUT_NAMES",
+    "LOCAL_PATTERNS",
+    "PATTERNS",
     "SHAPE_SUMMARY_SIZE",
     "STARTING_POINTS",
+    "SUMMARY_INPUTS",
     "AlphaTriangleNet",
     "BatchEvaluation",
     "BoardMismatchError",
@@ -36,11 +44,13 @@ __all__ = [
     "FeatureExtractor",
     "FeatureSpec",
     "NeuralNetwork",
+    "Pattern",
     "Positions",
     "StateDict",
     "ValueSupport",
     "check_same_board",
     "describe_board",
+    "pattern_inputs",
     "read_checkpoint",
     "resolve_device",
     "shape_summary",

@@ -1,11 +1,12 @@
-"""The board value: points still to come from an afterstate, linear in a few board features.
+"""The board value: points still to come from an afterstate, linear in board features.
 
 The turn search values thousands of boards per move, and the ply past the refill
 multiplies that by its candidates and deals: a network call per batch of boards would
-make the search the network's. A linear value over features the compiled kernel
-already counts (fit counts, empty cells by neighbours, how empty each line is) costs a
-dot product per board, and learns from every board the search values, not one per
-game. Its inputs are computed by the reinforcement-learning package
+make the search the network's. A linear value over counts the compiled kernel makes
+(fit counts, empty cells by neighbours, how empty each line is, and how often each
+local pattern of filled and empty cells occurs: an n-tuple value whose weights are
+shared across the board) costs a dot product per board, and learns from every board
+the search values, not one per game. Its inputs are computed by the reinforcement-learning package
 (`alphatriangle.rl.search.board_inputs`) in the order `BOARD_VALUE_INPUTS` names;
 this head holds only the weights, so the trainer learns them in torch beside the
 network and a checkpoint records them with it.
@@ -22,7 +23,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
-BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = (
+SUMMARY_INPUTS: tuple[tuple[str, float], ...] = (
     ("bias", 1.0),
     ("planner_value", 10.0),
     ("refill_alive", 1.0),
@@ -48,8 +49,41 @@ BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = (
     ("lines_empty_6", 5.0),
     ("lines_empty_7_up", 5.0),
 )
-"""(name, typical size) of each input, in order. The sizes scale the inputs to about 1, so
-one learning rate suits every weight; they do not change what the value can express."""
+"""(name, typical size) of the board's summary counts, in order. The sizes scale the
+inputs to about 1, so one learning rate suits every weight; they do not change what the
+value can express."""
+Pattern = tuple[str, int]
+"""A local pattern: its name and its cells (`alphatriangle.rl.search.board_inputs`
+places them around an anchor triangle)."""
+LOCAL_PATTERNS: tuple[Pattern, ...] = (("strip", 6), ("wedge", 6))
+"""The patterns the kernel can count: for each anchor triangle, which of six cells around
+it are filled, counted by orientation and combination (2 x 64 inputs each), an n-tuple
+value whose weights every anchor shares. Fitted offline to the ply's targets they took
+half the ranking error the summary leaves (`benchmarks/value_screen.py`); trained online
+for 10 minutes they played worse than the summary alone, so no default reads them yet."""
+PATTERNS: tuple[Pattern, ...] = ()
+"""The patterns the board value reads after its summary counts: none by default."""
+PATTERN_COUNT_SIZE = 50.0
+"""About the anchors of one orientation on the default board: a count reads as a share of
+them, of the size of the other inputs, so an optimiser step moves every weight about alike."""
+ORIENTATIONS = ("up", "down")
+
+
+def pattern_inputs(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, float], ...]:
+    """(name, size) of each count of `patterns`, in the kernel's order: by pattern, then
+    orientation, then combination (`strip_up_000101`: an up anchor whose strip has cells
+    0 and 2 filled, the rest empty)."""
+    return tuple(
+        (f"{name}_{orientation}_{code:0{cells}b}", PATTERN_COUNT_SIZE)
+        for name, cells in patterns
+        for orientation in ORIENTATIONS
+        for code in range(1 << cells)
+    )
+
+
+BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = SUMMARY_INPUTS + pattern_inputs(PATTERNS)
+"""Every input, in the order the head reads them: the summary counts, then the counts of
+`PATTERNS`."""
 BOARD_VALUE_INPUT_NAMES = tuple(name for name, _ in BOARD_VALUE_INPUTS)
 POINTS_PER_UNIT = 1000.0
 """The head's output unit in points. An optimiser step moves a weight by about the learning

@@ -173,17 +173,36 @@ class NeuralNetwork:
         self, weights: Mapping[str, torch.Tensor], *, source: str
     ) -> Mapping[str, torch.Tensor]:
         """Weights written before the board value existed lack its tensors: they get the
-        untrained board value (the planner's judgement), and the log says so."""
+        untrained board value (the planner's judgement), and the log says so. Weights of a
+        board value with fewer inputs (written before the later inputs existed: the
+        inputs only grow at the end) keep their coefficients, the new inputs start at 0."""
         own = {
             name: tensor
             for name, tensor in self.model.state_dict().items()
             if name.startswith(BOARD_VALUE_PREFIX)
         }
-        if not own or any(name in weights for name in own):
+        if not own:
             return weights
-        logger.info("%s has no board value: it starts at the planner's value", source)
-        fresh = BoardValueHead().state_dict()
-        return {**weights, **{BOARD_VALUE_PREFIX + name: t for name, t in fresh.items()}}
+        fresh = {BOARD_VALUE_PREFIX + name: t for name, t in BoardValueHead().state_dict().items()}
+        if not any(name in weights for name in own):
+            logger.info("%s has no board value: it starts at the planner's value", source)
+            return {**weights, **fresh}
+        weight, sizes = BOARD_VALUE_PREFIX + "weight", BOARD_VALUE_PREFIX + "input_size"
+        if weight not in weights or sizes not in weights:
+            return weights
+        known = weights[weight].shape[0]
+        total = fresh[weight].shape[0]
+        if known >= total or not torch.equal(weights[sizes], fresh[sizes][:known]):
+            return weights  # not an older input list: `_check_fits` names the mismatch
+        logger.info(
+            "%s has a board value over %d inputs: the %d added since start at 0",
+            source,
+            known,
+            total - known,
+        )
+        grown = fresh[weight].clone().zero_()
+        grown[:known] = weights[weight]
+        return {**weights, weight: grown, sizes: fresh[sizes]}
 
     def _check_fits(self, weights: Mapping[str, torch.Tensor], *, source: str) -> None:
         expected = self.model.state_dict()

@@ -15,6 +15,7 @@ default board takes 1.5 KB instead of 4.4 KB. Samples come back as float32.
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +25,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alphatriangle.config import TrainConfig
-from alphatriangle.nn import write_atomically
+from alphatriangle.nn import BOARD_VALUE_INPUTS, write_atomically
 
 from .experience import ExperienceBatch
 from .sum_tree import SumTree
+
+logger = logging.getLogger(__name__)
 
 _STORED_DTYPES: dict[str, type[np.generic]] = {
     "grid": np.uint8,
@@ -266,6 +269,20 @@ class ExperienceBuffer:
             )
         size = int(state["size"])
         self._arrays = None
+        inputs = np.shape(state.get("board_inputs", np.zeros((0, 0))))
+        if size > 0 and len(inputs) == 2 and 0 < inputs[1] < len(BOARD_VALUE_INPUTS):
+            # Saved before the board value read its later inputs: positions that lack them
+            # would train it on inputs it never sees in play. The run refills the buffer
+            # (a few minutes of self-play); everything else of the state is kept.
+            logger.warning(
+                "the saved buffer's %d positions hold %d board value inputs, this version "
+                "reads %d: they are dropped and self-play refills the buffer",
+                size,
+                inputs[1],
+                len(BOARD_VALUE_INPUTS),
+            )
+            state = {**state, "next": 0}
+            size = 0
         if size > 0:
             if "board_inputs" not in state:  # saved before the board value: none
                 state = {**state, "board_inputs": np.zeros((size, 0), np.float32)}

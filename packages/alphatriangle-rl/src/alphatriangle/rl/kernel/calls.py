@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .arrays import kernel_arrays
-from .board_inputs import board_value_inputs
+from .board_inputs import SCALAR_INPUTS, board_value_inputs
 from .expand import expand
 from .features import HAND_WEIGHTS, board_values
 from .grow import grow
@@ -76,15 +76,17 @@ def hand_features(
     )
 
 
-def board_inputs_of(
+def _board_value_call(
     tables: GameTables,
     occupied: NDArray[np.uint64],
     weights: NDArray[np.float64],
     fit_edges: NDArray[np.int64],
     line_edges: NDArray[np.int64],
-) -> NDArray[np.float64]:
-    """The board value's inputs of the [B, words] boards `occupied` (see
-    `board_inputs.board_value_inputs`)."""
+    pattern_start: NDArray[np.int64],
+    pattern_shifts: NDArray[np.int64],
+    pattern_outside: NDArray[np.uint64],
+    coefficients: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     k = kernel_arrays(tables)
     return board_value_inputs(
         np.ascontiguousarray(occupied, np.uint64).reshape(-1, tables.words),
@@ -105,7 +107,66 @@ def board_inputs_of(
         k.line_bits,
         np.ascontiguousarray(fit_edges, np.int64),
         np.ascontiguousarray(line_edges, np.int64),
+        k.points_up,
+        np.ascontiguousarray(pattern_start, np.int64),
+        np.ascontiguousarray(pattern_shifts, np.int64),
+        np.ascontiguousarray(pattern_outside, np.uint64),
+        np.ascontiguousarray(coefficients, np.float64),
     )
+
+
+def board_inputs_of(
+    tables: GameTables,
+    occupied: NDArray[np.uint64],
+    weights: NDArray[np.float64],
+    fit_edges: NDArray[np.int64],
+    line_edges: NDArray[np.int64],
+    pattern_start: NDArray[np.int64],
+    pattern_shifts: NDArray[np.int64],
+    pattern_outside: NDArray[np.uint64],
+) -> NDArray[np.float64]:
+    """[B, F] the board value's inputs of the [B, words] boards `occupied` (see
+    `board_inputs.board_value_inputs`; the patterns' tables: `search.board_inputs`)."""
+    inputs, _ = _board_value_call(
+        tables,
+        occupied,
+        weights,
+        fit_edges,
+        line_edges,
+        pattern_start,
+        pattern_shifts,
+        pattern_outside,
+        np.zeros(0, np.float64),
+    )
+    return inputs
+
+
+def board_points_of(
+    tables: GameTables,
+    occupied: NDArray[np.uint64],
+    weights: NDArray[np.float64],
+    fit_edges: NDArray[np.int64],
+    line_edges: NDArray[np.int64],
+    pattern_start: NDArray[np.int64],
+    pattern_shifts: NDArray[np.int64],
+    pattern_outside: NDArray[np.uint64],
+    coefficients: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """[B] the inputs of `board_inputs_of` times [F] `coefficients`, without the matrix."""
+    if coefficients.shape[0] == 0:
+        raise ValueError("the board value needs its coefficients, got none")
+    _, points = _board_value_call(
+        tables,
+        occupied,
+        weights,
+        fit_edges,
+        line_edges,
+        pattern_start,
+        pattern_shifts,
+        pattern_outside,
+        coefficients,
+    )
+    return points
 
 
 def expand_states(
@@ -176,7 +237,14 @@ def warm_up(tables: GameTables) -> float:
     shapes[0, 0] = int(np.argmax(tables.placement_valid[: tables.num_templates].any(axis=1)))
     weights = np.ones(HAND_WEIGHTS, np.float64)
     hand_features(tables, occupied, weights)
-    board_inputs_of(tables, occupied, weights, np.zeros(1, np.int64), np.ones(1, np.int64))
+    fit_bins, line_bins = np.zeros(1, np.int64), np.ones(1, np.int64)
+    first_cell = np.array([0, 1], np.int64)  # one pattern of one cell, the anchor itself
+    cell, outside = np.zeros((1, 2, 3), np.int64), np.zeros((1, tables.words), np.uint64)
+    board_inputs_of(tables, occupied, weights, fit_bins, line_bins, first_cell, cell, outside)
+    columns = np.ones(SCALAR_INPUTS + 1 + 1 + (2 << 1), np.float64)  # a bin each, 2 x 2^1
+    board_points_of(
+        tables, occupied, weights, fit_bins, line_bins, first_cell, cell, outside, columns
+    )
     expand_states(tables, occupied, shapes)
     grow_turns(tables, occupied, shapes, weights, 1)
     return time.perf_counter() - start

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .bits import WORD_BITS, popcount
+from .bits import popcount, shift_row
 from .compile import compiled, inlined
 
 NEIGHBOUR_KINDS = 4
@@ -36,7 +36,6 @@ NEIGHBOUR_SHIFTS = 4
 """The last rows of `KernelArrays.shifts`: left, right, below, above."""
 HAND_WEIGHTS = 5
 """placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
-_ZERO = np.uint64(0)
 
 
 @inlined
@@ -54,28 +53,7 @@ def _shifted_rows(
     for word in range(words):
         scratch[0, word] = playable_bits[word] & ~occupied[board, word]
     for index in range(first, shifts.shape[0]):
-        whole = shifts[index, 1]
-        part = np.uint64(shifts[index, 2])
-        rest = np.uint64(WORD_BITS - shifts[index, 2])
-        carry = shifts[index, 2] != 0
-        if shifts[index, 0] >= 0:  # bit j of word w: cell 64 w + j + shift, further on
-            for word in range(words):
-                high = word + whole
-                value = _ZERO
-                if high < words:
-                    value = scratch[0, high] >> part
-                    if carry and high + 1 < words:
-                        value |= scratch[0, high + 1] << rest
-                scratch[1 + index, word] = value
-        else:
-            for word in range(words):
-                low = word - whole
-                value = _ZERO
-                if low >= 0:
-                    value = scratch[0, low] << part
-                    if carry and low >= 1:
-                        value |= scratch[0, low - 1] >> rest
-                scratch[1 + index, word] = value
+        shift_row(scratch, 0, 1 + index, shifts[index, 0], shifts[index, 1], shifts[index, 2])
 
 
 @compiled

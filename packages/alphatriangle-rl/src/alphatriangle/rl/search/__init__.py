@@ -16,7 +16,7 @@ from .afterstate_value import (
     network_afterstate_values,
 )
 from .batched_search import BatchedSearch, Evaluator, SearchStats, TreeDecision
-from .board_inputs import board_inputs
+from .board_inputs import board_inputs, board_points
 from .gumbel import GumbelRule, considered_visit_sequence
 from .hand_value import DEFAULT_HAND_WEIGHTS, BoardValue, HandWeights, board_value
 from .puct import PuctRule
@@ -68,6 +68,7 @@ __all__ = [
     "afterstate_value_for",
     "afterstate_value_of",
     "board_inputs",
+    "board_points",
     "board_value",
     "bounded_corrections",
     "considered_visit_sequence",

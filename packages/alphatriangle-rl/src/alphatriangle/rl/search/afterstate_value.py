@@ -34,10 +34,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alphatriangle.config import TurnSearchConfig
+from alphatriangle.nn import PATTERNS, Pattern
 
 from ..game import GameTables, afterstate_positions
 from .batched_search import Evaluator
-from .board_inputs import board_inputs
+from .board_inputs import board_points
 from .hand_value import (
     DEFAULT_HAND_WEIGHTS,
     HandWeights,
@@ -250,17 +251,20 @@ class BoardPointsValue:
     uses_network = False
 
     def __init__(
-        self, source: BoardValueSource, weights: HandWeights = DEFAULT_HAND_WEIGHTS
+        self,
+        source: BoardValueSource,
+        weights: HandWeights = DEFAULT_HAND_WEIGHTS,
+        patterns: tuple[Pattern, ...] = PATTERNS,
     ) -> None:
         self.source = source
         self.hand_weights = weights
+        self.patterns = patterns
+        """The local patterns the coefficients read after the summary (`nn.PATTERNS`)."""
 
     def points(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         """[K] the value of each board in points."""
-        values: NDArray[np.float64] = (
-            board_inputs(tables, occupied) @ self.source.board_value_coefficients()
-        )
-        return values
+        coefficients = self.source.board_value_coefficients()
+        return board_points(tables, occupied, coefficients, self.patterns)
 
     def value_boards(self, tables: GameTables, ends: PlanEnds) -> ValuedBoards:
         points = self.points(tables, ends.occupied)

@@ -1,0 +1,234 @@
+"""Which board value inputs can learn the ply past the refill? An offline screen, not a test.
+
+    uv run python benchmarks/value_screen.py gen --games 80 --first-seed 10000 --data D.npz
+    uv run python benchmarks/value_screen.py fit --data D.npz --games 400 --first-seed 20200
+
+`gen` plays the hand-valued search with a ply past the refill (`--ply C,K`, default 8,8)
+on tuning seeds and keeps what that ply measured at every move: the end board of each
+of the C candidates it followed and its value past the refill (the mean over K deals of
+the best next plan), the targets `turn_value_targets = "refill"` trains on.
+
+`fit` fits the board value by least squares (ridge `--ridge`, on inputs scaled to unit
+spread) within each position (inputs and targets less their position's mean: the
+search compares boards of one position, so only differences matter), once on the
+summary inputs and once on the summary and the local patterns the kernel can count
+(`alphatriangle.nn.LOCAL_PATTERNS`, which no default reads yet), on four fifths of the
+positions. On the rest it
+prints how often each value's top board is the ply's best and the ply's points lost
+per position (the hand-made value beside them). Then each fitted value plays at one
+ply, with `--games` tuning seeds from `--first-seed`, beside the planner on the same
+seeds, and the paired differences are printed with their standard errors. Keep the
+seeds below 2**31: the evaluation seeds are not for choosing.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from numpy.typing import NDArray  # noqa: E402
+from trianglengin import GameState  # noqa: E402
+
+from alphatriangle.config import EnvConfig, TurnSearchConfig  # noqa: E402
+from alphatriangle.config.exit_codes import EXIT_BAD_INPUT  # noqa: E402
+from alphatriangle.nn import LOCAL_PATTERNS, Pattern  # noqa: E402
+from alphatriangle.rl.evaluation import (  # noqa: E402
+    EVAL_SEED_BASE,
+    PlannerPlayer,
+    TurnSearchPlayer,
+    evaluation_seeds,
+)
+from alphatriangle.rl.game import GameArrays, GameTables  # noqa: E402
+from alphatriangle.rl.search import (  # noqa: E402
+    BoardPointsValue,
+    HandValue,
+    RefillPly,
+    TurnDecision,
+    board_inputs,
+)
+
+INPUT_SETS: dict[str, tuple[Pattern, ...]] = {
+    "summary": (),
+    "summary + patterns": LOCAL_PATTERNS,
+}
+"""The values compared: the patterns each reads after the summary inputs."""
+
+
+class CollectingPlayer(TurnSearchPlayer):
+    """The hand-valued search past the refill, keeping what its ply measured."""
+
+    def __init__(self, refill: RefillPly) -> None:
+        config = TurnSearchConfig(
+            turn_value="hand",
+            turn_refill_candidates=refill.candidates,
+            turn_refill_deals=refill.deals,
+        )
+        super().__init__(HandValue(), config, batch_games=8, name="collect")
+        self.boards: list[NDArray[np.uint64]] = []
+        self.targets: list[NDArray[np.float64]] = []
+        self.positions: list[NDArray[np.int64]] = []
+        self.seen = 0
+
+    def _choose(
+        self,
+        tables: GameTables,
+        positions: GameArrays,
+        states: Sequence[GameState],
+        rngs: Sequence[np.random.Generator],
+    ) -> TurnDecision:
+        decision = super()._choose(tables, positions, states, rngs)
+        self.boards.append(decision.refill_boards)
+        self.targets.append(decision.refill_values)
+        self.positions.append(decision.refill_root + self.seen)
+        self.seen += len(positions)
+        return decision
+
+
+@dataclass(frozen=True, slots=True)
+class FixedCoefficients:
+    """A board value whose coefficients were fitted here (`BoardValueSource`)."""
+
+    values: NDArray[np.float64]
+
+    def board_value_coefficients(self) -> NDArray[np.float64]:
+        return self.values
+
+
+def generate(args: argparse.Namespace) -> int:
+    try:
+        candidates, deals = (int(x) for x in args.ply.split(","))
+        refill = RefillPly(candidates=candidates, deals=deals)
+    except ValueError as error:
+        print(f"--ply wants C,K with both at least 1, got {args.ply!r}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    player = CollectingPlayer(refill)
+    records = player.play(EnvConfig(), evaluation_seeds(args.games, first=args.first_seed))
+    np.savez(
+        args.data,
+        boards=np.concatenate(player.boards),
+        targets=np.concatenate(player.targets),
+        position=np.concatenate(player.positions),
+    )
+    scores = [r.score for r in records]
+    print(f"{len(scores)} games (mean {np.mean(scores):.1f}), {player.seen} positions: {args.data}")
+    return 0
+
+
+def within_position(
+    values: NDArray[np.float64], position: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Each row less the mean of its position's rows."""
+    count = np.bincount(position).astype(np.float64)
+    sums = np.zeros((count.size, *values.shape[1:]))
+    np.add.at(sums, position, values)
+    means = sums / np.maximum(count, 1).reshape(-1, *([1] * (values.ndim - 1)))
+    centred: NDArray[np.float64] = values - means[position]
+    return centred
+
+
+def fitted(
+    inputs: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    position: NDArray[np.int64],
+    ridge: float,
+) -> NDArray[np.float64]:
+    """Coefficients over `inputs`' columns; the bias (column 0) sets the mean level."""
+    x, y = within_position(inputs, position), within_position(targets, position)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    scaled = x / scale
+    gram = scaled.T @ scaled + ridge * np.eye(x.shape[1])
+    theta: NDArray[np.float64] = np.linalg.solve(gram, scaled.T @ y) / scale
+    theta[0] += float(np.mean(targets - inputs @ theta))
+    return theta
+
+
+def ranking(
+    predicted: NDArray[np.float64], targets: NDArray[np.float64], position: NDArray[np.int64]
+) -> tuple[float, float]:
+    """(share of positions whose top predicted board is the ply's best, points lost)."""
+    hits, lost, counted = 0, 0.0, 0
+    order = np.argsort(position, kind="stable")
+    bounds = np.flatnonzero(np.diff(position[order])) + 1
+    for rows in np.split(order, bounds):
+        if rows.size < 2:
+            continue
+        best = rows[np.argmax(predicted[rows])]
+        hits += int(targets[best] >= targets[rows].max() - 1e-9)
+        lost += float(targets[rows].max() - targets[best])
+        counted += 1
+    return hits / counted, lost / counted
+
+
+def fit_and_play(args: argparse.Namespace) -> int:
+    data = np.load(args.data)
+    boards, targets, position = data["boards"], data["targets"], data["position"]
+    tables = GameTables.for_env(EnvConfig())
+    ids = np.unique(position)
+    held_out = np.isin(position, np.random.default_rng(0).permutation(ids)[: ids.size // 5])
+    print(f"{targets.size} boards of {ids.size} positions; {held_out.sum()} held out")
+    hand = HandValue().baseline(tables, boards)
+    top, lost = ranking(hand[held_out], targets[held_out], position[held_out])
+    print(f"{'value':<20}{'top board':>10}{'points lost':>13}")
+    print(f"{'hand-made':<20}{top:>10.3f}{lost:>13.3f}")
+    seeds = evaluation_seeds(args.games, first=args.first_seed)
+    planner = np.array([r.score for r in PlannerPlayer().play(EnvConfig(), seeds)])
+    config = TurnSearchConfig(turn_value="board", turn_refill_candidates=0, turn_refill_deals=1)
+    played: dict[str, NDArray[np.float64]] = {}
+    for name, patterns in INPUT_SETS.items():
+        inputs = board_inputs(tables, boards, patterns)
+        train = ~held_out
+        theta = fitted(inputs[train], targets[train], position[train], args.ridge)
+        top, lost = ranking(inputs[held_out] @ theta, targets[held_out], position[held_out])
+        print(f"{name:<20}{top:>10.3f}{lost:>13.3f}")
+        value = BoardPointsValue(FixedCoefficients(theta), patterns=patterns)
+        player = TurnSearchPlayer(value, config)
+        played[name] = np.array([r.score for r in player.play(EnvConfig(), seeds)])
+    print(
+        f"one ply, {len(seeds)} games, seeds {seeds[0]}..{seeds[-1]}: planner {planner.mean():.1f}"
+    )
+    names = list(played)
+    for name in names:
+        print(
+            f"  {name:<20}{played[name].mean():>8.1f}  vs planner {paired(played[name], planner)}"
+        )
+    print(f"  {names[1]} vs {names[0]}: {paired(played[names[1]], played[names[0]])}")
+    return 0
+
+
+def paired(scores: NDArray[np.float64], base: NDArray[np.float64]) -> str:
+    difference = scores - base
+    error = difference.std(ddof=1) / math.sqrt(difference.size)
+    return f"{difference.mean():+.1f} ± {error:.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("gen", "fit"))
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--games", type=int, default=80)
+    parser.add_argument("--first-seed", type=int, default=10_000)
+    parser.add_argument("--ply", default="8,8")
+    parser.add_argument("--ridge", type=float, default=100.0)
+    args = parser.parse_args()
+    if args.first_seed + args.games > EVAL_SEED_BASE:
+        print("--first-seed/--games: screen on tuning seeds, below 2**31", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.command == "fit" and not args.data.is_file():
+        print(f"--data: no screen data at {args.data}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return generate(args) if args.command == "gen" else fit_and_play(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
