@@ -19,6 +19,7 @@ anew, so only an edited checkout ever drops it.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, cast
@@ -59,7 +60,9 @@ def drop_stale_cache(package: Path) -> bool:
         for pattern in ("*.nbi", "*.nbc"):
             for cached in cache.glob(pattern):
                 cached.unlink(missing_ok=True)
-        stamp.write_text(digest.hexdigest())
+        fresh = stamp.with_name(f"{stamp.name}.{os.getpid()}")
+        fresh.write_text(digest.hexdigest())
+        fresh.replace(stamp)  # whole or not at all: Ray workers import this together
     except OSError:
         return False
     return True
