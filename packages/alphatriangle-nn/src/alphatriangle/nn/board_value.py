@@ -59,8 +59,9 @@ LOCAL_PATTERNS: tuple[Pattern, ...] = (("strip", 6), ("wedge", 6))
 """The patterns the kernel can count: for each anchor triangle, which of six cells around
 it are filled, counted by orientation and combination (2 x 64 inputs each), an n-tuple
 value whose weights every anchor shares. Fitted offline to the ply's targets they took
-half the ranking error the summary leaves (`benchmarks/value_screen.py`); trained online
-for 10 minutes they played worse than the summary alone, so no default reads them yet."""
+half the ranking error the summary leaves (`benchmarks/value_screen.py`); trained by the
+optimiser for 10 minutes they played no better than the summary alone and slowed
+self-play by a third, so no default reads them yet."""
 PATTERNS: tuple[Pattern, ...] = ()
 """The patterns the board value reads after its summary counts: none by default."""
 PATTERN_COUNT_SIZE = 50.0
