@@ -32,7 +32,6 @@ import argparse  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -51,6 +50,7 @@ from alphatriangle.rl.evaluation import (  # noqa: E402
 from alphatriangle.rl.game import GameArrays, GameTables  # noqa: E402
 from alphatriangle.rl.search import (  # noqa: E402
     BoardPointsValue,
+    FixedCoefficients,
     HandValue,
     RefillPly,
     TurnDecision,
@@ -92,16 +92,6 @@ class CollectingPlayer(TurnSearchPlayer):
         self.positions.append(decision.refill_root + self.seen)
         self.seen += len(positions)
         return decision
-
-
-@dataclass(frozen=True, slots=True)
-class FixedCoefficients:
-    """A board value whose coefficients were fitted here (`BoardValueSource`)."""
-
-    values: NDArray[np.float64]
-
-    def board_value_coefficients(self) -> NDArray[np.float64]:
-        return self.values
 
 
 def generate(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from alphatriangle.nn import (
     SUMMARY_INPUTS,
     CheckpointMismatchError,
     NeuralNetwork,
+    Pattern,
 )
 from alphatriangle.rl import ExperienceBuffer, Trainer
 from alphatriangle.rl.experience import ExperienceBatch
@@ -25,13 +26,15 @@ from alphatriangle.rl.game import GameTables, afterstate_positions, encode_state
 from alphatriangle.rl.game.bitboard import unpack_cells
 from alphatriangle.rl.search import (
     BoardPointsValue,
+    BoardValueSource,
+    FixedCoefficients,
     HandValue,
     RefillPly,
     afterstate_value_of,
     board_inputs,
     search_turns,
 )
-from alphatriangle.rl.search.board_inputs import PATTERN_CELLS, board_points
+from alphatriangle.rl.search.board_inputs import PATTERN_CELLS, board_points, input_count
 from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS, hand_afterstate_terms
 from alphatriangle.rl.self_play_result import SelfPlayResult
 from alphatriangle.rl.turn_self_play import (
@@ -297,13 +300,22 @@ def test_refill_targets_need_the_ply_past_the_refill() -> None:
 @pytest.mark.parametrize(
     "refill", [None, RefillPly(candidates=3, deals=3)], ids=["one ply", "past the refill"]
 )
-def test_the_board_value_cannot_see_the_next_shapes(refill: RefillPly | None) -> None:
+@pytest.mark.parametrize("patterns", [(), LOCAL_PATTERNS], ids=["summary", "with patterns"])
+def test_the_board_value_cannot_see_the_next_shapes(
+    refill: RefillPly | None, patterns: tuple[Pattern, ...]
+) -> None:
     """Every plan from these positions ends in a refill: a search that read the engine's
     next shapes would play, or value, the two games differently. The ply past the refill
-    draws its deals from the search's generator, the same in both games."""
+    draws its deals from the search's generator, the same in both games. The local
+    patterns, which no default reads, are held to it too."""
     env = EnvConfig()
     tables = GameTables.for_env(env)
-    value = BoardPointsValue(trained_network(env))
+    source: BoardValueSource = trained_network(env)
+    if patterns:
+        summary = source.board_value_coefficients()
+        counts = np.random.default_rng(7).normal(0, 2, input_count(patterns) - summary.size)
+        source = FixedCoefficients(np.concatenate([summary, counts]))
+    value = BoardPointsValue(source, patterns=patterns)
     for seeds in [(1, 2), (3, 4), (5, 6)]:
         games = same_position_other_seeds(env, seeds)
         decisions = [

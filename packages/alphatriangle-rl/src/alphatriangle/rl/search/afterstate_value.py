@@ -240,6 +240,17 @@ class BoardValueSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class FixedCoefficients:
+    """A `BoardValueSource` of coefficients found elsewhere (fitted offline, drawn for a
+    test), for a board value played without a network."""
+
+    coefficients: NDArray[np.float64]
+
+    def board_value_coefficients(self) -> NDArray[np.float64]:
+        return self.coefficients
+
+
 class BoardPointsValue:
     """The board value: points still to come, linear in the board's inputs.
 
