@@ -216,11 +216,13 @@ def test_the_board_value_asks_for_a_network_that_holds_one() -> None:
         afterstate_value_of(TurnSearchConfig(turn_value="board"), None)
 
 
-def test_training_moves_the_board_value_to_its_targets() -> None:
+@pytest.mark.parametrize(("fit", "steps"), [("optimiser", 300), ("least_squares", 30)])
+def test_training_moves_the_board_value_to_its_targets(fit: str, steps: int) -> None:
     env = EnvConfig()
     tables = GameTables.for_env(env)
     network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=1)
-    trainer = Trainer(network=network, config=TrainConfig(batch_size=64, learning_rate=1e-2))
+    config = TrainConfig(batch_size=64, learning_rate=1e-2, board_value_fit=fit)
+    trainer = Trainer(network=network, config=config)
     boards = real_boards(env, 30)
     inputs = board_inputs(tables, boards).astype(np.float32)
     # targets a linear value can reach: a level of 150 plus 3 points per empty cell
@@ -240,7 +242,7 @@ def test_training_moves_the_board_value_to_its_targets() -> None:
         return float(np.abs(BoardPointsValue(network).points(tables, boards) - targets).mean())
 
     before = error()
-    losses = [trainer.train_step(buffer.sample(64)).board_value_loss for _ in range(300)]
+    losses = [trainer.train_step(buffer.sample(64)).board_value_loss for _ in range(steps)]
     assert losses[0] > 0.0
     assert error() < 0.3 * before
     assert losses[-1] < 0.3 * losses[0]

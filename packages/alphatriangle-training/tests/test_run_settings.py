@@ -118,6 +118,13 @@ def test_settings_survive_the_run_state_file() -> None:
         RunSettings.from_json(None)
 
 
+def test_a_run_recorded_before_the_least_squares_fit_keeps_its_optimiser() -> None:
+    recorded = SAVED.to_json()
+    del recorded["train"]["board_value_fit"]
+    assert RunSettings.from_json(recorded).train.board_value_fit == "optimiser"
+    assert RunSettings.from_json(SAVED.to_json()).train.board_value_fit == "least_squares"
+
+
 def _fields(settings: RunSettings) -> dict[str, object]:
     return {
         "seed": settings.seed,

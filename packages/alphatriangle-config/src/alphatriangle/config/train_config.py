@@ -152,6 +152,17 @@ class TrainConfig(StrictConfig):
     """Clip the global gradient norm to this (None: no clipping)."""
     value_loss_weight: float = Field(default=1.0, ge=0.0)
     """Weight of the value cross-entropy in the total loss."""
+    board_value_fit: Literal["least_squares", "optimiser"] = "least_squares"
+    """How the trainer fits the turn search's board value: "least_squares" solves for its
+    coefficients after every step over the batches it has trained on lately (the rest of
+    the network still takes optimiser steps); "optimiser" moves them with AdamW beside
+    the network."""
+    board_value_memory_steps: int = Field(default=500, ge=1)
+    """Least-squares board value: the steps over which a batch's weight in the fit fades
+    by a factor e (targets move as the value they bootstrap from moves)."""
+    board_value_ridge: float = Field(default=1e-3, gt=0.0)
+    """Least-squares board value: how hard each coefficient is pulled towards the untrained
+    value's, as a share of its input's second moment."""
     entropy_bonus_weight: float = Field(default=0.0, ge=0.0)
     """Weight of the policy-entropy bonus subtracted from the loss."""
 

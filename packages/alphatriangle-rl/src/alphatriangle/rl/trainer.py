@@ -6,7 +6,9 @@ policy cross-entropy against the search policy over the legal moves, plus
 two-hot target, minus `entropy_bonus_weight` times the policy's entropy; for
 positions with board inputs (afterstates of a search that values boards with the
 board value), also `value_loss_weight` times the board value's squared error, in
-units of `BOARD_VALUE_LOSS_POINTS` points. The per-position error |E[v] - z| (the
+units of `BOARD_VALUE_LOSS_POINTS` points, when `board_value_fit = "optimiser"`; by
+default the board value is instead solved for by least squares after each step
+(`board_value_fit.py`), and its error is only reported. The per-position error |E[v] - z| (the
 board value's, where it is trained) feeds the buffer's priorities. AdamW, global-norm
 clipping, linear warm-up then cosine decay of the learning rate: over
 `max_training_steps`, or over a time budget when the caller sets
@@ -19,6 +21,7 @@ one bad batch must not poison the weights; the caller counts and limits skips.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +32,12 @@ from numpy.typing import NDArray
 from torch.optim.lr_scheduler import LambdaLR
 
 from alphatriangle.config import TrainConfig
-from alphatriangle.nn import NeuralNetwork
+from alphatriangle.nn import BoardValueHead, NeuralNetwork
 
+from .board_value_fit import LeastSquaresFit
 from .buffer import SampledBatch
+
+logger = logging.getLogger(__name__)
 
 BOARD_VALUE_LOSS_POINTS = 100.0
 """The board value's error is squared in units of this many points: errors of tens of
@@ -102,6 +108,16 @@ class Trainer:
             lambda step: learning_rate_factor(step, config, self.schedule_progress),
         )
         self.global_step = 0
+        self.board_value_fit = (
+            LeastSquaresFit(
+                _scaled(network.model.board_value, BoardValueHead().coefficients()),
+                memory_steps=config.board_value_memory_steps,
+                ridge=config.board_value_ridge,
+            )
+            if config.board_value_fit == "least_squares"
+            else None
+        )
+        """The board value's least-squares fit (None: AdamW trains it with the rest)."""
 
     def train_step(self, batch: SampledBatch) -> TrainStepResult:
         """One optimiser step; returns the losses and the per-position value errors."""
@@ -134,7 +150,8 @@ class Trainer:
         value_loss = -(support.two_hot(value_target) * value_log_probs).sum(dim=1)
         board_inputs = torch.from_numpy(experiences.board_inputs).to(self.device)
         if board_inputs.shape[1]:
-            board_value = model.board_value(board_inputs)
+            with torch.set_grad_enabled(self.board_value_fit is None):
+                board_value = model.board_value(board_inputs)
             board_loss = ((board_value - value_target) / BOARD_VALUE_LOSS_POINTS).square()
         else:
             board_value, board_loss = None, torch.zeros_like(entropy)
@@ -160,6 +177,8 @@ class Trainer:
         self.scheduler.step()
         self.global_step += 1
         model.eval()
+        if self.board_value_fit is not None and board_inputs.shape[1]:
+            self._fit_board_value(board_inputs, value_target, weights)
 
         with torch.no_grad():
             predicted = (
@@ -178,6 +197,22 @@ class Trainer:
             value_errors=errors,
             board_value_loss=float(board_loss.detach().mean()),
         )
+
+    def _fit_board_value(
+        self, inputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor
+    ) -> None:
+        """Add the batch to the least-squares sums and give the head their solution."""
+        assert self.board_value_fit is not None
+        head = self.network.model.board_value
+        size = head.input_size.detach().cpu().double().numpy()
+        self.board_value_fit.add(
+            inputs.detach().cpu().double().numpy() / size,
+            targets.detach().cpu().double().numpy(),
+            weights.detach().cpu().double().numpy(),
+        )
+        scaled = self.board_value_fit.solve()
+        if np.isfinite(scaled).all():  # a non-finite batch leaves the value as it was
+            head.set_coefficients(scaled / size)
 
     def _skipped(
         self,
@@ -212,9 +247,24 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "global_step": self.global_step,
+            "board_value_fit": (
+                None if self.board_value_fit is None else self.board_value_fit.state_dict()
+            ),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.global_step = int(state["global_step"])
+        saved_fit = state.get("board_value_fit")
+        if self.board_value_fit is not None and saved_fit is not None:
+            try:
+                self.board_value_fit.load_state_dict(saved_fit)
+            except ValueError as error:  # the head gained inputs since: fit afresh
+                logger.warning("%s; the board value's fit starts afresh", error)
+
+
+def _scaled(head: BoardValueHead, coefficients: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`coefficients` (points per unit of each input) per unit of the head's scaled inputs."""
+    scaled: NDArray[np.float64] = coefficients * head.input_size.detach().cpu().double().numpy()
+    return scaled

@@ -125,6 +125,9 @@ POLICIES: dict[str, dict[str, Policy]] = {
         "gradient_clip_norm": F,
         "value_loss_weight": F,
         "entropy_bonus_weight": F,
+        "board_value_fit": F,
+        "board_value_memory_steps": F,
+        "board_value_ridge": F,
     },
     # The search makes the games the network learns from: its kind and settings stay.
     "mcts": {
@@ -204,7 +207,7 @@ class RunSettings:
                 seed=int(data["run"]["seed"]),
                 env=EnvConfig.model_validate(data["env"]),
                 model=ModelConfig.model_validate(data["model"]),
-                train=TrainConfig.model_validate(data["train"]),
+                train=TrainConfig.model_validate({**TRAIN_FIELDS_ADDED, **data["train"]}),
                 mcts=mcts,
             )
         except (KeyError, TypeError, ValueError) as error:  # ValidationError is a ValueError
@@ -218,6 +221,9 @@ class RunSettings:
 
 
 CONFIG_SECTIONS = ("env", "model", "train", "mcts")
+TRAIN_FIELDS_ADDED: dict[str, Any] = {"board_value_fit": "optimiser"}
+"""`[train]` fields a run-state file written before they existed lacks, with what such a
+run did: it trained the board value with the optimiser, and resumes doing so."""
 
 
 def given_fields(overrides: ConfigOverrides, *, seed_given: bool) -> dict[str, set[str]]:
