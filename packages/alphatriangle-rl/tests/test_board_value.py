@@ -308,15 +308,14 @@ def test_the_board_value_cannot_see_the_next_shapes(
 ) -> None:
     """Every plan from these positions ends in a refill: a search that read the engine's
     next shapes would play, or value, the two games differently. The ply past the refill
-    draws its deals from the search's generator, the same in both games. The local
-    patterns, which no default reads, are held to it too."""
+    draws its deals from the search's generator, the same in both games. The value with
+    the summary alone is held to it too."""
     env = EnvConfig()
     tables = GameTables.for_env(env)
     source: BoardValueSource = trained_network(env)
-    if patterns:
-        summary = source.board_value_coefficients()
-        counts = np.random.default_rng(7).normal(0, 2, input_count(patterns) - summary.size)
-        source = FixedCoefficients(np.concatenate([summary, counts]))
+    coefficients = source.board_value_coefficients()
+    if coefficients.size != input_count(patterns):
+        source = FixedCoefficients(coefficients[: input_count(patterns)])
     value = BoardPointsValue(source, patterns=patterns)
     for seeds in [(1, 2), (3, 4), (5, 6)]:
         games = same_position_other_seeds(env, seeds)

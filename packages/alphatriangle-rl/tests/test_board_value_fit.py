@@ -59,6 +59,8 @@ def test_bad_settings_are_named() -> None:
         LeastSquaresFit(np.zeros(2), memory_steps=0, ridge=1.0)
     with pytest.raises(ValueError, match="ridge"):
         LeastSquaresFit(np.zeros(2), memory_steps=1, ridge=0.0)
+    with pytest.raises(ValueError, match="prior_boards"):
+        LeastSquaresFit(np.zeros(2), memory_steps=1, ridge=1.0, prior_boards=-1.0)
 
 
 def trainer_after_steps(steps: int) -> Trainer:
@@ -105,3 +107,21 @@ def test_the_optimiser_fit_keeps_no_sums() -> None:
     trainer = Trainer(network=network, config=TrainConfig(board_value_fit="optimiser"))
     assert trainer.board_value_fit is None
     assert trainer.state_dict()["board_value_fit"] is None
+
+
+def test_the_prior_boards_hold_an_input_seen_on_few_boards_near_its_start() -> None:
+    """One board in a thousand shows the rare input, with a target that would give it a
+    weight of 500: the proportional ridge alone lets it take that weight, the prior's own
+    weight keeps it near its start, and both agree on the inputs every board shows."""
+    rng = np.random.default_rng(2)
+    inputs = np.c_[np.ones(1_000), rng.normal(size=1_000), np.zeros(1_000)]
+    inputs[0, 2] = 0.1
+    targets = inputs[:, 0] * 40.0 + inputs[:, 1] * 2.0 + inputs[:, 2] * 500.0
+    solved = {}
+    for prior_boards in (0.0, 10.0):
+        fit = LeastSquaresFit(np.zeros(3), memory_steps=10, ridge=1e-3, prior_boards=prior_boards)
+        fit.add(inputs, targets, np.ones(1_000))
+        solved[prior_boards] = fit.solve()
+    assert solved[0.0][2] > 250.0
+    assert abs(solved[10.0][2]) < 50.0
+    np.testing.assert_allclose(solved[10.0][:2], [40.0, 2.0], atol=0.5)

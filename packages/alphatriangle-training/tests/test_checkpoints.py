@@ -21,7 +21,7 @@ from alphatriangle.config import (
     TrainConfig,
     search_config,
 )
-from alphatriangle.nn import NeuralNetwork, read_checkpoint
+from alphatriangle.nn import BOARD_VALUE_INPUTS, NeuralNetwork, read_checkpoint
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
 from alphatriangle.training.store.checkpoints import (
     CheckpointSaveError,
@@ -67,6 +67,7 @@ class Run:
                 other=rng.random((count, spec.other_dim)).astype(np.float32),
                 policy_target=policy / policy.sum(axis=1, keepdims=True),
                 value_target=rng.uniform(0, 5, count).astype(np.float32),
+                board_inputs=rng.random((count, len(BOARD_VALUE_INPUTS))).astype(np.float32),
             )
         )
         for _ in range(steps):
@@ -129,6 +130,11 @@ def test_saves_step_files_keeps_the_newest_and_resumes_exactly(tmp_path: Path) -
         assert torch.equal(tensor, fresh.network.get_weights()[name])
     assert fresh.trainer.scheduler.last_epoch == 9
     assert fresh.trainer.optimizer.state_dict()["state"][0]["step"].item() == 9
+    saved_fit, resumed_fit = run.trainer.board_value_fit, fresh.trainer.board_value_fit
+    assert saved_fit is not None
+    assert resumed_fit is not None
+    assert resumed_fit.weight > 0
+    assert np.array_equal(resumed_fit.solve(), saved_fit.solve())
     assert len(fresh.buffer) == len(run.buffer)
     assert np.array_equal(fresh.buffer.sample(8, global_step=9).indices, expected_sample)
     assert torch.equal(torch.rand(3), expected_draw)

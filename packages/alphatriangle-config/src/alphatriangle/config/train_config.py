@@ -163,6 +163,10 @@ class TrainConfig(StrictConfig):
     board_value_ridge: float = Field(default=1e-3, gt=0.0)
     """Least-squares board value: how hard each coefficient is pulled towards the untrained
     value's, as a share of its input's second moment."""
+    board_value_prior_boards: float = Field(default=10.0, ge=0.0)
+    """Least-squares board value: the untrained value's coefficients also count as this
+    many boards whose every scaled input is 1, so the first batches (opening boards only)
+    cannot give rarely seen inputs wild weights; data soon outweighs it."""
     entropy_bonus_weight: float = Field(default=0.0, ge=0.0)
     """Weight of the policy-entropy bonus subtracted from the loss."""
 

@@ -113,6 +113,7 @@ class Trainer:
                 _scaled(network.model.board_value, BoardValueHead().coefficients()),
                 memory_steps=config.board_value_memory_steps,
                 ridge=config.board_value_ridge,
+                prior_boards=config.board_value_prior_boards,
             )
             if config.board_value_fit == "least_squares"
             else None

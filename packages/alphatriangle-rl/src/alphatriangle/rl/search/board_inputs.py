@@ -13,8 +13,8 @@ popcount per line, so a board costs about what the planner's value costs:
   close to fitting nowhere, which the hand-made value weighs only through a sum;
 - `lines_empty_*`: the board's lines by their empty cells (1 to 6, and 7 and more): lines
   close to clearing score soon;
-- the local patterns it is given (`nn.PATTERNS` by default, none; `nn.LOCAL_PATTERNS`
-  are those `PATTERN_CELLS` places): for every anchor triangle of the board, which of a
+- the local patterns it is given (`nn.PATTERNS` by default, all of `nn.LOCAL_PATTERNS`,
+  which `PATTERN_CELLS` places): for every anchor triangle of the board, which of a
   few cells around it are filled, counted by orientation and combination. A pattern's
   weights are shared by every anchor, as the n-tuple values of 2048 share theirs across
   the board's symmetries: a few hundred weights that tell a ragged edge from a clean

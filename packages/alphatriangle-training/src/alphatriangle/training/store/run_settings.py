@@ -128,6 +128,7 @@ POLICIES: dict[str, dict[str, Policy]] = {
         "board_value_fit": F,
         "board_value_memory_steps": F,
         "board_value_ridge": F,
+        "board_value_prior_boards": F,
     },
     # The search makes the games the network learns from: its kind and settings stay.
     "mcts": {
