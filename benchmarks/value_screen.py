@@ -12,13 +12,13 @@ the best next plan), the targets `turn_value_targets = "refill"` trains on.
 spread) within each position (inputs and targets less their position's mean: the
 search compares boards of one position, so only differences matter), once on the
 summary inputs and once on the summary and the local patterns the kernel can count
-(`alphatriangle.nn.LOCAL_PATTERNS`, which the default board value reads), on four fifths of the
-positions. On the rest it
-prints how often each value's top board is the ply's best and the ply's points lost
-per position (the hand-made value beside them). Then each fitted value plays at one
-ply, with `--games` tuning seeds from `--first-seed`, beside the planner on the same
-seeds, and the paired differences are printed with their standard errors. Keep the
-seeds below 2**31: the evaluation seeds are not for choosing.
+(`alphatriangle.nn.LOCAL_PATTERNS`, which the default board value reads), on four
+fifths of the positions. On the rest it prints how often each value's top board is the
+ply's best and the ply's points lost per position (the hand-made value beside them).
+Then each fitted value plays at one ply, with `--games` tuning seeds from
+`--first-seed`, beside the planner on the same seeds, and the paired differences are
+printed with their standard errors. Keep the seeds below 2**31: the evaluation seeds are
+not for choosing.
 """
 
 from __future__ import annotations

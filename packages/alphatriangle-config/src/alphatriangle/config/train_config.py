@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -170,6 +171,13 @@ class TrainConfig(StrictConfig):
     entropy_bonus_weight: float = Field(default=0.0, ge=0.0)
     """Weight of the policy-entropy bonus subtracted from the loss."""
 
+    @classmethod
+    def from_recorded(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """The settings a run-state file recorded: a field it lacks was not there when it
+        was written, and takes the value the run trained with then
+        (`TRAIN_RECORDED_BEFORE_THE_FIELD`), not today's default."""
+        return cls.model_validate({**TRAIN_RECORDED_BEFORE_THE_FIELD, **values})
+
     @model_validator(mode="before")
     @classmethod
     def _one_limit_given_replaces_the_other(cls, data: Any) -> Any:
@@ -208,3 +216,8 @@ class TrainConfig(StrictConfig):
     def beta_anneal_steps(self) -> int:
         """Steps over which PER beta anneals (falls back to the run length, then 100k)."""
         return self.per_beta_anneal_steps or self.max_training_steps or 100_000
+
+
+TRAIN_RECORDED_BEFORE_THE_FIELD: dict[str, Any] = {"board_value_fit": "optimiser"}
+"""What a run did before these `[train]` fields existed: it trained the board value with
+the optimiser, and resumes doing so."""

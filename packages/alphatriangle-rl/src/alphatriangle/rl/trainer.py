@@ -108,9 +108,11 @@ class Trainer:
             lambda step: learning_rate_factor(step, config, self.schedule_progress),
         )
         self.global_step = 0
+        self._board_input_size = network.model.board_value.input_size.cpu().double().numpy()
+        """[F] the typical size of each board value input: the fit works on inputs / size."""
         self.board_value_fit = (
             LeastSquaresFit(
-                _scaled(network.model.board_value, BoardValueHead().coefficients()),
+                BoardValueHead().coefficients() * self._board_input_size,
                 memory_steps=config.board_value_memory_steps,
                 ridge=config.board_value_ridge,
                 prior_boards=config.board_value_prior_boards,
@@ -204,8 +206,7 @@ class Trainer:
     ) -> None:
         """Add the batch to the least-squares sums and give the head their solution."""
         assert self.board_value_fit is not None
-        head = self.network.model.board_value
-        size = head.input_size.detach().cpu().double().numpy()
+        size = self._board_input_size
         self.board_value_fit.add(
             inputs.detach().cpu().double().numpy() / size,
             targets.detach().cpu().double().numpy(),
@@ -213,7 +214,7 @@ class Trainer:
         )
         scaled = self.board_value_fit.solve()
         if np.isfinite(scaled).all():  # a non-finite batch leaves the value as it was
-            head.set_coefficients(scaled / size)
+            self.network.model.board_value.set_coefficients(scaled / size)
 
     def _skipped(
         self,
@@ -263,9 +264,3 @@ class Trainer:
                 self.board_value_fit.load_state_dict(saved_fit)
             except ValueError as error:  # the head gained inputs since: fit afresh
                 logger.warning("%s; the board value's fit starts afresh", error)
-
-
-def _scaled(head: BoardValueHead, coefficients: NDArray[np.float64]) -> NDArray[np.float64]:
-    """`coefficients` (points per unit of each input) per unit of the head's scaled inputs."""
-    scaled: NDArray[np.float64] = coefficients * head.input_size.detach().cpu().double().numpy()
-    return scaled

@@ -208,7 +208,7 @@ class RunSettings:
                 seed=int(data["run"]["seed"]),
                 env=EnvConfig.model_validate(data["env"]),
                 model=ModelConfig.model_validate(data["model"]),
-                train=TrainConfig.model_validate({**TRAIN_FIELDS_ADDED, **data["train"]}),
+                train=TrainConfig.from_recorded(data["train"]),
                 mcts=mcts,
             )
         except (KeyError, TypeError, ValueError) as error:  # ValidationError is a ValueError
@@ -222,9 +222,6 @@ class RunSettings:
 
 
 CONFIG_SECTIONS = ("env", "model", "train", "mcts")
-TRAIN_FIELDS_ADDED: dict[str, Any] = {"board_value_fit": "optimiser"}
-"""`[train]` fields a run-state file written before they existed lacks, with what such a
-run did: it trained the board value with the optimiser, and resumes doing so."""
 
 
 def given_fields(overrides: ConfigOverrides, *, seed_given: bool) -> dict[str, set[str]]:
