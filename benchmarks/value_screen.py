@@ -181,7 +181,7 @@ def fit_and_play(args: argparse.Namespace) -> int:
         theta = fitted(inputs[train], targets[train], position[train], args.ridge)
         top, lost = ranking(inputs[held_out] @ theta, targets[held_out], position[held_out])
         print(f"{name:<20}{top:>10.3f}{lost:>13.3f}")
-        value = BoardPointsValue(FixedCoefficients(theta), patterns=patterns)
+        value = BoardPointsValue(FixedCoefficients(theta, patterns))
         player = TurnSearchPlayer(value, config)
         played[name] = np.array([r.score for r in player.play(EnvConfig(), seeds)])
     print(

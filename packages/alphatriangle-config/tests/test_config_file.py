@@ -115,6 +115,27 @@ def test_a_model_preset_is_reachable_from_the_file_with_fields_on_top(tmp_path: 
         read_config_file(bad).build("model", str(bad))
 
 
+def test_the_file_picks_the_board_values_patterns(tmp_path: Path) -> None:
+    """`[model] board_value_patterns` chooses the value's inputs: none, some or all; a name
+    the board value does not know, or one named twice, is refused naming the field."""
+    from alphatriangle.config import ModelConfig
+
+    assert ModelConfig().board_value_patterns == ("strip", "wedge")
+    for text, expected in [("[]", ()), ('["wedge"]', ("wedge",))]:
+        path = write(tmp_path, f"[model]\nboard_value_patterns = {text}\n")
+        model = read_config_file(path).build("model", str(path))
+        assert isinstance(model, ModelConfig)
+        assert model.board_value_patterns == expected
+    for text, message in [
+        ('["stripe"]', "'strip' or 'wedge'"),
+        ('["wedge", "wedge"]', "repeated: wedge"),
+    ]:
+        bad = write(tmp_path, f"[model]\nboard_value_patterns = {text}\n")
+        with pytest.raises(ConfigFileError, match=r"\[model\] board_value_patterns") as caught:
+            read_config_file(bad).build("model", str(bad))
+        assert message in str(caught.value)
+
+
 def test_the_seed_has_one_home_and_workers_default_to_one_per_cpu() -> None:
     """`--seed` (RunContext.seed) is the run's seed; TrainConfig no longer has a dead copy."""
     assert "random_seed" not in TrainConfig.model_fields

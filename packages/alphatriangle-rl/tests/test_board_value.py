@@ -10,7 +10,13 @@ import pytest
 import torch
 from trianglengin import GameState
 
-from alphatriangle.config import EnvConfig, ModelConfig, TrainConfig, TurnSearchConfig
+from alphatriangle.config import (
+    BoardPatternName,
+    EnvConfig,
+    ModelConfig,
+    TrainConfig,
+    TurnSearchConfig,
+)
 from alphatriangle.nn import (
     BOARD_VALUE_INPUT_NAMES,
     LOCAL_PATTERNS,
@@ -18,7 +24,6 @@ from alphatriangle.nn import (
     SUMMARY_INPUTS,
     CheckpointMismatchError,
     NeuralNetwork,
-    Pattern,
 )
 from alphatriangle.rl import ExperienceBuffer, Trainer
 from alphatriangle.rl.experience import ExperienceBatch
@@ -26,15 +31,13 @@ from alphatriangle.rl.game import GameTables, afterstate_positions, encode_state
 from alphatriangle.rl.game.bitboard import unpack_cells
 from alphatriangle.rl.search import (
     BoardPointsValue,
-    BoardValueSource,
-    FixedCoefficients,
     HandValue,
     RefillPly,
     afterstate_value_of,
     board_inputs,
     search_turns,
 )
-from alphatriangle.rl.search.board_inputs import PATTERN_CELLS, board_points, input_count
+from alphatriangle.rl.search.board_inputs import PATTERN_CELLS, board_points
 from alphatriangle.rl.search.hand_value import DEFAULT_HAND_WEIGHTS, hand_afterstate_terms
 from alphatriangle.rl.self_play_result import SelfPlayResult
 from alphatriangle.rl.turn_self_play import (
@@ -128,26 +131,50 @@ def test_pattern_inputs_count_each_anchors_cells(env: EnvConfig) -> None:
     )
 
 
-def trained_network(env: EnvConfig) -> NeuralNetwork:
-    """A network whose board value has moved away from its start."""
-    network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=3)
+PATTERN_CHOICES = [(), ("wedge",), ("strip", "wedge")]
+"""`[model] board_value_patterns` values the tests play: none, one, the default."""
+
+
+def network_reading(
+    env: EnvConfig, patterns: tuple[BoardPatternName, ...], seed: int = 3
+) -> NeuralNetwork:
+    """A tiny network whose board value reads `patterns` (`[model] board_value_patterns`)."""
+    config = ModelConfig.model_validate(
+        {**TINY_MODEL.model_dump(), "board_value_patterns": patterns}
+    )
+    return NeuralNetwork(model_config=config, env_config=env, seed=seed)
+
+
+def trained_network(
+    env: EnvConfig, patterns: tuple[BoardPatternName, ...] = ("strip", "wedge")
+) -> NeuralNetwork:
+    """A network whose board value (over `patterns`) has moved away from its start."""
+    network = network_reading(env, patterns)
     rng = np.random.default_rng(0)
-    network.model.board_value.set_coefficients(rng.normal(0, 2, len(BOARD_VALUE_INPUT_NAMES)))
+    network.model.board_value.set_coefficients(rng.normal(0, 2, network.board_value_input_count))
     return network
 
 
-def test_the_search_values_boards_as_the_trainer_forward_pass_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("patterns", PATTERN_CHOICES, ids=str)
+def test_the_search_values_boards_as_the_trainer_forward_pass_does(
+    tmp_path: Path, patterns: tuple[BoardPatternName, ...]
+) -> None:
+    """Also the value the config picks: the head, the search and the checkpoint read the
+    same patterns."""
     env = EnvConfig()
     tables = GameTables.for_env(env)
     boards = real_boards(env, 20)
-    network = trained_network(env)
-    inputs = torch.from_numpy(board_inputs(tables, boards).astype(np.float32))
+    network = trained_network(env, patterns)
+    counts = sum(2 << cells for _, cells in network.board_value_patterns)  # 2 orientations
+    assert network.board_value_input_count == len(SUMMARY_INPUTS) + counts
+    inputs = board_inputs(tables, boards, network.board_value_patterns)
     with torch.no_grad():
-        forward = network.model.board_value(inputs).double().numpy()
+        forward = network.model.board_value(torch.from_numpy(inputs.astype(np.float32)))
     searched = BoardPointsValue(network).points(tables, boards)
-    np.testing.assert_allclose(searched, forward, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(searched, forward.double().numpy(), rtol=1e-4, atol=1e-3)
     path = network.save(tmp_path / "board.pt")
     loaded = NeuralNetwork.from_checkpoint(path, device="cpu")
+    assert loaded.model_config.board_value_patterns == patterns
     np.testing.assert_allclose(BoardPointsValue(loaded).points(tables, boards), searched)
 
 
@@ -216,15 +243,25 @@ def test_the_board_value_asks_for_a_network_that_holds_one() -> None:
         afterstate_value_of(TurnSearchConfig(turn_value="board"), None)
 
 
-@pytest.mark.parametrize(("fit", "steps"), [("optimiser", 300), ("least_squares", 30)])
-def test_training_moves_the_board_value_to_its_targets(fit: str, steps: int) -> None:
+@pytest.mark.parametrize(
+    ("fit", "steps", "patterns"),
+    [
+        ("optimiser", 300, ("strip", "wedge")),
+        ("least_squares", 30, ("strip", "wedge")),
+        ("least_squares", 30, ()),
+    ],
+    ids=["optimiser", "least squares", "least squares, summary only"],
+)
+def test_training_moves_the_board_value_to_its_targets(
+    fit: str, steps: int, patterns: tuple[BoardPatternName, ...]
+) -> None:
     env = EnvConfig()
     tables = GameTables.for_env(env)
-    network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=1)
+    network = network_reading(env, patterns, seed=1)
     config = TrainConfig(batch_size=64, learning_rate=1e-2, board_value_fit=fit)
     trainer = Trainer(network=network, config=config)
     boards = real_boards(env, 30)
-    inputs = board_inputs(tables, boards).astype(np.float32)
+    inputs = board_inputs(tables, boards, network.board_value_patterns).astype(np.float32)
     # targets a linear value can reach: a level of 150 plus 3 points per empty cell
     targets = 150.0 + 3.0 * inputs[:, BOARD_VALUE_INPUT_NAMES.index("empty_cells")]
     features = network.features.extract(afterstate_positions(tables, boards))
@@ -302,21 +339,18 @@ def test_refill_targets_need_the_ply_past_the_refill() -> None:
 @pytest.mark.parametrize(
     "refill", [None, RefillPly(candidates=3, deals=3)], ids=["one ply", "past the refill"]
 )
-@pytest.mark.parametrize("patterns", [(), LOCAL_PATTERNS], ids=["summary", "with patterns"])
+@pytest.mark.parametrize("patterns", PATTERN_CHOICES, ids=str)
 def test_the_board_value_cannot_see_the_next_shapes(
-    refill: RefillPly | None, patterns: tuple[Pattern, ...]
+    refill: RefillPly | None, patterns: tuple[BoardPatternName, ...]
 ) -> None:
     """Every plan from these positions ends in a refill: a search that read the engine's
     next shapes would play, or value, the two games differently. The ply past the refill
-    draws its deals from the search's generator, the same in both games. The value with
-    the summary alone is held to it too."""
+    draws its deals from the search's generator, the same in both games. Every value the
+    config can pick is held to it."""
     env = EnvConfig()
     tables = GameTables.for_env(env)
-    source: BoardValueSource = trained_network(env)
-    coefficients = source.board_value_coefficients()
-    if coefficients.size != input_count(patterns):
-        source = FixedCoefficients(coefficients[: input_count(patterns)])
-    value = BoardPointsValue(source, patterns=patterns)
+    value = BoardPointsValue(trained_network(env, patterns))
+    assert [name for name, _ in value.patterns] == list(patterns)
     for seeds in [(1, 2), (3, 4), (5, 6)]:
         games = same_position_other_seeds(env, seeds)
         decisions = [
@@ -335,12 +369,16 @@ def test_the_board_value_cannot_see_the_next_shapes(
         np.testing.assert_array_equal(first.refill_values, second.refill_values)
 
 
-def test_targets_from_the_ply_reach_the_trainer_before_the_game_ends() -> None:
+@pytest.mark.parametrize("patterns", [(), ("strip", "wedge")], ids=str)
+def test_targets_from_the_ply_reach_the_trainer_before_the_game_ends(
+    patterns: tuple[BoardPatternName, ...],
+) -> None:
     """Positions whose targets are complete are handed over while the game goes on (so the
     first training step need not wait for a game to end); with the game's own result at
-    its end, every searched candidate arrives once."""
+    its end, every searched candidate arrives once, with the inputs of the value the
+    config picked."""
     env = EnvConfig()
-    network = NeuralNetwork(model_config=TINY_MODEL, env_config=env, seed=2)
+    network = network_reading(env, patterns, seed=2)
     config = TurnSearchConfig(
         turn_value="board",
         turn_refill_candidates=4,
@@ -381,6 +419,8 @@ def test_targets_from_the_ply_reach_the_trainer_before_the_game_ends() -> None:
     assert all(len(r.experiences) >= HAND_OVER_POSITIONS for r in early)
     assert early[0].length < results[-1].length  # handed over mid-game
     assert sum(len(r.experiences) for r in results) == searched
+    widths = {r.experiences.board_inputs.shape[1] for r in results}
+    assert widths == {network.board_value_input_count}
 
 
 def test_a_game_that_ends_right_after_a_hand_over_gives_an_empty_batch() -> None:

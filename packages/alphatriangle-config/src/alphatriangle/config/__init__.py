@@ -13,7 +13,7 @@ from .mcts_config import (
     convert_search_config,
     search_config,
 )
-from .model_config import ModelConfig
+from .model_config import BoardPatternName, ModelConfig
 from .run_context import (
     APP_NAME,
     BEST_CHECKPOINT,
@@ -34,6 +34,7 @@ __all__ = [
     "RUN_STATE_FILE",
     "AlphaTriangleMCTSConfig",
     "AppPaths",
+    "BoardPatternName",
     "ConfigFileError",
     "ConfigOverrides",
     "EnvConfig",

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ._base import StrictConfig
+
+BoardPatternName = Literal["strip", "wedge"]
+"""The local patterns the board value can read (`alphatriangle.nn.board_value` gives each
+its cells): named here so a config file is checked when it is read, not when a network
+is built."""
 
 
 class ModelConfig(StrictConfig):
@@ -33,6 +38,19 @@ class ModelConfig(StrictConfig):
     """Largest representable value (raw game-score units). Targets beyond it are clipped."""
     activation: Literal["relu", "gelu", "silu"] = "relu"
     """Nonlinearity used throughout the network."""
+    board_value_patterns: tuple[BoardPatternName, ...] = ("strip", "wedge")
+    """The local patterns the turn search's board value reads after its summary counts,
+    each 2 x 64 learned weights shared by every anchor of the board. Both (the default) took
+    half the ranking error the summary alone leaves (`benchmarks/value_screen.py`); none
+    (`[]`) keeps the 24 summary inputs, and self-play about twice as fast."""
+
+    @field_validator("board_value_patterns")
+    @classmethod
+    def _patterns_once(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({name for name in patterns if patterns.count(name) > 1})
+        if repeated:
+            raise ValueError(f"each pattern may be named once; repeated: {', '.join(repeated)}")
+        return patterns
 
     @model_validator(mode="after")
     def _heads_divide_channels(self) -> ModelConfig:

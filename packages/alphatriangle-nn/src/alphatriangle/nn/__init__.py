@@ -11,7 +11,9 @@ from .board_value import (
     SUMMARY_INPUTS,
     BoardValueHead,
     Pattern,
+    board_value_inputs,
     pattern_inputs,
+    patterns_of,
 )
 from .device import resolve_device
 from .errors import BoardMismatchError, CheckpointMismatchError
@@ -48,9 +50,11 @@ __all__ = [
     "Positions",
     "StateDict",
     "ValueSupport",
+    "board_value_inputs",
     "check_same_board",
     "describe_board",
     "pattern_inputs",
+    "patterns_of",
     "read_checkpoint",
     "resolve_device",
     "shape_summary",

@@ -7,7 +7,7 @@ make the search the network's. A linear value over counts the compiled kernel ma
 local pattern of filled and empty cells occurs: an n-tuple value whose weights are
 shared across the board) costs a dot product per board, and learns from every board
 the search values, not one per game. Its inputs are computed by the reinforcement-learning package
-(`alphatriangle.rl.search.board_inputs`) in the order `BOARD_VALUE_INPUTS` names;
+(`alphatriangle.rl.search.board_inputs`) in the order `board_value_inputs` names;
 this head holds only the weights, so the trainer learns them in torch beside the
 network and a checkpoint records them with it.
 
@@ -18,10 +18,14 @@ value plays the planner's moves, and the learning curve shows what training adds
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import torch
 from numpy.typing import NDArray
 from torch import nn
+
+from alphatriangle.config import BoardPatternName, ModelConfig
 
 SUMMARY_INPUTS: tuple[tuple[str, float], ...] = (
     ("bias", 1.0),
@@ -63,14 +67,21 @@ half the ranking error the summary leaves (`benchmarks/value_screen.py`); traine
 optimiser for 10 minutes they played no better than the summary alone, but fitted by
 least squares in the run (the trainer's default) they took the search with the ply past
 the refill 45 points above the summary trained by the optimiser (10 minutes, 60 tuning
-seeds), at a third of self-play's speed."""
-PATTERNS: tuple[Pattern, ...] = LOCAL_PATTERNS
-"""The patterns the board value reads after its summary counts: all the kernel can count."""
+seeds), at a third of self-play's speed. `[model] board_value_patterns` picks which the
+value reads."""
+if tuple(name for name, _ in LOCAL_PATTERNS) != get_args(BoardPatternName):
+    raise AssertionError(f"LOCAL_PATTERNS {LOCAL_PATTERNS} do not name {BoardPatternName}")
 PATTERN_COUNT_SIZE = 50.0
 """About the anchors of one orientation on the default board: a count reads as a share of
 them, of the size of the other inputs, so an optimiser step moves every weight about alike
 (and the least-squares fit's fixed ridge weighs them as it weighs the rest)."""
 ORIENTATIONS = ("up", "down")
+
+
+def patterns_of(model_config: ModelConfig) -> tuple[Pattern, ...]:
+    """The patterns `[model] board_value_patterns` names, with their cells."""
+    cells = dict(LOCAL_PATTERNS)
+    return tuple((name, cells[name]) for name in model_config.board_value_patterns)
 
 
 def pattern_inputs(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, float], ...]:
@@ -85,9 +96,16 @@ def pattern_inputs(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, float], ..
     )
 
 
-BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = SUMMARY_INPUTS + pattern_inputs(PATTERNS)
-"""Every input, in the order the head reads them: the summary counts, then the counts of
-`PATTERNS`."""
+def board_value_inputs(patterns: tuple[Pattern, ...]) -> tuple[tuple[str, float], ...]:
+    """Every input of a board value over `patterns`, in the order the head reads them: the
+    summary counts, then the counts of each pattern."""
+    return SUMMARY_INPUTS + pattern_inputs(patterns)
+
+
+PATTERNS: tuple[Pattern, ...] = patterns_of(ModelConfig())
+"""The patterns the default board value reads (`ModelConfig.board_value_patterns`)."""
+BOARD_VALUE_INPUTS: tuple[tuple[str, float], ...] = board_value_inputs(PATTERNS)
+"""The default board value's inputs."""
 BOARD_VALUE_INPUT_NAMES = tuple(name for name, _ in BOARD_VALUE_INPUTS)
 POINTS_PER_UNIT = 1000.0
 """The head's output unit in points. An optimiser step moves a weight by about the learning
@@ -102,29 +120,34 @@ training moves it to what the search finds."""
 
 
 class BoardValueHead(nn.Module):
-    """[B, F] board inputs (in `BOARD_VALUE_INPUTS` order) -> [B] points still to come."""
+    """[B, F] board inputs (in `board_value_inputs(patterns)` order) -> [B] points still
+    to come."""
 
     input_size: torch.Tensor
 
-    def __init__(self) -> None:
+    def __init__(self, patterns: tuple[Pattern, ...] = PATTERNS) -> None:
         super().__init__()
-        sizes = torch.tensor([size for _, size in BOARD_VALUE_INPUTS], dtype=torch.float32)
+        self.patterns = patterns
+        """The local patterns read after the summary: the search counts the same."""
+        inputs = board_value_inputs(patterns)
+        self.input_names = tuple(name for name, _ in inputs)
+        sizes = torch.tensor([size for _, size in inputs], dtype=torch.float32)
         self.register_buffer("input_size", sizes)
-        self.weight = nn.Parameter(torch.zeros(len(BOARD_VALUE_INPUTS)))
+        self.weight = nn.Parameter(torch.zeros(len(inputs)))
         self.start_at_planner()
 
     def start_at_planner(self) -> None:
         """`STARTING_POINTS` plus the planner's value: the untrained value plays the planner."""
-        coefficients = np.zeros(len(BOARD_VALUE_INPUTS), np.float64)
-        coefficients[BOARD_VALUE_INPUT_NAMES.index("bias")] = STARTING_POINTS
-        coefficients[BOARD_VALUE_INPUT_NAMES.index("planner_value")] = 1.0
+        coefficients = np.zeros(len(self.input_names), np.float64)
+        coefficients[self.input_names.index("bias")] = STARTING_POINTS
+        coefficients[self.input_names.index("planner_value")] = 1.0
         self.set_coefficients(coefficients)
 
     def set_coefficients(self, coefficients: NDArray[np.float64]) -> None:
         """Set the points per unit of each input (the inverse of `coefficients`)."""
-        if coefficients.shape != (len(BOARD_VALUE_INPUTS),):
+        if coefficients.shape != (len(self.input_names),):
             raise ValueError(
-                f"expected {len(BOARD_VALUE_INPUTS)} board value coefficients, "
+                f"expected {len(self.input_names)} board value coefficients, "
                 f"got {coefficients.shape}"
             )
         size = self.input_size.detach().cpu().double().numpy()

@@ -15,7 +15,7 @@ from torch import nn
 
 from alphatriangle.config import ModelConfig
 
-from .board_value import BoardValueHead
+from .board_value import BoardValueHead, patterns_of
 from .features import FeatureSpec
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
@@ -99,7 +99,7 @@ class AlphaTriangleNet(nn.Module):
             activation(),
             nn.Linear(model_config.value_hidden_dim, model_config.value_atoms),
         )
-        self.board_value = BoardValueHead()
+        self.board_value = BoardValueHead(patterns_of(model_config))
         """The turn search's learned board value (`board_value.py`): trained beside the
         heads, on the board inputs of afterstates, and read by the search as coefficients."""
 

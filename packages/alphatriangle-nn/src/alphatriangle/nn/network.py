@@ -20,7 +20,7 @@ from alphatriangle.config import EnvConfig, ModelConfig
 
 from .atomic_file import write_atomically
 from .board import check_same_board, describe_board
-from .board_value import BoardValueHead
+from .board_value import BoardValueHead, Pattern
 from .device import resolve_device
 from .errors import CheckpointMismatchError
 from .features import FeatureBatch, FeatureExtractor, Positions
@@ -99,8 +99,18 @@ class NeuralNetwork:
         )
 
     def board_value_coefficients(self) -> NDArray[np.float64]:
-        """[F] points per unit of each board value input (`BOARD_VALUE_INPUTS`)."""
+        """[F] points per unit of each board value input (`board_value_inputs`)."""
         return self.model.board_value.coefficients()
+
+    @property
+    def board_value_patterns(self) -> tuple[Pattern, ...]:
+        """The local patterns the board value reads (`[model] board_value_patterns`)."""
+        return self.model.board_value.patterns
+
+    @property
+    def board_value_input_count(self) -> int:
+        """The inputs the board value reads: its summary, then its patterns' counts."""
+        return len(self.model.board_value.input_names)
 
     # --- weights ---
 
@@ -183,7 +193,8 @@ class NeuralNetwork:
         }
         if not own:
             return weights
-        fresh = {BOARD_VALUE_PREFIX + name: t for name, t in BoardValueHead().state_dict().items()}
+        head = BoardValueHead(self.board_value_patterns)
+        fresh = {BOARD_VALUE_PREFIX + name: t for name, t in head.state_dict().items()}
         if not any(name in weights for name in own):
             logger.info("%s has no board value: it starts at the planner's value", source)
             return {**weights, **fresh}

@@ -107,6 +107,7 @@ class ExperienceBuffer:
         per_beta_anneal_steps: int = 100_000,
         per_epsilon: float = 1e-5,
         seed: int = 0,
+        board_input_count: int = len(BOARD_VALUE_INPUTS),
     ) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
@@ -117,6 +118,9 @@ class ExperienceBuffer:
         self.per_beta_final = per_beta_final
         self.per_beta_anneal_steps = max(1, per_beta_anneal_steps)
         self.per_epsilon = per_epsilon
+        self.board_input_count = board_input_count
+        """The inputs the board value reads (`nn.board_value_inputs` of the model's
+        patterns): a saved buffer whose positions hold another count is refilled."""
         self.rng = np.random.default_rng(seed)
         self._arrays: dict[str, NDArray[Any]] | None = None
         self._size = 0
@@ -126,7 +130,9 @@ class ExperienceBuffer:
         self._priorities = SumTree(capacity) if use_per else None
 
     @classmethod
-    def from_config(cls, config: TrainConfig, *, seed: int) -> ExperienceBuffer:
+    def from_config(
+        cls, config: TrainConfig, *, seed: int, board_input_count: int = len(BOARD_VALUE_INPUTS)
+    ) -> ExperienceBuffer:
         return cls(
             capacity=config.buffer_capacity,
             use_per=config.use_per,
@@ -136,6 +142,7 @@ class ExperienceBuffer:
             per_beta_anneal_steps=config.beta_anneal_steps,
             per_epsilon=config.per_epsilon,
             seed=seed,
+            board_input_count=board_input_count,
         )
 
     def __len__(self) -> int:
@@ -270,7 +277,7 @@ class ExperienceBuffer:
         size = int(state["size"])
         self._arrays = None
         inputs = np.shape(state.get("board_inputs", np.zeros((0, 0))))
-        if size > 0 and len(inputs) == 2 and 0 < inputs[1] < len(BOARD_VALUE_INPUTS):
+        if size > 0 and len(inputs) == 2 and 0 < inputs[1] != self.board_input_count:
             # Saved before the board value read its later inputs: positions that lack them
             # would train it on inputs it never sees in play. The run refills the buffer
             # (a few minutes of self-play); everything else of the state is kept.
@@ -279,7 +286,7 @@ class ExperienceBuffer:
                 "reads %d: they are dropped and self-play refills the buffer",
                 size,
                 inputs[1],
-                len(BOARD_VALUE_INPUTS),
+                self.board_input_count,
             )
             state = {**state, "next": 0}
             size = 0

@@ -112,7 +112,8 @@ class Trainer:
         """[F] the typical size of each board value input: the fit works on inputs / size."""
         self.board_value_fit = (
             LeastSquaresFit(
-                BoardValueHead().coefficients() * self._board_input_size,
+                BoardValueHead(network.board_value_patterns).coefficients()
+                * self._board_input_size,
                 memory_steps=config.board_value_memory_steps,
                 ridge=config.board_value_ridge,
                 prior_boards=config.board_value_prior_boards,

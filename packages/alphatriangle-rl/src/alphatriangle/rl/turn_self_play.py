@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from trianglengin import GameState
 
 from alphatriangle.config import EnvConfig, TrainConfig, TurnSearchConfig
-from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Positions
+from alphatriangle.nn import BatchEvaluation, NeuralNetwork, Pattern, Positions
 
 from .acting import play_round
 from .afterstate_targets import afterstate_value_targets
@@ -93,6 +93,10 @@ class _TimedEvaluator:
 
     def board_value_coefficients(self) -> NDArray[np.float64]:
         return self.network.board_value_coefficients()
+
+    @property
+    def board_value_patterns(self) -> tuple[Pattern, ...]:
+        return self.network.board_value_patterns
 
 
 @dataclass(slots=True)
@@ -302,7 +306,7 @@ def afterstate_experiences(
         policy_target=np.zeros((count, 0), np.float32),
         value_target=targets.astype(np.float32),
         board_inputs=(
-            board_inputs(tables, boards).astype(np.float32)
+            board_inputs(tables, boards, network.board_value_patterns).astype(np.float32)
             if board_value
             else np.zeros((count, 0), np.float32)
         ),

@@ -239,6 +239,11 @@ class BoardValueSource(Protocol):
         """[F] points per unit of each board value input."""
         ...
 
+    @property
+    def board_value_patterns(self) -> tuple[Pattern, ...]:
+        """The local patterns the coefficients read after the summary."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FixedCoefficients:
@@ -246,9 +251,14 @@ class FixedCoefficients:
     test), for a board value played without a network."""
 
     coefficients: NDArray[np.float64]
+    patterns: tuple[Pattern, ...] = PATTERNS
 
     def board_value_coefficients(self) -> NDArray[np.float64]:
         return self.coefficients
+
+    @property
+    def board_value_patterns(self) -> tuple[Pattern, ...]:
+        return self.patterns
 
 
 class BoardPointsValue:
@@ -262,15 +272,13 @@ class BoardPointsValue:
     uses_network = False
 
     def __init__(
-        self,
-        source: BoardValueSource,
-        weights: HandWeights = DEFAULT_HAND_WEIGHTS,
-        patterns: tuple[Pattern, ...] = PATTERNS,
+        self, source: BoardValueSource, weights: HandWeights = DEFAULT_HAND_WEIGHTS
     ) -> None:
         self.source = source
         self.hand_weights = weights
-        self.patterns = patterns
-        """The local patterns the coefficients read after the summary (`nn.PATTERNS`)."""
+        self.patterns = source.board_value_patterns
+        """The local patterns the coefficients read after the summary: the source's, read
+        once (a network's head does not change its inputs while it trains)."""
 
     def points(self, tables: GameTables, occupied: NDArray[np.uint64]) -> NDArray[np.float64]:
         """[K] the value of each board in points."""

@@ -97,6 +97,7 @@ class TrainingLoop:
         self._grid_shape = (spec.grid_channels, spec.rows, spec.cols)
         self._action_dim = spec.action_dim
         self._positions_per_move = search_positions_per_move(components.mcts_config)
+        self._board_input_count = components.network.board_value_input_count
 
     @property
     def global_step(self) -> int:
@@ -194,6 +195,7 @@ class TrainingLoop:
                 grid_shape=self._grid_shape,
                 action_dim=self._action_dim,
                 afterstates_per_move=self._positions_per_move,
+                board_input_count=self._board_input_count,
             )
             if problem is not None:
                 logger.warning("Dropped a game from worker %d: %s.", result.worker_id, problem)

@@ -81,7 +81,11 @@ def setup_training_components(
         device=train_config.device,
         seed=run_context.seed,
     )
-    buffer = ExperienceBuffer.from_config(train_config, seed=run_context.seed)
+    buffer = ExperienceBuffer.from_config(
+        train_config,
+        seed=run_context.seed,
+        board_input_count=network.board_value_input_count,
+    )
     trainer = Trainer(network=network, config=train_config)
     store = CheckpointStore(run_context, keep=train_config.checkpoints_to_keep)
     owned_ray = False

@@ -31,12 +31,14 @@ def validate_result(
     grid_shape: tuple[int, ...],
     action_dim: int,
     afterstates_per_move: int = 1,
+    board_input_count: int = len(BOARD_VALUE_INPUTS),
 ) -> str | None:
     """Why a self-play result must be dropped, or None when it is sound.
 
     `afterstates_per_move` bounds a turn-search game's positions: one afterstate per turn
     from the game's own play, or up to the ply past the refill's candidates at every move
-    when the targets come from that ply (`search_positions_per_move`)."""
+    when the targets come from that ply (`search_positions_per_move`). `board_input_count`:
+    the inputs the driver's board value reads (its patterns' `nn.board_value_inputs`)."""
     experiences = result.experiences
     if result.afterstates:
         if len(experiences) > afterstates_per_move * result.length:
@@ -55,9 +57,9 @@ def validate_result(
         return "non-finite value targets"
     if not np.all(np.isfinite(experiences.policy_target)):
         return "non-finite policy targets"
-    if experiences.board_inputs.shape[1] not in (0, len(BOARD_VALUE_INPUTS)):
+    if experiences.board_inputs.shape[1] not in (0, board_input_count):
         width = experiences.board_inputs.shape[1]
-        return f"{width} board value inputs, expected {len(BOARD_VALUE_INPUTS)}"
+        return f"{width} board value inputs, expected {board_input_count}"
     if not np.all(np.isfinite(experiences.board_inputs)):
         return "non-finite board value inputs"
     return None
