@@ -263,3 +263,6 @@ def test_a_buffer_saved_with_fewer_board_value_inputs_is_refilled(
     same = ExperienceBuffer(capacity=16, seed=4)
     same.load(restored.save(tmp_path / "today.npz"))  # today's width restores as it was
     assert len(same) == 3
+    summary_only = ExperienceBuffer(capacity=16, seed=4, board_input_count=today - 5)
+    summary_only.load(tmp_path / "today.npz")  # a value over fewer patterns: refilled too
+    assert len(summary_only) == 0

@@ -21,7 +21,7 @@ from alphatriangle.config import (
     TrainConfig,
     search_config,
 )
-from alphatriangle.nn import BOARD_VALUE_INPUTS, NeuralNetwork, read_checkpoint
+from alphatriangle.nn import NeuralNetwork, read_checkpoint
 from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
 from alphatriangle.training.store.checkpoints import (
     CheckpointSaveError,
@@ -67,7 +67,9 @@ class Run:
                 other=rng.random((count, spec.other_dim)).astype(np.float32),
                 policy_target=policy / policy.sum(axis=1, keepdims=True),
                 value_target=rng.uniform(0, 5, count).astype(np.float32),
-                board_inputs=rng.random((count, len(BOARD_VALUE_INPUTS))).astype(np.float32),
+                board_inputs=rng.random((count, self.network.board_value_input_count)).astype(
+                    np.float32
+                ),
             )
         )
         for _ in range(steps):

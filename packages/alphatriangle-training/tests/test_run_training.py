@@ -26,10 +26,12 @@ import ray
 from mlflow.tracking import MlflowClient
 
 from alphatriangle.config import EnvConfig, RunContext
-from alphatriangle.nn import read_checkpoint
+from alphatriangle.nn import LOCAL_PATTERNS, board_value_inputs, read_checkpoint
 from alphatriangle.training import run_training
 from alphatriangle.training.telemetry.run_logs import seconds_since_process_start
 
+WEDGE = tuple(pattern for pattern in LOCAL_PATTERNS if pattern[0] == "wedge")
+"""The patterns tiny.toml's board value reads."""
 DATED_METRICS = ("Loss/total", "Episode/score", "Eval/mean_score", "Rate/steps_per_sec")
 """Metrics of each kind (per step, per game, per evaluation, a rate) the run must log."""
 
@@ -103,6 +105,9 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(tiny_run: TinyRun) 
     ]
     latest = read_checkpoint(context.checkpoints_dir / "latest.pt")  # weights-only loader
     assert latest["global_step"] == 12
+    weights = latest["model_state"]
+    assert isinstance(weights, dict)  # the value tiny.toml picks: the summary, then wedges
+    assert weights["board_value.weight"].shape == (len(board_value_inputs(WEDGE)),)
     assert not list(context.run_dir.rglob("*.pkl"))
     assert list(context.tensorboard_dir.glob("events.out.tfevents.*"))
     # The app directory holds the MLflow store and the runs, and no empty leftovers.
@@ -110,6 +115,7 @@ def test_a_tiny_run_reaches_its_limit_and_everything_arrives(tiny_run: TinyRun) 
     assert not [p for p in context.app_dir.rglob("*") if p.is_dir() and not any(p.iterdir())]
     configs = json.loads(context.configs_path.read_text())
     assert configs["train"]["max_training_steps"] == 12
+    assert configs["model"]["board_value_patterns"] == ["wedge"]
     assert configs["mcts"] == {**configs["mcts"], "algorithm": "turn", "turn_beam_width": 12}
     state = json.loads((context.run_dir / "run_state.json").read_text())
     assert state["global_step"] == 12
