@@ -31,6 +31,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pooled_table
+
 from alphatriangle.config import DATA_DIR_NAME, AppPaths, RunContext
 from alphatriangle.eval.cli import main as evaluate_main
 from alphatriangle.rl.evaluation import BASELINES
@@ -112,14 +114,10 @@ def paired_difference(player: dict[str, Any], reference: dict[str, Any] | None) 
     seeds, with the standard error of that mean ("" without a reference)."""
     if reference is None or player is reference:
         return ""
-    theirs = {g["seed"]: g["score"] for g in reference["per_game"]}
-    differences = [
-        g["score"] - theirs[g["seed"]] for g in player["per_game"] if g["seed"] in theirs
-    ]
-    if len(differences) < 2:
-        return ""
-    error = statistics.stdev(differences) / len(differences) ** 0.5
-    return f"{statistics.mean(differences):+.1f} ± {error:.1f}"
+    found = pooled_table.paired_difference(
+        pooled_table.games_of(player), pooled_table.games_of(reference)
+    )
+    return "" if found is None else f"{found[0]:+.1f} ± {found[1]:.1f}"
 
 
 def table(results: dict[str, Any], runs: dict[int, str], data_dir: Path) -> str:
