@@ -13,8 +13,11 @@ keeps each root's `beam_width` best by reward so far plus hand-made board value
 were found, those that empty the slots with their end board's hand-made value and
 refill odds.
 
-Every child is counted (fit counts and empty cells by neighbours) once: its hand-made
-value ranks it in the beam or, if it empties the slots, is its end board's. Each kept
+Every child is counted (fit counts and empty cells by neighbours) once, as it is
+found, into its hand-made value, its refill odds and whether it holds a shape that fits
+nowhere (only those three are kept: the counts of thousands of children would be
+written and read back for nothing): the value ranks it in the beam or, if it empties
+the slots, is its end board's. Each kept
 plan carries the anchors where each template fits its board (its fit masks): a plan's
 moves are the set bits of its shapes' masks, in anchor order, and a child whose
 placement cleared no line only filled cells, so its fits are its parent's less the
@@ -46,14 +49,10 @@ from .features import (
 def beam(
     going: NDArray[np.int64],
     root: NDArray[np.int64],
-    shapes: NDArray[np.int8],
     reward: NDArray[np.float64],
     reward_per_alive: float,
-    fit_counts: NDArray[np.int64],
-    by_neighbours: NDArray[np.int64],
-    template_entries: NDArray[np.int64],
-    total_entries: int,
-    weights: NDArray[np.float64],
+    value: NDArray[np.float64],
+    unplaceable: NDArray[np.bool_],
     beam_width: int,
 ) -> NDArray[np.int64]:
     """Which of the plans `going` (rows of the other arrays, grouped by root, ascending)
@@ -61,19 +60,12 @@ def beam(
     shape first, then by reward (plus the alive bonus the move earns if a move follows)
     plus board value, highest first."""
     count = going.shape[0]
-    slots = shapes.shape[1]
     key = np.empty(count, np.float64)
-    unplaceable = np.zeros(count, np.bool_)
+    hopeless = np.empty(count, np.bool_)
     for plan in range(count):
         row = going[plan]
-        value, _ = hand_terms(
-            fit_counts, by_neighbours, row, template_entries, total_entries, slots, weights
-        )
-        key[plan] = -((reward[row] + reward_per_alive) + value)
-        for slot in range(slots):
-            template = int(shapes[row, slot])
-            if template != EMPTY and fit_counts[row, template] == 0:
-                unplaceable[plan] = True
+        key[plan] = -((reward[row] + reward_per_alive) + value[row])
+        hopeless[plan] = unplaceable[row]
     kept = np.empty(count, np.int64)
     taken = 0
     start = 0
@@ -82,11 +74,9 @@ def beam(
         while end < count and root[going[end]] == root[going[start]]:
             end += 1
         group = np.arange(start, end)
-        hopeful = group[~unplaceable[start:end]]
-        hopeless = group[unplaceable[start:end]]
         before = taken
-        taken = _best(hopeful, key, beam_width, kept, taken)
-        taken = _best(hopeless, key, beam_width - (taken - before), kept, taken)
+        taken = _best(group[~hopeless[start:end]], key, beam_width, kept, taken)
+        taken = _best(group[hopeless[start:end]], key, beam_width - (taken - before), kept, taken)
         start = end
     return kept[:taken]
 
@@ -179,6 +169,8 @@ def grow(
     first = np.full(count, -1, np.int64)
     scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
     union = np.empty(words, np.uint64)
+    fit_counts = np.empty((1, templates), np.int64)  # one child's counts at a time
+    by_neighbours = np.empty((1, NEIGHBOUR_KINDS), np.int64)
     masks = np.empty((count, templates, words), np.uint64)
     for board in range(count):
         fit_masks(
@@ -226,8 +218,9 @@ def grow(
         child_shapes = np.empty((bound, slots), np.int8)
         child_placement = np.empty(bound, np.int64)
         child_cleared = np.empty(bound, np.int64)
-        fit_counts = np.empty((bound, templates), np.int64)
-        by_neighbours = np.empty((bound, NEIGHBOUR_KINDS), np.int64)
+        child_value = np.empty(bound, np.float64)
+        child_alive = np.empty(bound, np.float64)
+        child_unplaceable = np.empty(bound, np.bool_)
         table = position_table(bound)
         children = 0
         for plan in range(plans):
@@ -274,9 +267,7 @@ def grow(
                         child_placement[children] = placement
                         child_cleared[children] = removed
                         if removed == 0:  # cells only filled: fits follow from the parent's
-                            child_fit_counts(
-                                masks, plan, blocked_bits, placement, fit_counts, children
-                            )
+                            child_fit_counts(masks, plan, blocked_bits, placement, fit_counts, 0)
                             neighbour_counts(
                                 child_occupied,
                                 children,
@@ -286,7 +277,7 @@ def grow(
                                 has_right,
                                 points_up,
                                 by_neighbours,
-                                children,
+                                0,
                                 scratch,
                             )
                         else:
@@ -304,9 +295,24 @@ def grow(
                                 points_up,
                                 fit_counts,
                                 by_neighbours,
-                                children,
+                                0,
                                 scratch,
                             )
+                        child_value[children], child_alive[children] = hand_terms(
+                            fit_counts,
+                            by_neighbours,
+                            0,
+                            template_entries,
+                            total_entries,
+                            slots,
+                            weights,
+                        )
+                        stuck = False  # holds a shape that fits nowhere now
+                        for other in range(slots):
+                            left = int(child_shapes[children, other])
+                            if left != EMPTY and fit_counts[0, left] == 0:
+                                stuck = True
+                        child_unplaceable[children] = stuck
                         children += 1
             if not moved:  # the previous move left no legal move: it ended the game
                 out_root[found] = root[plan]
@@ -333,29 +339,18 @@ def grow(
             out_reward[found] = child_reward[child]
             out_completes[found] = True
             out_occupied[found] = child_occupied[child]
-            out_value[found], out_alive[found] = hand_terms(
-                fit_counts,
-                by_neighbours,
-                child,
-                template_entries,
-                total_entries,
-                slots,
-                weights,
-            )
+            out_value[found] = child_value[child]
+            out_alive[found] = child_alive[child]
             found += 1
         going = going[:goes]
         chosen = going[
             beam(
                 going,
                 child_root,
-                child_shapes,
                 child_reward,  # the alive bonus is taken back if no move follows
                 reward_per_alive,
-                fit_counts,
-                by_neighbours,
-                template_entries,
-                total_entries,
-                weights,
+                child_value,
+                child_unplaceable,
                 beam_width,
             )
         ]
