@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .bits import WORD_BITS, lowest_bit, popcount
-from .compile import compiled
+from .compile import compiled, inlined
 from .expand import EMPTY, is_new, place_and_clear, position_table
 from .features import (
     NEIGHBOUR_KINDS,
@@ -58,7 +58,7 @@ def beam(
     """Which of the plans `going` (rows of the other arrays, grouped by root, ascending)
     to grow, as positions in `going`, in order: per root those that can still place every
     shape first, then by reward (plus the alive bonus the move earns if a move follows)
-    plus board value, highest first."""
+    plus board value, highest first, equal keys by position (a stable sort's order)."""
     count = going.shape[0]
     key = np.empty(count, np.float64)
     hopeless = np.empty(count, np.bool_)
@@ -67,44 +67,82 @@ def beam(
         key[plan] = -((reward[row] + reward_per_alive) + value[row])
         hopeless[plan] = unplaceable[row]
     kept = np.empty(count, np.int64)
+    heap = np.empty(beam_width, np.int64)
     taken = 0
     start = 0
     while start < count:
         end = start
         while end < count and root[going[end]] == root[going[start]]:
             end += 1
-        group = np.arange(start, end)
-        before = taken
-        taken = _best(group[~hopeless[start:end]], key, beam_width, kept, taken)
-        taken = _best(group[hopeless[start:end]], key, beam_width - (taken - before), kept, taken)
+        taken = _best(start, end, hopeless, key, heap, kept, taken)
         start = end
     return kept[:taken]
 
 
+@inlined
+def _worse(a: int, b: int, hopeless: NDArray[np.bool_], key: NDArray[np.float64]) -> bool:
+    """Whether plan `a` comes after plan `b` in the beam's order: hopeless after hopeful,
+    then higher key, then later position."""
+    if hopeless[a] != hopeless[b]:
+        return bool(hopeless[a])
+    if key[a] != key[b]:
+        return bool(key[a] > key[b])
+    return a > b
+
+
+@inlined
+def _sift_down(
+    heap: NDArray[np.int64], size: int, hopeless: NDArray[np.bool_], key: NDArray[np.float64]
+) -> None:
+    """Restore the heap (the worst plan on top) after its top was replaced."""
+    at = 0
+    while True:
+        child = 2 * at + 1
+        if child >= size:
+            return
+        if child + 1 < size and _worse(heap[child + 1], heap[child], hopeless, key):
+            child += 1
+        if not _worse(heap[child], heap[at], hopeless, key):
+            return
+        heap[at], heap[child] = heap[child], heap[at]
+        at = child
+
+
 @compiled
 def _best(
-    plans: NDArray[np.int64],
+    start: int,
+    end: int,
+    hopeless: NDArray[np.bool_],
     key: NDArray[np.float64],
-    limit: int,
+    heap: NDArray[np.int64],
     kept: NDArray[np.int64],
     taken: int,
 ) -> int:
-    """Append to `kept` (from `taken` on) the `limit` `plans` of lowest `key`, in order of
-    key and then of position in `plans` (a stable sort), and return the new count. Only
-    the plans whose key is within the `limit` lowest are sorted (a selection first)."""
-    if limit <= 0 or plans.shape[0] == 0:
-        return taken
-    keys = key[plans]
-    if plans.shape[0] > limit:
-        threshold = np.partition(keys.copy(), limit - 1)[limit - 1]
-        within = np.flatnonzero(keys <= threshold)
-        plans = plans[within]
-        keys = keys[within]
-    order = np.argsort(keys, kind="mergesort")
-    for index in range(min(limit, order.shape[0])):
-        kept[taken] = plans[order[index]]
-        taken += 1
-    return taken
+    """Append to `kept` (from `taken` on) the best `heap.shape[0]` plans of positions
+    `start` to `end`, in the beam's order (`_worse`), and return the new count. One pass
+    keeps the best so far in a heap with the worst on top, so a plan worse than all of
+    them costs one comparison; the kept few are then sorted by taking the top off."""
+    limit = heap.shape[0]
+    size = 0
+    for plan in range(start, end):
+        if size < limit:  # sift up
+            at = size
+            heap[at] = plan
+            size += 1
+            while at > 0:
+                parent = (at - 1) // 2
+                if not _worse(heap[at], heap[parent], hopeless, key):
+                    break
+                heap[at], heap[parent] = heap[parent], heap[at]
+                at = parent
+        elif _worse(heap[0], plan, hopeless, key):
+            heap[0] = plan
+            _sift_down(heap, size, hopeless, key)
+    for place in range(size - 1, -1, -1):  # the worst first, to the back
+        kept[taken + place] = heap[0]
+        heap[0] = heap[place]
+        _sift_down(heap, place, hopeless, key)
+    return taken + size
 
 
 @compiled
