@@ -59,10 +59,3 @@ def shift_row(
                 if carry and low >= 1:
                     value |= rows[source, low - 1] >> rest
             rows[target, word] = value
-
-
-@inlined
-def lowest_bit(word: np.uint64) -> int:
-    """Index of the lowest set bit of a nonzero word (the popcount of the bits below it)."""
-    low = word & (~word + _ONE)
-    return popcount(low - _ONE)

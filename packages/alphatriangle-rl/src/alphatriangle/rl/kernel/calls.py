@@ -202,6 +202,8 @@ def grow_turns(
         np.ascontiguousarray(occupied, np.uint64),
         np.ascontiguousarray(shapes, np.int8),
         k.placement_bits,
+        k.anchor_start,
+        k.anchor_cell,
         k.line_start,
         k.line_of_placement,
         k.line_bits,

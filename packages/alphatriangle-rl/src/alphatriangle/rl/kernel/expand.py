@@ -6,9 +6,8 @@ that is by state and then by action index, as `np.nonzero` lists a legal-action 
 A placement clears every full line through one of its cells (all at once); only the
 lines a placement touches are tested (`KernelArrays.line_of_placement`).
 
-`is_new` keeps the first child of each distinct (root, board, slots), in child order:
-positions reached in several orders are the same position (`grow` merges them as it
-places, so no depth's children are ever listed whole).
+`first_of_each` keeps the first child of each distinct (root, board, slots), in order:
+positions reached in several orders are the same position.
 """
 
 from __future__ import annotations
@@ -17,55 +16,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .bits import popcount
-from .compile import compiled, inlined
+from .compile import compiled
 
 EMPTY = -1
 """Template id of an empty slot (`game.EMPTY_SLOT`)."""
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-
-
-@inlined
-def place_and_clear(
-    occupied: NDArray[np.uint64],
-    state: int,
-    template: int,
-    anchor: int,
-    placement_bits: NDArray[np.uint64],
-    line_start: NDArray[np.int64],
-    line_of_placement: NDArray[np.int64],
-    line_bits: NDArray[np.uint64],
-    num_cells: int,
-    child_occupied: NDArray[np.uint64],
-    row: int,
-    union: NDArray[np.uint64],
-) -> tuple[int, int]:
-    """Row `row` of `child_occupied`: board `occupied[state]` with `template` placed at
-    `anchor` (a legal placement) and every full line through its cells cleared; returns
-    (cells cleared, lines cleared). `union` is [words] scratch. The one place the kernels
-    place a shape: `expand` and `grow` both call it."""
-    words = occupied.shape[1]
-    for word in range(words):
-        child_occupied[row, word] = occupied[state, word] | placement_bits[template, anchor, word]
-        union[word] = 0
-    lines = 0
-    flat = template * num_cells + anchor
-    for index in range(line_start[flat], line_start[flat + 1]):
-        line = line_of_placement[index]
-        full = True
-        for word in range(words):
-            bits = line_bits[line, word]
-            if child_occupied[row, word] & bits != bits:
-                full = False
-                break
-        if full:
-            lines += 1
-            for word in range(words):
-                union[word] |= line_bits[line, word]
-    removed = 0
-    for word in range(words):
-        child_occupied[row, word] &= ~union[word]
-        removed += popcount(union[word])
-    return removed, lines
 
 
 @compiled
@@ -121,20 +76,29 @@ def expand(
                         break
                 if not free:
                     continue
-                removed, lines = place_and_clear(
-                    occupied,
-                    state,
-                    template,
-                    anchor,
-                    placement_bits,
-                    line_start,
-                    line_of_placement,
-                    line_bits,
-                    num_cells,
-                    child_occupied,
-                    children,
-                    union,
-                )
+                for word in range(words):
+                    child_occupied[children, word] = (
+                        occupied[state, word] | placement_bits[template, anchor, word]
+                    )
+                    union[word] = 0
+                lines = 0
+                flat = template * num_cells + anchor
+                for index in range(line_start[flat], line_start[flat + 1]):
+                    line = line_of_placement[index]
+                    full = True
+                    for word in range(words):
+                        bits = line_bits[line, word]
+                        if child_occupied[children, word] & bits != bits:
+                            full = False
+                            break
+                    if full:
+                        lines += 1
+                        for word in range(words):
+                            union[word] |= line_bits[line, word]
+                removed = 0
+                for word in range(words):
+                    child_occupied[children, word] &= ~union[word]
+                    removed += popcount(union[word])
                 for other in range(slots):
                     child_shapes[children, other] = shapes[state, other]
                 child_shapes[children, slot] = EMPTY
@@ -156,44 +120,40 @@ def expand(
 
 
 @compiled
-def position_table(bound: int) -> NDArray[np.int64]:
-    """An empty table (-1 everywhere) for `is_new` over at most `bound` positions: a power
-    of two at least twice as large, so probes stay short."""
-    size = 1
-    while size < 2 * bound:
-        size *= 2
-    return np.full(size, -1, np.int64)
-
-
-@inlined
-def is_new(
-    table: NDArray[np.int64],
-    root: NDArray[np.int64],
-    occupied: NDArray[np.uint64],
-    shapes: NDArray[np.int8],
-    item: int,
-) -> bool:
-    """Whether (root, board, slots) of row `item` differs from every row entered in `table`
-    so far; if so, enter it. Rows entered earlier are the earlier positions: called in
-    child order, it keeps the first of each distinct position, as merging requires."""
-    words = occupied.shape[1]
+def first_of_each(
+    root: NDArray[np.int64], occupied: NDArray[np.uint64], shapes: NDArray[np.int8]
+) -> NDArray[np.int64]:
+    """Indices of the first of each distinct (root, board, slots), in their order."""
+    count, words = occupied.shape
     slots = shapes.shape[1]
-    mask = np.uint64(table.shape[0] - 1)
-    key = np.uint64(root[item]) * _HASH_MULTIPLIER
-    for word in range(words):
-        key = (key ^ occupied[item, word]) * _HASH_MULTIPLIER
-    for slot in range(slots):
-        key = (key ^ np.uint64(shapes[item, slot] + 1)) * _HASH_MULTIPLIER
-    place = (key ^ (key >> np.uint64(29))) & mask
-    while table[place] != -1:
-        other = table[place]
-        same = root[other] == root[item]
+    size = 1
+    while size < 2 * count:
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.full(size, -1, np.int64)
+    kept = np.empty(count, np.int64)
+    found = 0
+    for item in range(count):
+        key = np.uint64(root[item]) * _HASH_MULTIPLIER
         for word in range(words):
-            same = same and occupied[other, word] == occupied[item, word]
+            key = (key ^ occupied[item, word]) * _HASH_MULTIPLIER
         for slot in range(slots):
-            same = same and shapes[other, slot] == shapes[item, slot]
-        if same:
-            return False
-        place = (place + np.uint64(1)) & mask
-    table[place] = item
-    return True
+            key = (key ^ np.uint64(shapes[item, slot] + 1)) * _HASH_MULTIPLIER
+        place = (key ^ (key >> np.uint64(29))) & mask
+        duplicate = False
+        while table[place] != -1:
+            other = table[place]
+            same = root[other] == root[item]
+            for word in range(words):
+                same = same and occupied[other, word] == occupied[item, word]
+            for slot in range(slots):
+                same = same and shapes[other, slot] == shapes[item, slot]
+            if same:
+                duplicate = True
+                break
+            place = (place + np.uint64(1)) & mask
+        if not duplicate:
+            table[place] = item
+            kept[found] = item
+            found += 1
+    return kept[:found]
