@@ -242,6 +242,16 @@ def test_the_compiled_tie_rule_draws_what_numpy_drew() -> None:
         assert np.all(np.diff(first_action[tied]) > 0)  # each move once, in order
 
 
+def test_choice_over_a_number_draws_what_integers_draws() -> None:
+    """`draw_tied` draws with `rng.integers(n)` for `rng.choice(n)`'s speed's sake: the
+    same numbers from the same generator states, or the planner's games would change."""
+    for seed in range(300):
+        choice, integers = np.random.default_rng(seed), np.random.default_rng(seed)
+        for n in (2, 3, 5, 7, 10, 33, 100, 1000, 3):
+            assert int(choice.choice(n)) == int(integers.integers(n))
+        assert choice.integers(1 << 62) == integers.integers(1 << 62)
+
+
 def test_each_position_s_ties_are_among_its_complete_plans_if_any() -> None:
     root = np.array([0, 0, 0, 1, 1, 3], np.int64)
     completes = np.array([False, True, True, False, False, True])
