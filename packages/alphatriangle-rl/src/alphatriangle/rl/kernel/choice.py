@@ -13,9 +13,10 @@ here each is one loop, the one implementation of its rule:
   game);
 - **the tie rule** (`tied_rows`): among some plans, those within `TIE_TOLERANCE` of the
   best score, one per distinct first move (the first plan found with it), in order of
-  that move. The caller draws one with the position's generator (`rng.choice` over
-  their number, nothing drawn when there is one), which keeps the generator in Python
-  and its stream the same.
+  that move. The caller draws one with the position's generator
+  (`search.turn_search.draw_tied`: what `rng.choice` over their number draws, nothing
+  drawn when there is one), which keeps the generator in Python and its stream the
+  same.
 """
 
 from __future__ import annotations
