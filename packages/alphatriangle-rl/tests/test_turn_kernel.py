@@ -29,7 +29,13 @@ from alphatriangle.rl.game import (
     pack_cells,
     place,
 )
-from alphatriangle.rl.kernel import expand_states, hand_features
+from alphatriangle.rl.kernel import (
+    TIE_TOLERANCE,
+    expand_states,
+    hand_features,
+    tied_among,
+    tied_choices,
+)
 from alphatriangle.rl.kernel.compile import drop_stale_cache
 from alphatriangle.rl.search import DEFAULT_HAND_WEIGHTS, HandValue, grow_plans, score_plans
 from alphatriangle.rl.search.turn_plans_reference import (
@@ -38,6 +44,7 @@ from alphatriangle.rl.search.turn_plans_reference import (
     reference_grow_plans,
     reference_template_fit_counts,
 )
+from alphatriangle.rl.search.turn_search import choose_index
 
 from .conftest import SMALL_BOARD
 
@@ -207,6 +214,52 @@ def test_at_every_position_of_planner_games_the_compiled_and_reference_scores_ag
             game.step(player.choose(game, rng))
             positions += 1
     assert positions >= 100
+
+
+def numpy_tie_rule(values: np.ndarray, first_action: np.ndarray, rng: np.random.Generator) -> int:
+    """The tie rule as numpy wrote it before it was compiled (`kernel.choice`)."""
+    best = np.flatnonzero(values >= values.max() - TIE_TOLERANCE)
+    if best.size == 1:
+        return int(best[0])
+    actions, first_row = np.unique(first_action[best], return_index=True)
+    return int(best[first_row[int(rng.choice(actions.size))]])
+
+
+def test_the_compiled_tie_rule_draws_what_numpy_drew() -> None:
+    """Ties within the tolerance, repeated first moves, one best or many: the same plan,
+    and the generators left in the same state."""
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        size = int(rng.integers(1, 30))
+        values = rng.integers(0, 4, size) + rng.choice([0.0, 1e-10, 3e-9], size)
+        first_action = rng.integers(0, 6, size).astype(np.int64)
+        ours, theirs = np.random.default_rng(trial), np.random.default_rng(trial)
+        assert choose_index(values, first_action, ours, 0.0) == numpy_tie_rule(
+            values, first_action, theirs
+        )
+        assert ours.integers(1 << 30) == theirs.integers(1 << 30)
+        tied = tied_among(values, first_action)
+        assert np.all(np.diff(first_action[tied]) > 0)  # each move once, in order
+
+
+def test_choice_over_a_number_draws_what_integers_draws() -> None:
+    """`draw_tied` draws with `rng.integers(n)` for `rng.choice(n)`'s speed's sake: the
+    same numbers from the same generator states, or the planner's games would change."""
+    for seed in range(300):
+        choice, integers = np.random.default_rng(seed), np.random.default_rng(seed)
+        for n in (2, 3, 5, 7, 10, 33, 100, 1000, 3):
+            assert int(choice.choice(n)) == int(integers.integers(n))
+        assert choice.integers(1 << 62) == integers.integers(1 << 62)
+
+
+def test_each_position_s_ties_are_among_its_complete_plans_if_any() -> None:
+    root = np.array([0, 0, 0, 1, 1, 3], np.int64)
+    completes = np.array([False, True, True, False, False, True])
+    score = np.array([9.0, 1.0, 1.0, 2.0, 2.0, 5.0])
+    first = np.array([4, 7, 3, 1, 1, 2], np.int64)
+    start, rows = tied_choices(root, completes, score, first, 4)
+    assert start.tolist() == [0, 2, 3, 3, 4]  # position 2 has no plan
+    assert rows.tolist() == [2, 1, 3, 5]
 
 
 def test_the_kernels_compile_in_a_fresh_process_with_no_cache(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from .arrays import kernel_arrays
 from .board_inputs import SCALAR_INPUTS, board_value_inputs
+from .choice import alive_terms, hand_scores, tied_plans, tied_rows
 from .expand import expand
 from .features import HAND_WEIGHTS, board_values
 from .grow import grow
@@ -228,6 +229,42 @@ def grow_turns(
     )
 
 
+def alive_bonus_terms(tables: GameTables, alive_odds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """[K] the last move's alive bonus in expectation over the refill (`choice.alive_terms`)."""
+    return alive_terms(np.ascontiguousarray(alive_odds, np.float64), tables.reward_per_step_alive)
+
+
+def plan_hand_scores(
+    tables: GameTables,
+    reward: NDArray[np.float64],
+    completes: NDArray[np.bool_],
+    end_value: NDArray[np.float64],
+    end_alive: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """([K] the plans' scores under the hand-made value, [K] its estimate of their end
+    boards) from what `grow_turns` returns (`choice.hand_scores`)."""
+    return hand_scores(reward, completes, end_value, end_alive, tables.reward_per_step_alive)
+
+
+def tied_choices(
+    root: NDArray[np.int64],
+    completes: NDArray[np.bool_],
+    score: NDArray[np.float64],
+    first_action: NDArray[np.int64],
+    roots: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each position's plans left by the tie rule (`choice.tied_plans`): ([roots + 1]
+    starts, rows)."""
+    return tied_plans(root, completes, np.ascontiguousarray(score, np.float64), first_action, roots)
+
+
+def tied_among(score: NDArray[np.float64], first_action: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Which of some plans the tie rule leaves, in order of first move (`choice.tied_rows`)."""
+    return tied_rows(
+        np.ascontiguousarray(score, np.float64), np.ascontiguousarray(first_action, np.int64)
+    )
+
+
 def warm_up(tables: GameTables) -> float:
     """Run every kernel once on `tables`' empty board; the seconds it took (compiling on
     a machine's first run, loading the on-disk cache after)."""
@@ -246,5 +283,11 @@ def warm_up(tables: GameTables) -> float:
         tables, occupied, weights, fit_bins, line_bins, first_cell, cell, outside, columns
     )
     expand_states(tables, occupied, shapes)
-    grow_turns(tables, occupied, shapes, weights, 1)
+    root, first, reward, completes, _, value, alive = grow_turns(
+        tables, occupied, shapes, weights, 1
+    )
+    score, _ = plan_hand_scores(tables, reward, completes, value, alive)
+    tied_choices(root, completes, score, first, 1)
+    tied_among(score, first)
+    alive_bonus_terms(tables, alive)
     return time.perf_counter() - start

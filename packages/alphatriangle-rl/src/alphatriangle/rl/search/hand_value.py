@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..game import GameTables
-from ..kernel import hand_features
+from ..kernel import alive_bonus_terms, hand_features
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,5 +84,6 @@ def afterstate_terms(
     tables: GameTables, value: NDArray[np.float64], alive_odds: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """`hand_afterstate_terms` of boards whose hand-made value and refill alive odds are
-    known already (the turn search's kernel counts them as it grows the plans)."""
-    return tables.reward_per_step_alive * alive_odds, value
+    known already (the turn search's kernel counts them as it grows the plans). The alive
+    term is the kernel's (`kernel.choice`), which scores the planner's plans with it."""
+    return alive_bonus_terms(tables, alive_odds), value

@@ -32,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..game import GameArrays, GameTables
-from .afterstate_value import AfterstateValue, PlanEnds, bounded_corrections
-from .hand_value import afterstate_terms
+from ..kernel import TIE_TOLERANCE, plan_hand_scores, tied_among, tied_choices
+from .afterstate_value import AfterstateValue, HandValue, PlanEnds, bounded_corrections
 from .refill_ply import RefillPly, draw_deals, expected_after_refill, refill_candidates
 from .turn_plans import DEFAULT_BEAM_WIDTH, TurnPlans, grow_plans
 
@@ -44,14 +44,12 @@ __all__ = [
     "best_plan_scores",
     "bounded_corrections",
     "choose_index",
+    "draw_tied",
     "score_plans",
     "search_turns",
 ]
 
 Floats = NDArray[np.float64]
-
-TIE_TOLERANCE = 1e-9
-"""Plans whose scores differ by less are equally good; the generator picks among them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +97,11 @@ def score_plans(
     value's hand-made weights prune partial plans and pick the candidates."""
     weights = value.hand_weights
     plans = grow_plans(tables, roots, weights=weights, beam_width=beam_width)
+    if isinstance(value, HandValue):  # the kernel counted every term as the plans grew
+        score, afterstate = plan_hand_scores(
+            tables, plans.reward, plans.completes, plans.end_hand_value, plans.end_alive_odds
+        )
+        return ScoredPlans(plans, score, afterstate, np.zeros(len(roots), np.int64))
     if value.uses_network and candidates is not None:
         plans = plans.take(_best_candidates(tables, plans, candidates))
     done = np.flatnonzero(plans.completes)
@@ -151,14 +154,24 @@ def search_turns(
         raise ValueError(f"temperature must be at least 0, got {temperature}")
     scored = score_plans(tables, roots, value, beam_width=beam_width, candidates=candidates)
     plans = scored.plans
-    bounds = np.searchsorted(plans.root, np.arange(count + 1))
-    picks = np.array(
-        [
-            _choose(plans, scored.score, np.arange(bounds[r], bounds[r + 1]), rngs[r], temperature)
-            for r in range(count)
-        ],
-        np.intp,
-    )
+    if temperature > 0:
+        bounds = np.searchsorted(plans.root, np.arange(count + 1))
+        picks = np.array(
+            [
+                _choose(
+                    plans, scored.score, np.arange(bounds[r], bounds[r + 1]), rngs[r], temperature
+                )
+                for r in range(count)
+            ],
+            np.intp,
+        )
+    else:  # each position's ties found in one compiled pass, drawn by its own generator
+        start, tied = tied_choices(
+            plans.root, plans.completes, scored.score, plans.first_action, count
+        )
+        picks = np.array(
+            [draw_tied(tied[start[r] : start[r + 1]], rngs[r]) for r in range(count)], np.intp
+        )
     score, afterstate = scored.score[picks], scored.afterstate_value[picks]
     afterstates_valued = scored.afterstates_valued
     refill_boards = np.zeros((0, tables.words), np.uint64)
@@ -204,7 +217,7 @@ def search_turns(
         afterstate_value=afterstate,
         completes=plans.completes[picks],
         end_occupied=plans.end_occupied[picks],
-        plans=np.diff(bounds).astype(np.int64),
+        plans=np.bincount(plans.root, minlength=count).astype(np.int64),
         afterstates_valued=afterstates_valued,
         refill_boards=refill_boards,
         refill_values=refill_values,
@@ -251,15 +264,24 @@ def choose_index(
 ) -> int:
     """Which of some plans to play: drawn with odds exp(value / temperature), or at
     temperature 0 the best, ties (within `TIE_TOLERANCE`) going to `rng` over the distinct
-    first moves. The one rule by which the turn search picks a plan."""
+    first moves (`kernel.choice`, the tie rule, and `draw_tied`). The one rule by which
+    the turn search picks a plan."""
     if temperature > 0:
         odds = np.exp((values - values.max()) / temperature)
         return int(rng.choice(values.size, p=odds / odds.sum()))
-    best = np.flatnonzero(values >= values.max() - TIE_TOLERANCE)
-    if best.size == 1:  # one move to draw from: `rng.choice(1)` would draw nothing either
-        return int(best[0])
-    actions, first_row = np.unique(first_action[best], return_index=True)
-    return int(best[first_row[int(rng.choice(actions.size))]])
+    return draw_tied(tied_among(values, first_action), rng)
+
+
+def draw_tied(tied: NDArray[np.int64], rng: np.random.Generator) -> int:
+    """One of the plans the tie rule left (`tied`, in order of first move), drawn by `rng`:
+    `rng.choice` over their number, and nothing drawn when there is one (`rng.choice(1)`
+    would draw nothing either, so the generator's stream is the same). The draw is
+    written `rng.integers(n)`, which is what numpy's `Generator.choice(n)` draws, without
+    its checks of an array argument (3 us against 20; `test_turn_kernel` holds the two
+    to the same numbers)."""
+    if tied.size == 1:
+        return int(tied[0])
+    return int(tied[int(rng.integers(tied.size))])
 
 
 def _best_candidates(tables: GameTables, plans: TurnPlans, candidates: int) -> NDArray[np.intp]:
@@ -268,10 +290,10 @@ def _best_candidates(tables: GameTables, plans: TurnPlans, candidates: int) -> N
     done = np.flatnonzero(plans.completes)
     if done.size == 0:
         return np.arange(len(plans))
-    alive, board = afterstate_terms(
-        tables, plans.end_hand_value[done], plans.end_alive_odds[done]
-    )  # `HandValue`'s terms, counted by the kernel with the weights the plans grew by
-    hand = plans.reward[done] + alive + board
+    score, _ = plan_hand_scores(
+        tables, plans.reward, plans.completes, plans.end_hand_value, plans.end_alive_odds
+    )  # `HandValue`'s scores, counted by the kernel with the weights the plans grew by
+    hand = score[done]
     order = np.lexsort((-hand, plans.root[done]))
     sorted_root = plans.root[done][order]
     rank = np.arange(order.size) - np.searchsorted(sorted_root, sorted_root, side="left")
