@@ -252,7 +252,7 @@ def test_a_buffer_saved_with_fewer_board_value_inputs_is_refilled(
     today = len(BOARD_VALUE_INPUTS)
     old = ExperienceBuffer(capacity=16, seed=4)
     old.add(valued_afterstates(0, 10, today - 5))
-    restored = ExperienceBuffer(capacity=16, seed=4)
+    restored = ExperienceBuffer(capacity=16, seed=4, board_input_count=today)
     with caplog.at_level("WARNING"):
         restored.load(old.save(tmp_path / "older_inputs.npz"))
     assert f"hold {today - 5} board value inputs" in caplog.text
@@ -260,9 +260,12 @@ def test_a_buffer_saved_with_fewer_board_value_inputs_is_refilled(
     assert restored.total_added == 10
     restored.add(valued_afterstates(10, 3, today))
     assert len(restored) == 3
-    same = ExperienceBuffer(capacity=16, seed=4)
+    same = ExperienceBuffer(capacity=16, seed=4, board_input_count=today)
     same.load(restored.save(tmp_path / "today.npz"))  # today's width restores as it was
     assert len(same) == 3
+    untied = ExperienceBuffer(capacity=16, seed=4)  # tied to no network: keeps any width
+    untied.load(old.save(tmp_path / "older_again.npz"))
+    assert len(untied) == 10
     summary_only = ExperienceBuffer(capacity=16, seed=4, board_input_count=today - 5)
     summary_only.load(tmp_path / "today.npz")  # a value over fewer patterns: refilled too
     assert len(summary_only) == 0

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alphatriangle.config import TrainConfig
-from alphatriangle.nn import BOARD_VALUE_INPUTS, write_atomically
+from alphatriangle.nn import write_atomically
 
 from .experience import ExperienceBatch
 from .sum_tree import SumTree
@@ -107,7 +107,7 @@ class ExperienceBuffer:
         per_beta_anneal_steps: int = 100_000,
         per_epsilon: float = 1e-5,
         seed: int = 0,
-        board_input_count: int = len(BOARD_VALUE_INPUTS),
+        board_input_count: int | None = None,
     ) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
@@ -120,7 +120,8 @@ class ExperienceBuffer:
         self.per_epsilon = per_epsilon
         self.board_input_count = board_input_count
         """The inputs the board value reads (`nn.board_value_inputs` of the model's
-        patterns): a saved buffer whose positions hold another count is refilled."""
+        patterns): a saved buffer whose positions hold another count is refilled. None
+        (a buffer not tied to a network) keeps what it loads."""
         self.rng = np.random.default_rng(seed)
         self._arrays: dict[str, NDArray[Any]] | None = None
         self._size = 0
@@ -131,7 +132,7 @@ class ExperienceBuffer:
 
     @classmethod
     def from_config(
-        cls, config: TrainConfig, *, seed: int, board_input_count: int = len(BOARD_VALUE_INPUTS)
+        cls, config: TrainConfig, *, seed: int, board_input_count: int | None = None
     ) -> ExperienceBuffer:
         return cls(
             capacity=config.buffer_capacity,
@@ -277,7 +278,8 @@ class ExperienceBuffer:
         size = int(state["size"])
         self._arrays = None
         inputs = np.shape(state.get("board_inputs", np.zeros((0, 0))))
-        if size > 0 and len(inputs) == 2 and 0 < inputs[1] != self.board_input_count:
+        expected = self.board_input_count
+        if size > 0 and len(inputs) == 2 and expected is not None and 0 < inputs[1] != expected:
             # Saved before the board value read its later inputs: positions that lack them
             # would train it on inputs it never sees in play. The run refills the buffer
             # (a few minutes of self-play); everything else of the state is kept.
