@@ -29,6 +29,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
@@ -104,13 +105,14 @@ def generate(args: argparse.Namespace) -> int:
     player = CollectingPlayer(refill)
     records = player.play(EnvConfig(), evaluation_seeds(args.games, first=args.first_seed))
     np.savez(
-        args.data,
+        args.data[0],
         boards=np.concatenate(player.boards),
         targets=np.concatenate(player.targets),
         position=np.concatenate(player.positions),
     )
     scores = [r.score for r in records]
-    print(f"{len(scores)} games (mean {np.mean(scores):.1f}), {player.seen} positions: {args.data}")
+    mean = np.mean(scores)
+    print(f"{len(scores)} games (mean {mean:.1f}), {player.seen} positions: {args.data[0]}")
     return 0
 
 
@@ -131,14 +133,24 @@ def fitted(
     targets: NDArray[np.float64],
     position: NDArray[np.int64],
     ridge: float,
+    between: float = 0.0,
 ) -> NDArray[np.float64]:
-    """Coefficients over `inputs`' columns; the bias (column 0) sets the mean level."""
+    """Coefficients over `inputs`' columns; the bias (column 0) sets the mean level.
+
+    The squared error splits, position by position, into the error of the differences
+    between its boards (within) and the error of its boards' mean (between, counted once
+    a board). `between` weighs the second against the first: 0 fits differences alone
+    (the search compares boards of one position), 1 is the plain fit of every board's
+    level."""
     x, y = within_position(inputs, position), within_position(targets, position)
-    scale = x.std(axis=0)
+    mean_x, mean_y = inputs - x, targets - y
+    second = (x * x).mean(axis=0) + between * (mean_x * mean_x).mean(axis=0)
+    scale = np.sqrt(second)
     scale[scale == 0] = 1.0
-    scaled = x / scale
-    gram = scaled.T @ scaled + ridge * np.eye(x.shape[1])
-    theta: NDArray[np.float64] = np.linalg.solve(gram, scaled.T @ y) / scale
+    sx, smx = x / scale, mean_x / scale
+    gram = sx.T @ sx + between * smx.T @ smx + ridge * np.eye(x.shape[1])
+    moment = sx.T @ y + between * smx.T @ mean_y
+    theta: NDArray[np.float64] = np.linalg.solve(gram, moment) / scale
     theta[0] += float(np.mean(targets - inputs @ theta))
     return theta
 
@@ -160,39 +172,92 @@ def ranking(
     return hits / counted, lost / counted
 
 
+def load(
+    paths: Sequence[Path], fitted_candidates: int | None
+) -> tuple[NDArray[np.uint64], NDArray[np.float64], NDArray[np.int64]]:
+    """Boards, targets and positions of every data file (positions numbered apart), each
+    position's first `fitted_candidates` boards (its one-ply pick, then the best others
+    by one-ply score) or all of them."""
+    boards, targets, positions, offset = [], [], [], 0
+    for path in paths:
+        data = np.load(path)
+        boards.append(data["boards"])
+        targets.append(data["targets"])
+        positions.append(data["position"] + offset)
+        offset = int(positions[-1].max()) + 1 if positions[-1].size else offset
+    board, target, position = (np.concatenate(x) for x in (boards, targets, positions))
+    if fitted_candidates is not None:
+        starts = np.searchsorted(position, position, side="left")
+        keep = np.arange(position.size) - starts < fitted_candidates
+        board, target, position = board[keep], target[keep], position[keep]
+    return board, target, position
+
+
 def fit_and_play(args: argparse.Namespace) -> int:
-    data = np.load(args.data)
-    boards, targets, position = data["boards"], data["targets"], data["position"]
+    boards, targets, position = load(args.data, args.fitted_candidates)
     tables = GameTables.for_env(EnvConfig())
     ids = np.unique(position)
     held_out = np.isin(position, np.random.default_rng(0).permutation(ids)[: ids.size // 5])
     print(f"{targets.size} boards of {ids.size} positions; {held_out.sum()} held out")
     hand = HandValue().baseline(tables, boards)
     top, lost = ranking(hand[held_out], targets[held_out], position[held_out])
-    print(f"{'value':<20}{'top board':>10}{'points lost':>13}")
-    print(f"{'hand-made':<20}{top:>10.3f}{lost:>13.3f}")
-    seeds = evaluation_seeds(args.games, first=args.first_seed)
-    planner = np.array([r.score for r in PlannerPlayer().play(EnvConfig(), seeds)])
-    config = TurnSearchConfig(turn_value="board", turn_refill_candidates=0, turn_refill_deals=1)
+    print(f"{'value':<32}{'top board':>10}{'points lost':>13}")
+    print(f"{'hand-made':<32}{top:>10.3f}{lost:>13.3f}")
+    seeds = evaluation_seeds(args.games, first=args.first_seed) if args.games else []
+    one_ply = TurnSearchConfig(turn_value="board", turn_refill_candidates=0, turn_refill_deals=1)
+    with_ply = None
+    if args.play_ply:
+        candidates, deals = (int(x) for x in args.play_ply.split(","))
+        with_ply = TurnSearchConfig(
+            turn_value="board", turn_refill_candidates=candidates, turn_refill_deals=deals
+        )
     played: dict[str, NDArray[np.float64]] = {}
-    for name, patterns in INPUT_SETS.items():
+    if args.games and not args.skip_references:
+        played["planner"] = np.array([r.score for r in PlannerPlayer().play(EnvConfig(), seeds)])
+    ply_seeds = evaluation_seeds(args.ply_games, first=args.first_seed) if args.ply_games else []
+    if with_ply is not None and args.ply_games and not args.skip_references:
+        hand_ply = TurnSearchConfig(
+            turn_value="hand",
+            turn_refill_candidates=with_ply.turn_refill_candidates,
+            turn_refill_deals=with_ply.turn_refill_deals,
+        )
+        played["hand, ply"] = np.array(
+            [r.score for r in TurnSearchPlayer(HandValue(), hand_ply).play(EnvConfig(), ply_seeds)]
+        )
+    inputs_of = {name: INPUT_SETS[name] for name in args.inputs}
+    for name, patterns in inputs_of.items():
         inputs = board_inputs(tables, boards, patterns)
         train = ~held_out
-        theta = fitted(inputs[train], targets[train], position[train], args.ridge)
-        top, lost = ranking(inputs[held_out] @ theta, targets[held_out], position[held_out])
-        print(f"{name:<20}{top:>10.3f}{lost:>13.3f}")
-        value = BoardPointsValue(FixedCoefficients(theta, patterns))
-        player = TurnSearchPlayer(value, config)
-        played[name] = np.array([r.score for r in player.play(EnvConfig(), seeds)])
-    print(
-        f"one ply, {len(seeds)} games, seeds {seeds[0]}..{seeds[-1]}: planner {planner.mean():.1f}"
-    )
-    names = list(played)
-    for name in names:
-        print(
-            f"  {name:<20}{played[name].mean():>8.1f}  vs planner {paired(played[name], planner)}"
-        )
-    print(f"  {names[1]} vs {names[0]}: {paired(played[names[1]], played[names[0]])}")
+        for between in args.between:
+            label = f"{name}, between {between:g}"
+            theta = fitted(inputs[train], targets[train], position[train], args.ridge, between)
+            top, lost = ranking(inputs[held_out] @ theta, targets[held_out], position[held_out])
+            print(f"{label:<32}{top:>10.3f}{lost:>13.3f}", flush=True)
+            value = BoardPointsValue(FixedCoefficients(theta, patterns))
+            if args.games:
+                player = TurnSearchPlayer(value, one_ply)
+                played[f"{label}, one ply"] = np.array(
+                    [r.score for r in player.play(EnvConfig(), seeds)]
+                )
+            if with_ply is not None and args.ply_games:
+                player = TurnSearchPlayer(value, with_ply)
+                played[f"{label}, ply"] = np.array(
+                    [r.score for r in player.play(EnvConfig(), ply_seeds)]
+                )
+    for reference, players in (
+        ("planner", [n for n in played if n.endswith("one ply")]),
+        ("hand, ply", [n for n in played if n.endswith(", ply") and n != "hand, ply"]),
+    ):
+        if reference not in played:
+            continue
+        base = played[reference]
+        print(f"{reference}: {base.size} games from seed {args.first_seed}, mean {base.mean():.1f}")
+        for name in players:
+            versus = paired(played[name], base)
+            print(f"  {name:<44}{played[name].mean():>8.1f}  vs {reference} {versus}")
+    if args.out is not None:
+        games = {name: scores.tolist() for name, scores in played.items()}
+        args.out.write_text(json.dumps({"first_seed": args.first_seed, "games": games}))
     return 0
 
 
@@ -205,17 +270,38 @@ def paired(scores: NDArray[np.float64], base: NDArray[np.float64]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("gen", "fit"))
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, nargs="+", required=True)
     parser.add_argument("--games", type=int, default=80)
     parser.add_argument("--first-seed", type=int, default=10_000)
     parser.add_argument("--ply", default="8,8")
     parser.add_argument("--ridge", type=float, default=100.0)
+    parser.add_argument(
+        "--between",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="weights of the positions' mean levels against their differences (fit)",
+    )
+    parser.add_argument(
+        "--fitted-candidates", type=int, help="boards fitted per position (fit; default all)"
+    )
+    parser.add_argument("--inputs", nargs="+", choices=tuple(INPUT_SETS), default=list(INPUT_SETS))
+    parser.add_argument("--play-ply", help="C,K: also play each fitted value with this ply")
+    parser.add_argument("--ply-games", type=int, default=100)
+    parser.add_argument(
+        "--skip-references", action="store_true", help="play neither planner nor hand ply"
+    )
+    parser.add_argument("--out", type=Path, help="write every game's score here (JSON)")
     args = parser.parse_args()
     if args.first_seed + args.games > EVAL_SEED_BASE:
         print("--first-seed/--games: screen on tuning seeds, below 2**31", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.command == "fit" and not args.data.is_file():
-        print(f"--data: no screen data at {args.data}", file=sys.stderr)
+    missing = [str(path) for path in args.data if not path.is_file()]
+    if args.command == "fit" and missing:
+        print(f"--data: no screen data at {', '.join(missing)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.command == "gen" and len(args.data) != 1:
+        print("--data: gen writes one file", file=sys.stderr)
         return EXIT_BAD_INPUT
     return generate(args) if args.command == "gen" else fit_and_play(args)
 

@@ -249,8 +249,16 @@ def test_the_board_value_asks_for_a_network_that_holds_one() -> None:
         ("optimiser", 300, ("strip", "wedge")),
         ("least_squares", 30, ("strip", "wedge")),
         ("least_squares", 30, ()),
+        ("within_positions", 30, ("strip", "wedge")),
+        ("within_positions", 30, ()),
     ],
-    ids=["optimiser", "least squares", "least squares, summary only"],
+    ids=[
+        "optimiser",
+        "least squares",
+        "least squares, summary only",
+        "within positions",
+        "within positions, summary only",
+    ],
 )
 def test_training_moves_the_board_value_to_its_targets(
     fit: str, steps: int, patterns: tuple[BoardPatternName, ...]
@@ -271,9 +279,11 @@ def test_training_moves_the_board_value_to_its_targets(
         policy_target=np.zeros((len(boards), 0), np.float32),
         value_target=targets.astype(np.float32),
         board_inputs=inputs,
+        position=np.arange(len(boards)) // 3,  # as if searched three at a time
     )
     buffer = ExperienceBuffer(capacity=1_000)
     buffer.add(batch)
+    trainer.observe(batch)
 
     def error() -> float:
         return float(np.abs(BoardPointsValue(network).points(tables, boards) - targets).mean())
@@ -323,6 +333,8 @@ def test_refill_targets_are_what_the_ply_past_the_refill_found() -> None:
     boards = np.concatenate([b for b, _ in searched])
     values = np.concatenate([v for _, v in searched])
     assert len(experiences) == len(values) > game.moves  # several candidates per move
+    searched_together = np.repeat(np.arange(len(searched)), [len(v) for _, v in searched])
+    np.testing.assert_array_equal(experiences.position, searched_together)
     np.testing.assert_allclose(experiences.value_target, values.astype(np.float32))
     np.testing.assert_allclose(
         experiences.board_inputs, board_inputs(tables, boards).astype(np.float32)

@@ -10,7 +10,7 @@ import pytest
 
 from alphatriangle.config import EnvConfig, TrainConfig
 from alphatriangle.nn import BOARD_VALUE_INPUTS, NeuralNetwork
-from alphatriangle.rl import Trainer
+from alphatriangle.rl import ExperienceBatch, ExperienceBuffer, Trainer
 from alphatriangle.rl.board_value_fit import LeastSquaresFit
 
 from .test_board_value import TINY_MODEL
@@ -52,6 +52,39 @@ def test_the_fit_forgets_targets_it_saw_long_ago() -> None:
     for _ in range(40):
         fit.add(inputs, new, np.ones(500))
     assert fit.solve()[0] == pytest.approx(50.0, abs=0.5)
+
+
+def test_fitted_within_positions_the_fit_learns_differences_and_sets_the_level_apart() -> None:
+    """Each position's boards share a level their inputs do not explain, and richer
+    positions (a larger first input on average) have higher levels: a fit of levels
+    credits the input with the positions' wealth, a fit of differences within each
+    position finds its true weight, and its constant makes the mean residual zero."""
+    rng = np.random.default_rng(4)
+    positions, per = 400, 4
+    position = np.repeat(np.arange(positions), per)
+    centre = rng.normal(size=positions) * 3.0
+    inputs = np.c_[np.ones(positions * per), centre[position] + rng.normal(size=positions * per)]
+    level = 50.0 + 10.0 * centre + rng.normal(size=positions) * 5.0
+    targets = level[position] + 2.0 * inputs[:, 1] + rng.normal(scale=0.1, size=position.size)
+    levels = LeastSquaresFit(np.zeros(2), memory_steps=1_000, ridge=1e-6)
+    levels.add(inputs, targets, np.ones(position.size))
+    within = LeastSquaresFit(np.zeros(2), memory_steps=1_000, ridge=1e-6)
+    within.add_positions(inputs, targets, position)
+    assert levels.solve()[1] > 8.0  # the positions' wealth, not the input's worth
+    solved = within.solve()
+    assert solved[1] == pytest.approx(2.0, abs=0.05)
+    assert np.mean(targets - inputs @ solved) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fitted_within_positions_a_board_alone_in_its_position_sets_only_the_level() -> None:
+    prior = np.array([5.0, 1.0])
+    fit = LeastSquaresFit(prior, memory_steps=10, ridge=1e-3, prior_boards=1.0)
+    inputs = np.c_[np.ones(50), np.linspace(0.0, 1.0, 50)]
+    targets = 100.0 + 40.0 * inputs[:, 1]
+    fit.add_positions(inputs, targets, np.arange(50))  # nothing was compared
+    solved = fit.solve()
+    assert solved[1] == pytest.approx(1.0)
+    assert np.mean(targets - inputs @ solved) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_bad_settings_are_named() -> None:
@@ -100,6 +133,38 @@ def test_the_fit_resumes_where_it_stopped_and_starts_afresh_over_other_inputs(
     assert "starts afresh" in caplog.text
     assert fresh.board_value_fit is not None
     np.testing.assert_array_equal(fresh.board_value_fit.solve(), fresh.board_value_fit.prior)
+
+
+def test_the_trainer_fits_arriving_targets_within_positions_at_its_next_step() -> None:
+    network = NeuralNetwork(model_config=TINY_MODEL, env_config=EnvConfig(), seed=3)
+    replayed = Trainer(network=network, config=TrainConfig(board_value_fit="least_squares"))
+    trainer = Trainer(
+        network=NeuralNetwork(model_config=TINY_MODEL, env_config=EnvConfig(), seed=3),
+        config=TrainConfig(board_value_fit="within_positions"),
+    )
+    size = np.array([s for _, s in BOARD_VALUE_INPUTS])
+    spec = network.features.spec
+    rng = np.random.default_rng(6)
+    inputs = (rng.uniform(0, 2, size=(60, size.size)) * size).astype(np.float32)
+    batch = ExperienceBatch(
+        grid=np.zeros((60, spec.grid_channels, spec.rows, spec.cols), np.uint8),
+        other=np.zeros((60, spec.other_dim), np.float32),
+        policy_target=np.zeros((60, 0), np.float32),
+        value_target=(inputs[:, 1] * 4.0 + 20.0).astype(np.float32),
+        board_inputs=inputs,
+        position=np.arange(60) // 3,
+    )
+    replayed.observe(batch)  # a fit of replayed batches takes nothing on arrival
+    assert replayed.board_value_fit is not None and replayed.board_value_fit.weight == 0.0
+    before = trainer.network.model.board_value.coefficients()
+    trainer.observe(batch)
+    assert trainer.board_value_fit is not None and trainer.board_value_fit.weight == 60.0
+    np.testing.assert_array_equal(trainer.network.model.board_value.coefficients(), before)
+    buffer = ExperienceBuffer(capacity=100)
+    buffer.add(batch)
+    trainer.train_step(buffer.sample(8))
+    after = trainer.network.model.board_value.coefficients()
+    assert not np.array_equal(after, before)
 
 
 def test_the_optimiser_fit_keeps_no_sums() -> None:

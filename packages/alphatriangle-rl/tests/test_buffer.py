@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -269,3 +270,13 @@ def test_a_buffer_saved_with_fewer_board_value_inputs_is_refilled(
     summary_only = ExperienceBuffer(capacity=16, seed=4, board_input_count=today - 5)
     summary_only.load(tmp_path / "today.npz")  # a value over fewer patterns: refilled too
     assert len(summary_only) == 0
+
+
+def test_searched_positions_stay_together_when_batches_are_joined_or_cut() -> None:
+    first = dataclasses.replace(positions(0, 4), position=np.array([0, 0, 1, 1]))
+    second = dataclasses.replace(positions(4, 3), position=np.array([0, 0, 0]))
+    joined = ExperienceBatch.concatenate([first, second, positions(7, 2)])
+    np.testing.assert_array_equal(joined.position, [0, 0, 1, 1, 2, 2, 2, 3, 4])
+    cut = joined.take(np.array([3, 5, 6, 8]))
+    np.testing.assert_array_equal(cut.position, [0, 1, 1, 2])
+    np.testing.assert_array_equal(positions(0, 3).position, [0, 1, 2])  # each its own

@@ -59,19 +59,20 @@ class Run:
         rng = np.random.default_rng(self.counters.global_step)
         count = 12
         policy = rng.random((count, spec.action_dim)).astype(np.float32)
-        self.buffer.add(
-            ExperienceBatch(
-                grid=rng.integers(0, 2, (count, spec.grid_channels, spec.rows, spec.cols)).astype(
-                    np.uint8
-                ),
-                other=rng.random((count, spec.other_dim)).astype(np.float32),
-                policy_target=policy / policy.sum(axis=1, keepdims=True),
-                value_target=rng.uniform(0, 5, count).astype(np.float32),
-                board_inputs=rng.random((count, self.network.board_value_input_count)).astype(
-                    np.float32
-                ),
-            )
+        batch = ExperienceBatch(
+            grid=rng.integers(0, 2, (count, spec.grid_channels, spec.rows, spec.cols)).astype(
+                np.uint8
+            ),
+            other=rng.random((count, spec.other_dim)).astype(np.float32),
+            policy_target=policy / policy.sum(axis=1, keepdims=True),
+            value_target=rng.uniform(0, 5, count).astype(np.float32),
+            board_inputs=rng.random((count, self.network.board_value_input_count)).astype(
+                np.float32
+            ),
+            position=np.arange(count) // 3,  # three boards searched together
         )
+        self.buffer.add(batch)
+        self.trainer.observe(batch)  # as the loop does with what arrives
         for _ in range(steps):
             batch = self.buffer.sample(8, global_step=self.counters.global_step)
             outcome = self.trainer.train_step(batch)

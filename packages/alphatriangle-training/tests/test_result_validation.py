@@ -50,6 +50,16 @@ def test_each_defect_is_named() -> None:
     assert "feature planes of shape (5, 3, 2)" in (check(game(grid=wrong_shape)) or "")
     nan_policy = np.full((4, ACTIONS), np.nan, np.float32)
     assert check(game(policy=nan_policy)) == "non-finite policy targets"
+    import dataclasses
+
+    sound = game()
+    for numbers in ([0, 0, 1, 4], [-1, 0, 0, 1]):
+        misnumbered = dataclasses.replace(
+            sound,
+            experiences=dataclasses.replace(sound.experiences, position=np.array(numbers)),
+        )
+        low, high = min(numbers), max(numbers)
+        assert check(misnumbered) == f"searched positions numbered {low} to {high} for 4 rows"
 
 
 def test_afterstates_carry_no_policy_and_positions_of_a_move_carry_one() -> None:

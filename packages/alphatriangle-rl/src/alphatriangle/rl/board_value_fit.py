@@ -19,6 +19,16 @@ boards of the first games, and a fit with the proportional ridge alone gives the
 patterns those boards never vary wild weights, which the search then seeks out on fuller
 boards; its games grow short and the buffer never broadens (a 10-minute run never
 recovered). With nothing seen yet the fit is the untrained value exactly.
+
+Fitted `within_positions`, the sums are of the differences between the boards of each
+searched position (each board less its position's mean, inputs and target) and take
+each target once, as it arrives, not as replay draws it: the search only ever compares
+boards of one position, and fitted to the boards' levels the value spends its few
+hundred weights on what makes one position richer than another, which no choice asks.
+On 80,000 boards of the ply past the refill the fit of differences played 290 at one ply
+where the fit of levels played 256 (400 tuning games; `benchmarks/value_screen.py`).
+The level, which prices survival against an ended game inside the ply, is then set by
+the mean residual over every board seen.
 """
 
 from __future__ import annotations
@@ -60,6 +70,20 @@ class LeastSquaresFit:
         self.gram = np.zeros((size, size))
         self.moment = np.zeros(size)
         self.weight = 0.0
+        self.level_inputs = np.zeros(size)
+        """[F] the faded sum of the boards' scaled inputs (`add_positions` only)."""
+        self.level_targets = 0.0
+        """The faded sum of their targets: with `level_inputs`, the mean residual."""
+        self.levelled = False
+        """Whether the sums are of differences within positions, the level set apart."""
+
+    def fade(self) -> None:
+        """Shrink what was seen by the fading factor (once a training step)."""
+        self.gram *= self.keep
+        self.moment *= self.keep
+        self.weight *= self.keep
+        self.level_inputs *= self.keep
+        self.level_targets *= self.keep
 
     def add(
         self,
@@ -70,22 +94,50 @@ class LeastSquaresFit:
         """Fade what was seen, then add one batch: [B, F] scaled inputs, [B] targets and
         [B] sample weights (importance weights of a prioritised buffer)."""
         weighted = inputs * weights[:, None]
-        self.gram *= self.keep
-        self.moment *= self.keep
-        self.weight *= self.keep
+        self.fade()
         self.gram += weighted.T @ inputs
         self.moment += weighted.T @ targets
         self.weight += float(weights.sum())
 
+    def add_positions(
+        self,
+        inputs: NDArray[np.float64],
+        targets: NDArray[np.float64],
+        position: NDArray[np.int64],
+    ) -> None:
+        """Add [B, F] scaled inputs and [B] targets of boards searched together, `position`
+        [B] saying which boards were compared (numbered from 0): their differences within
+        each position to the fit, their levels to the mean residual. Nothing fades."""
+        self.levelled = True
+        count = np.bincount(position).astype(np.float64)
+        share = 1.0 / np.maximum(count, 1.0)
+        mean_inputs = np.zeros((count.size, inputs.shape[1]))
+        np.add.at(mean_inputs, position, inputs)
+        mean_targets = np.bincount(position, weights=targets, minlength=count.size)
+        centred = inputs - (mean_inputs * share[:, None])[position]
+        centred_targets = targets - (mean_targets * share)[position]
+        self.gram += centred.T @ centred
+        self.moment += centred.T @ centred_targets
+        self.weight += float(targets.size)
+        self.level_inputs += inputs.sum(axis=0)
+        self.level_targets += float(targets.sum())
+
     def solve(self) -> NDArray[np.float64]:
-        """[F] the ridge solution on scaled inputs; the prior before anything was added."""
+        """[F] the ridge solution on scaled inputs; the prior before anything was added.
+        Fitted within positions, the first input (the constant) then takes the mean
+        residual."""
         if self.weight <= 0:
             return self.prior.copy()
         second = np.maximum(np.diag(self.gram), FLOOR * self.weight)
         penalty = self.ridge * second + self.prior_boards
         system = self.gram + np.diag(penalty)
-        solution = np.linalg.solve(system, self.moment + penalty * self.prior)
-        return np.asarray(solution, np.float64)
+        solution = np.asarray(
+            np.linalg.solve(system, self.moment + penalty * self.prior), np.float64
+        )
+        if self.levelled and self.level_inputs[0] > 0:
+            residual = self.level_targets - float(self.level_inputs @ solution)
+            solution[0] += residual / self.level_inputs[0]
+        return solution
 
     def state_dict(self) -> dict[str, Any]:
         """The sums, as tensors (a checkpoint's weights-only loader reads no numpy arrays):
@@ -94,6 +146,9 @@ class LeastSquaresFit:
             "gram": torch.from_numpy(self.gram.copy()),
             "moment": torch.from_numpy(self.moment.copy()),
             "weight": self.weight,
+            "level_inputs": torch.from_numpy(self.level_inputs.copy()),
+            "level_targets": self.level_targets,
+            "levelled": self.levelled,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -106,3 +161,7 @@ class LeastSquaresFit:
         self.gram = gram.copy()
         self.moment = torch.as_tensor(state["moment"]).double().numpy().copy()
         self.weight = float(state["weight"])
+        if "level_inputs" in state:  # saved before fits within positions: levels alone
+            self.level_inputs = torch.as_tensor(state["level_inputs"]).double().numpy().copy()
+            self.level_targets = float(state["level_targets"])
+            self.levelled = bool(state["levelled"])

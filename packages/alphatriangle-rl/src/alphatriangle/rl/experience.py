@@ -10,6 +10,8 @@ from numpy.typing import NDArray
 
 NO_BOARD_INPUTS: NDArray[np.float32] = np.zeros((0, 0), np.float32)
 """Marks a batch built without board inputs: it gets [N, 0] of them."""
+EACH_ITS_OWN: NDArray[np.int64] = np.zeros(0, np.int64)
+"""Marks a batch built without searched positions: each row is its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +33,33 @@ class ExperienceBatch:
     """[N, F] the board value's inputs (`alphatriangle.nn.BOARD_VALUE_INPUTS`) of afterstates
     whose search values boards with it; [N, 0] (the default) for positions that train
     only the network."""
+    position: NDArray[np.int64] = field(default_factory=lambda: EACH_ITS_OWN)
+    """[N] the searched position each row's target was measured at, numbered from 0 up
+    within the batch: the boards of one position share a number (the candidates the ply
+    past the refill compared), so a fit can learn their differences. Each row its own
+    (the default) for targets measured one board at a time. Not stored by the buffer: a
+    fit that needs it reads batches as they arrive."""
 
     def __post_init__(self) -> None:
+        count = len(self.value_target)
         if self.board_inputs is NO_BOARD_INPUTS:
-            empty = np.zeros((len(self.value_target), 0), np.float32)
-            object.__setattr__(self, "board_inputs", empty)
+            object.__setattr__(self, "board_inputs", np.zeros((count, 0), np.float32))
+        if self.position is EACH_ITS_OWN:
+            object.__setattr__(self, "position", np.arange(count, dtype=np.int64))
         sizes = {
             len(self.grid),
             len(self.other),
             len(self.policy_target),
             len(self.value_target),
             len(self.board_inputs),
+            len(self.position),
         }
         if len(sizes) != 1:
             raise ValueError(
                 f"experience arrays disagree on their length: grid {len(self.grid)}, "
                 f"other {len(self.other)}, policy_target {len(self.policy_target)}, "
-                f"value_target {len(self.value_target)}, board_inputs {len(self.board_inputs)}"
+                f"value_target {len(self.value_target)}, board_inputs {len(self.board_inputs)}, "
+                f"position {len(self.position)}"
             )
 
     def __len__(self) -> int:
@@ -60,6 +72,7 @@ class ExperienceBatch:
             policy_target=self.policy_target[indices],
             value_target=self.value_target[indices],
             board_inputs=self.board_inputs[indices],
+            position=np.unique(self.position[indices], return_inverse=True)[1].astype(np.int64),
         )
 
     @staticmethod
@@ -72,7 +85,23 @@ class ExperienceBatch:
             policy_target=np.concatenate([b.policy_target for b in batches]),
             value_target=np.concatenate([b.value_target for b in batches]),
             board_inputs=np.concatenate([b.board_inputs for b in batches]),
+            position=np.concatenate(
+                [
+                    b.position + offset
+                    for b, offset in zip(batches, _position_offsets(batches), strict=True)
+                ]
+            ),
         )
+
+
+def _position_offsets(batches: Sequence[ExperienceBatch]) -> list[int]:
+    """Where each batch's position numbers start once the batches are one: after the
+    numbers of the batches before it."""
+    offsets, start = [], 0
+    for batch in batches:
+        offsets.append(start)
+        start += int(batch.position.max()) + 1 if len(batch) else 0
+    return offsets
 
 
 def n_step_value_targets(

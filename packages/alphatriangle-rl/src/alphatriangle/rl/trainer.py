@@ -36,6 +36,7 @@ from alphatriangle.nn import BoardValueHead, NeuralNetwork
 
 from .board_value_fit import LeastSquaresFit
 from .buffer import SampledBatch
+from .experience import ExperienceBatch
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +119,27 @@ class Trainer:
                 ridge=config.board_value_ridge,
                 prior_boards=config.board_value_prior_boards,
             )
-            if config.board_value_fit == "least_squares"
+            if config.board_value_fit != "optimiser"
             else None
         )
         """The board value's least-squares fit (None: AdamW trains it with the rest)."""
+        self._fit_within_positions = config.board_value_fit == "within_positions"
+        """Whether the fit takes arriving targets (`observe`) rather than replayed ones."""
+
+    def observe(self, experiences: ExperienceBatch) -> None:
+        """Take new targets into the board value's fit as they reach the buffer, each
+        once, when it is fitted within positions (each searched position's boards
+        compared); otherwise the fit reads the batches it trains on and this does
+        nothing. The coefficients change at the next step."""
+        if not self._fit_within_positions or self.board_value_fit is None:
+            return
+        if experiences.board_inputs.shape[1] == 0 or len(experiences) == 0:
+            return
+        self.board_value_fit.add_positions(
+            experiences.board_inputs.astype(np.float64) / self._board_input_size,
+            experiences.value_target.astype(np.float64),
+            experiences.position,
+        )
 
     def train_step(self, batch: SampledBatch) -> TrainStepResult:
         """One optimiser step; returns the losses and the per-position value errors."""
@@ -181,7 +199,10 @@ class Trainer:
         self.scheduler.step()
         self.global_step += 1
         model.eval()
-        if self.board_value_fit is not None and board_inputs.shape[1]:
+        if self.board_value_fit is not None and self._fit_within_positions:
+            self.board_value_fit.fade()
+            self._set_board_value(self.board_value_fit.solve())
+        elif self.board_value_fit is not None and board_inputs.shape[1]:
             self._fit_board_value(board_inputs, value_target, weights)
 
         with torch.no_grad():
@@ -213,9 +234,13 @@ class Trainer:
             targets.detach().cpu().double().numpy(),
             weights.detach().cpu().double().numpy(),
         )
-        scaled = self.board_value_fit.solve()
-        if np.isfinite(scaled).all():  # a non-finite batch leaves the value as it was
-            self.network.model.board_value.set_coefficients(scaled / size)
+        self._set_board_value(self.board_value_fit.solve())
+
+    def _set_board_value(self, scaled: NDArray[np.float64]) -> None:
+        """Give the head a solution on scaled inputs; a non-finite one (from a non-finite
+        batch) leaves the value as it was."""
+        if np.isfinite(scaled).all():
+            self.network.model.board_value.set_coefficients(scaled / self._board_input_size)
 
     def _skipped(
         self,

@@ -220,8 +220,9 @@ class TurnSelfPlay:
 
     def _finish(self, game: TurnGame, *, truncated: bool) -> FinishedTurnGame:
         start = time.perf_counter()
+        position = None
         if self.mcts_config.turn_value_targets == "refill":
-            boards, targets = self._searched_targets(game)
+            boards, targets, position = self._searched_targets(game)
         else:
             boards, targets = self._game_targets(game, truncated=truncated)
         experiences = afterstate_experiences(
@@ -230,6 +231,7 @@ class TurnSelfPlay:
             boards,
             targets,
             board_value=isinstance(self.value, BoardPointsValue),
+            position=position,
         )
         self.stats.finish_seconds += time.perf_counter() - start
         return FinishedTurnGame(game=game, experiences=experiences, truncated=truncated)
@@ -242,26 +244,32 @@ class TurnSelfPlay:
             return None
         if sum(len(values) for values in game.searched_values) < HAND_OVER_POSITIONS:
             return None
-        boards, targets = self._searched_targets(game)
+        boards, targets, position = self._searched_targets(game)
         return afterstate_experiences(
             self.network,
             self.tables,
             boards,
             targets,
             board_value=isinstance(self.value, BoardPointsValue),
+            position=position,
         )
 
-    def _searched_targets(self, game: TurnGame) -> tuple[NDArray[np.uint64], NDArray[np.float64]]:
+    def _searched_targets(
+        self, game: TurnGame
+    ) -> tuple[NDArray[np.uint64], NDArray[np.float64], NDArray[np.int64]]:
         """The boards the ply past the refill valued during `game` (since the last
-        hand-over), with those values less the part of the value that is not learned; the
-        game's lists are emptied."""
+        hand-over), with those values less the part of the value that is not learned, and
+        the move each was valued at (numbered from 0); the game's lists are emptied."""
         if not game.searched_boards:
-            return np.zeros((0, self.tables.words), np.uint64), np.zeros(0, np.float64)
+            empty = np.zeros(0, np.int64)
+            return np.zeros((0, self.tables.words), np.uint64), np.zeros(0, np.float64), empty
         boards = np.concatenate(game.searched_boards)
         values = np.concatenate(game.searched_values)
+        sizes = [len(move) for move in game.searched_values]
+        position = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
         game.searched_boards.clear()
         game.searched_values.clear()
-        return boards, values - self.value.baseline(self.tables, boards)
+        return boards, values - self.value.baseline(self.tables, boards), position
 
     def _game_targets(
         self, game: TurnGame, *, truncated: bool
@@ -295,9 +303,11 @@ def afterstate_experiences(
     targets: NDArray[np.float64],
     *,
     board_value: bool = False,
+    position: NDArray[np.int64] | None = None,
 ) -> ExperienceBatch:
     """Training positions of [N] afterstate boards: features with empty slots, no policy,
-    and with `board_value` the board value's inputs."""
+    with `board_value` the board value's inputs, and with `position` the searched
+    position each target was measured at (`ExperienceBatch.position`)."""
     count = boards.shape[0]
     features = network.features.extract(afterstate_positions(tables, boards))
     return ExperienceBatch(
@@ -310,6 +320,7 @@ def afterstate_experiences(
             if board_value
             else np.zeros((count, 0), np.float32)
         ),
+        position=np.arange(count, dtype=np.int64) if position is None else position,
     )
 
 

@@ -201,6 +201,7 @@ class TrainingLoop:
                 logger.warning("Dropped a game from worker %d: %s.", result.worker_id, problem)
                 continue
             buffer.add(result.experiences)
+            self.components.trainer.observe(result.experiences)
             if result.in_play:  # positions of a game still going: its result comes later
                 continue
             self.counters.episodes_played += 1

@@ -62,6 +62,10 @@ def validate_result(
         return f"{width} board value inputs, expected {board_input_count}"
     if not np.all(np.isfinite(experiences.board_inputs)):
         return "non-finite board value inputs"
+    position = experiences.position
+    if len(position) and (position.min() < 0 or position.max() >= len(position)):
+        low, high = position.min(), position.max()
+        return f"searched positions numbered {low} to {high} for {len(position)} rows"
     return None
 
 
