@@ -223,13 +223,12 @@ class ExperienceBuffer:
             beta = self.beta(global_step, progress)
             raw = np.power(self._size * np.maximum(probabilities, 1e-12), -beta)
             weights = (raw / raw.max()).astype(np.float32)
-        experiences = ExperienceBatch(
-            # Indexing already copies; float32 fields need no second copy.
-            **{
-                name: self._arrays[name][indices].astype(np.float32, copy=False)
-                for name in _ARRAY_FIELDS
-            }
-        )
+        # Indexing already copies; float32 fields need no second copy.
+        sampled: dict[str, NDArray[Any]] = {
+            name: self._arrays[name][indices].astype(np.float32, copy=False)
+            for name in _ARRAY_FIELDS
+        }
+        experiences = ExperienceBatch(**sampled)
         return SampledBatch(indices=indices, weights=weights, experiences=experiences)
 
     def update_priorities(
