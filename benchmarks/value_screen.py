@@ -2,6 +2,7 @@
 
     uv run python benchmarks/value_screen.py gen --games 80 --first-seed 10000 --data D.npz
     uv run python benchmarks/value_screen.py fit --data D.npz --games 400 --first-seed 20200
+        [--between 0 1] [--fitted-candidates 4] [--play-ply 4,4 --ply-games 100] [--out F]
 
 `gen` plays the hand-valued search with a ply past the refill (`--ply C,K`, default 8,8)
 on tuning seeds and keeps what that ply measured at every move: the end board of each
@@ -12,13 +13,18 @@ the best next plan), the targets `turn_value_targets = "refill"` trains on.
 spread) within each position (inputs and targets less their position's mean: the
 search compares boards of one position, so only differences matter), once on the
 summary inputs and once on the summary and the local patterns the kernel can count
-(`alphatriangle.nn.LOCAL_PATTERNS`, which the default board value reads), on four
-fifths of the positions. On the rest it prints how often each value's top board is the
-ply's best and the ply's points lost per position (the hand-made value beside them).
-Then each fitted value plays at one ply, with `--games` tuning seeds from
-`--first-seed`, beside the planner on the same seeds, and the paired differences are
-printed with their standard errors. Keep the seeds below 2**31: the evaluation seeds are
-not for choosing.
+(`alphatriangle.nn.LOCAL_PATTERNS`, which the default board value reads; `--inputs`
+picks), on four fifths of the positions; `--between B ...` also weighs each position's
+mean level against those differences (0: differences alone, 1: every board's level),
+and `--fitted-candidates N` fits each position's first N boards (its one-ply pick,
+then the best others by one-ply score) where the data holds more. On the rest it
+prints how often each value's top board is the ply's best and the ply's points lost
+per position (the hand-made value beside them). Then each fitted value plays at one
+ply, with `--games` tuning seeds from `--first-seed`, beside the planner on the same
+seeds, and with `--play-ply C,K` also with that ply on `--ply-games` of them beside
+the hand-valued search with the same ply; the paired differences are printed with
+their standard errors, and `--out` keeps every game's score. Keep the seeds below
+2**31: the evaluation seeds are not for choosing.
 """
 
 from __future__ import annotations

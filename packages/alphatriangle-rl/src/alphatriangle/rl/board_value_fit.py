@@ -25,8 +25,9 @@ searched position (each board less its position's mean, inputs and target) and t
 each target once, as it arrives, not as replay draws it: the search only ever compares
 boards of one position, and fitted to the boards' levels the value spends its few
 hundred weights on what makes one position richer than another, which no choice asks.
-On 80,000 boards of the ply past the refill the fit of differences played 290 at one ply
-where the fit of levels played 256 (400 tuning games; `benchmarks/value_screen.py`).
+On 77,000 boards of the ply past the refill the fit of differences played 290 at one ply
+where the fit of levels played 256 (400 tuning games; `benchmarks/value_screen.py`);
+with the ply past the refill the two were within the noise (-12 +- 21 on 120 games).
 The level, which prices survival against an ended game inside the ply, is then set by
 the mean residual over every board seen.
 """
