@@ -155,10 +155,12 @@ def test_the_trainer_fits_arriving_targets_within_positions_at_its_next_step() -
         position=np.arange(60) // 3,
     )
     replayed.observe(batch)  # a fit of replayed batches takes nothing on arrival
-    assert replayed.board_value_fit is not None and replayed.board_value_fit.weight == 0.0
+    assert replayed.board_value_fit is not None
+    assert replayed.board_value_fit.weight == 0.0
     before = trainer.network.model.board_value.coefficients()
     trainer.observe(batch)
-    assert trainer.board_value_fit is not None and trainer.board_value_fit.weight == 60.0
+    assert trainer.board_value_fit is not None
+    assert trainer.board_value_fit.weight == 60.0
     np.testing.assert_array_equal(trainer.network.model.board_value.coefficients(), before)
     buffer = ExperienceBuffer(capacity=100)
     buffer.add(batch)

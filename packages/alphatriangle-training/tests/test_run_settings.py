@@ -122,9 +122,9 @@ def test_a_run_recorded_before_the_least_squares_fit_keeps_its_optimiser() -> No
     recorded = SAVED.to_json()
     del recorded["train"]["board_value_fit"]
     assert RunSettings.from_json(recorded).train.board_value_fit == "optimiser"
-    assert RunSettings.from_json(SAVED.to_json()).train.board_value_fit == "within_positions"
-    recorded["train"]["board_value_fit"] = "least_squares"  # the default before this one
-    assert RunSettings.from_json(recorded).train.board_value_fit == "least_squares"
+    assert RunSettings.from_json(SAVED.to_json()).train.board_value_fit == "least_squares"
+    recorded["train"]["board_value_fit"] = "within_positions"  # a run that chose it keeps it
+    assert RunSettings.from_json(recorded).train.board_value_fit == "within_positions"
 
 
 def _fields(settings: RunSettings) -> dict[str, object]:

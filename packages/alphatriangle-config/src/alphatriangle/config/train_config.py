@@ -153,13 +153,15 @@ class TrainConfig(StrictConfig):
     """Clip the global gradient norm to this (None: no clipping)."""
     value_loss_weight: float = Field(default=1.0, ge=0.0)
     """Weight of the value cross-entropy in the total loss."""
-    board_value_fit: Literal["within_positions", "least_squares", "optimiser"] = "within_positions"
-    """How the trainer fits the turn search's board value: "within_positions" solves for
-    its coefficients after every step by least squares over the targets that arrived
-    lately, fitted to the differences between the boards of each searched position (the
-    search compares those), the level set by the mean residual; "least_squares" the same
-    over the levels of the batches it has trained on; "optimiser" moves them with AdamW
-    beside the network (which, in every case, takes optimiser steps)."""
+    board_value_fit: Literal["least_squares", "within_positions", "optimiser"] = "least_squares"
+    """How the trainer fits the turn search's board value: "least_squares" solves for its
+    coefficients after every step over the levels of the batches it has trained on
+    lately; "within_positions" the same over the targets that arrived lately, fitted to
+    the differences between the boards of each searched position (the search compares
+    those), the level set by the mean residual (offline far better at one ply; in a
+    60-minute run it did no better, `benchmarks/results/2026-12-07-learned-value/`);
+    "optimiser" moves them with AdamW beside the network (which, in every case, takes
+    optimiser steps)."""
     board_value_memory_steps: int = Field(default=500, ge=1)
     """Least-squares board value: the steps over which a batch's weight in the fit fades
     by a factor e (targets move as the value they bootstrap from moves)."""

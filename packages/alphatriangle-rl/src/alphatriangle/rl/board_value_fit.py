@@ -20,7 +20,7 @@ patterns those boards never vary wild weights, which the search then seeks out o
 boards; its games grow short and the buffer never broadens (a 10-minute run never
 recovered). With nothing seen yet the fit is the untrained value exactly.
 
-Fitted `within_positions`, the sums are of the differences between the boards of each
+Fitted `within_positions` (an option), the sums are of the differences between the boards of each
 searched position (each board less its position's mean, inputs and target) and take
 each target once, as it arrives, not as replay draws it: the search only ever compares
 boards of one position, and fitted to the boards' levels the value spends its few
@@ -28,6 +28,9 @@ hundred weights on what makes one position richer than another, which no choice 
 On 77,000 boards of the ply past the refill the fit of differences played 290 at one ply
 where the fit of levels played 256 (400 tuning games; `benchmarks/value_screen.py`);
 with the ply past the refill the two were within the noise (-12 +- 21 on 120 games).
+In a 60-minute run the fit of differences did no better than the fit of levels (one
+seed, 100 evaluation games: 304.7 against 343.9 with the ply, 225.6 against 235.5 at
+one ply), so it is an option (`board_value_fit = "within_positions"`), not the default.
 The level, which prices survival against an ended game inside the ply, is then set by
 the mean residual over every board seen.
 """
