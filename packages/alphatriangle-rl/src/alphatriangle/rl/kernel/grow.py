@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .compile import compiled
-from .expand import EMPTY, expand, first_of_each
+from .expand import EMPTY, expand_fits, first_of_each
 from .features import (
     NEIGHBOUR_KINDS,
     board_features,
@@ -186,12 +186,11 @@ def grow(
     for depth in range(slots):
         if root.shape[0] == 0:
             break
-        parent, action, child_occupied, child_shapes, placed, cleared, _ = expand(
+        parent, action, child_occupied, child_shapes, placed, cleared = expand_fits(
             occupied,
             shapes,
+            masks,
             placement_bits,
-            anchor_start,
-            anchor_cell,
             line_start,
             line_of_placement,
             line_bits,
