@@ -221,6 +221,70 @@ def neighbour_counts(
     _neighbour_counts(scratch, shifts, has_left, has_right, points_up, by_neighbours, row)
 
 
+@inlined
+def fit_totals(
+    fit_counts: NDArray[np.int64], row: int, template_entries: NDArray[np.int64]
+) -> tuple[int, int]:
+    """(placements of every table entry summed, entries that fit nowhere) of the board
+    whose fit counts are row `row` of `fit_counts`: the integers the value's chance
+    terms divide."""
+    placements = 0
+    fit_nowhere = 0
+    for template in range(fit_counts.shape[1]):
+        placements += fit_counts[row, template] * template_entries[template]
+        if fit_counts[row, template] == 0:
+            fit_nowhere += template_entries[template]
+    return placements, fit_nowhere
+
+
+@inlined
+def refill_odds(fit_nowhere: int, total_entries: int, num_slots: int) -> tuple[float, float]:
+    """(refill risk: the odds that a refill deals a shape that fits nowhere, the odds that
+    it leaves a move) when `fit_nowhere` of the `total_entries` table entries fit nowhere
+    and `num_slots` shapes are dealt."""
+    every_refill = 1
+    refills_that_fit = 1
+    refills_that_end = 1
+    for _ in range(num_slots):
+        every_refill *= total_entries
+        refills_that_fit *= total_entries - fit_nowhere
+        refills_that_end *= fit_nowhere
+    return 1.0 - refills_that_fit / every_refill, 1.0 - refills_that_end / every_refill
+
+
+@compiled
+def refill_odds_table(total_entries: int, num_slots: int) -> NDArray[np.float64]:
+    """[entries + 1, 2] `refill_odds` of every number of entries that fit nowhere: what a
+    kernel valuing many boards looks up instead of dividing for each."""
+    table = np.empty((total_entries + 1, 2), np.float64)
+    for fit_nowhere in range(total_entries + 1):
+        table[fit_nowhere, 0], table[fit_nowhere, 1] = refill_odds(
+            fit_nowhere, total_entries, num_slots
+        )
+    return table
+
+
+@inlined
+def hand_value(
+    placements: int,
+    refill_risk: float,
+    by_neighbours: NDArray[np.int64],
+    row: int,
+    total_entries: int,
+    weights: NDArray[np.float64],
+) -> float:
+    """The hand-made value's formula, its terms added left to right, of the board with
+    those `fit_totals` placements and refill risk and row `row` of `by_neighbours`."""
+    expected_placements = placements / total_entries
+    return (
+        weights[0] * expected_placements
+        - weights[1] * refill_risk
+        - weights[2] * by_neighbours[row, 0]
+        - weights[3] * by_neighbours[row, 1]
+        - weights[4] * by_neighbours[row, 2]
+    )
+
+
 @compiled
 def hand_terms(
     fit_counts: NDArray[np.int64],
@@ -233,29 +297,10 @@ def hand_terms(
 ) -> tuple[float, float]:
     """(the hand-made value, the probability that a refill leaves a move) of the board
     whose counts are row `row` of `fit_counts` and `by_neighbours`."""
-    placements = 0
-    fit_nowhere = 0
-    for template in range(fit_counts.shape[1]):
-        placements += fit_counts[row, template] * template_entries[template]
-        if fit_counts[row, template] == 0:
-            fit_nowhere += template_entries[template]
-    every_refill = 1
-    refills_that_fit = 1
-    refills_that_end = 1
-    for _ in range(num_slots):
-        every_refill *= total_entries
-        refills_that_fit *= total_entries - fit_nowhere
-        refills_that_end *= fit_nowhere
-    expected_placements = placements / total_entries
-    refill_risk = 1.0 - refills_that_fit / every_refill
-    value = (
-        weights[0] * expected_placements
-        - weights[1] * refill_risk
-        - weights[2] * by_neighbours[row, 0]
-        - weights[3] * by_neighbours[row, 1]
-        - weights[4] * by_neighbours[row, 2]
-    )
-    return value, 1.0 - refills_that_end / every_refill
+    placements, fit_nowhere = fit_totals(fit_counts, row, template_entries)
+    refill_risk, alive = refill_odds(fit_nowhere, total_entries, num_slots)
+    value = hand_value(placements, refill_risk, by_neighbours, row, total_entries, weights)
+    return value, alive
 
 
 @compiled

@@ -31,8 +31,10 @@ from .features import (
     child_fit_counts,
     child_fit_masks,
     fit_masks,
-    hand_terms,
+    fit_totals,
+    hand_value,
     neighbour_counts,
+    refill_odds_table,
 )
 
 
@@ -43,25 +45,19 @@ def beam(
     reward: NDArray[np.float64],
     rows: NDArray[np.int64],
     fit_counts: NDArray[np.int64],
-    by_neighbours: NDArray[np.int64],
-    template_entries: NDArray[np.int64],
-    total_entries: int,
-    weights: NDArray[np.float64],
+    value: NDArray[np.float64],
     beam_width: int,
 ) -> NDArray[np.int64]:
     """The plans to grow, in order: per root (roots come grouped, ascending), those that
     can still place every shape first, then by reward plus board value, highest first.
-    Plan i's counts are row `rows[i]` of `fit_counts` and `by_neighbours`."""
+    Plan i's fit counts are row `rows[i]` of `fit_counts`, its board's value `value[rows[i]]`."""
     count = root.shape[0]
     slots = shapes.shape[1]
     key = np.empty(count, np.float64)
     unplaceable = np.zeros(count, np.bool_)
     for plan in range(count):
         row = rows[plan]
-        value, _ = hand_terms(
-            fit_counts, by_neighbours, row, template_entries, total_entries, slots, weights
-        )
-        key[plan] = -(reward[plan] + value)
+        key[plan] = -(reward[plan] + value[row])
         for slot in range(slots):
             template = int(shapes[plan, slot])
             if template != EMPTY and fit_counts[row, template] == 0:
@@ -159,6 +155,7 @@ def grow(
     reward = np.zeros(count, np.float64)
     first = np.full(count, -1, np.int64)
     scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
+    refill = refill_odds_table(total_entries, slots)
     masks = np.empty((count, templates, words), np.uint64)
     for board in range(count):
         fit_masks(
@@ -217,6 +214,8 @@ def grow(
         child_shapes = child_shapes[kept]
         fit_counts = np.empty((kept.shape[0], templates), np.int64)
         by_neighbours = np.empty((kept.shape[0], NEIGHBOUR_KINDS), np.int64)
+        child_value = np.empty(kept.shape[0], np.float64)
+        child_alive = np.empty(kept.shape[0], np.float64)
         for plan in range(kept.shape[0]):
             if child_cleared[plan] == 0:  # cells only filled: fits follow from the parent's
                 child_fit_counts(
@@ -257,6 +256,16 @@ def grow(
                     plan,
                     scratch,
                 )
+            placements, fit_nowhere = fit_totals(fit_counts, plan, template_entries)
+            child_value[plan] = hand_value(
+                placements,
+                refill[fit_nowhere, 0],
+                by_neighbours,
+                plan,
+                total_entries,
+                weights,
+            )
+            child_alive[plan] = refill[fit_nowhere, 1]
         done = np.ones(kept.shape[0], np.bool_)
         for plan in range(kept.shape[0]):
             for slot in range(slots):
@@ -289,15 +298,8 @@ def grow(
             out_reward[found] = child_reward[index]
             out_completes[found] = True
             out_occupied[found] = child_occupied[index]
-            out_value[found], out_alive[found] = hand_terms(
-                fit_counts,
-                by_neighbours,
-                int(index),
-                template_entries,
-                total_entries,
-                slots,
-                weights,
-            )
+            out_value[found] = child_value[index]
+            out_alive[found] = child_alive[index]
             found += 1
         order = beam(
             child_root[going],
@@ -305,10 +307,7 @@ def grow(
             child_reward[going] + reward_per_alive,  # taken back if no move follows
             going,
             fit_counts,
-            by_neighbours,
-            template_entries,
-            total_entries,
-            weights,
+            child_value,
             beam_width,
         )
         chosen = going[order]
