@@ -167,14 +167,16 @@ def expand_fits(
 ) -> tuple[
     NDArray[np.int64],
     NDArray[np.int64],
+    NDArray[np.int64],
     NDArray[np.uint64],
     NDArray[np.int8],
     NDArray[np.int64],
     NDArray[np.int64],
 ]:
-    """`expand`'s (parent, action, occupied, shapes, placed, cleared) of every child, the
-    legal anchors read from each state's fit masks (`masks[state, template]`: the anchors
-    where the template fits, `features.fit_masks`) instead of tested one by one: the same
+    """(parent, action, placement, occupied, shapes, placed, cleared) of every child:
+    `expand`'s, with each child's placement (template * cells + anchor), the legal
+    anchors read from each state's fit masks (`masks[state, template]`: the anchors where
+    the template fits, `features.fit_masks`) instead of tested one by one: the same
     children in the same order (set bits come out in order of the anchor)."""
     count, words = occupied.shape
     slots = shapes.shape[1]
@@ -187,6 +189,7 @@ def expand_fits(
                     bound += popcount(masks[state, template, word])
     parent = np.empty(bound, np.int64)
     action = np.empty(bound, np.int64)
+    placement = np.empty(bound, np.int64)
     child_occupied = np.empty((bound, words), np.uint64)
     child_shapes = np.empty((bound, slots), np.int8)
     placed = np.empty(bound, np.int64)
@@ -223,9 +226,10 @@ def expand_fits(
                     child_shapes[children, slot] = EMPTY
                     parent[children] = state
                     action[children] = slot * num_cells + anchor
+                    placement[children] = template * num_cells + anchor
                     placed[children] = template_size[template]
                     children += 1
-    return parent, action, child_occupied, child_shapes, placed, cleared
+    return parent, action, placement, child_occupied, child_shapes, placed, cleared
 
 
 @compiled

@@ -183,7 +183,7 @@ def grow(
     for depth in range(slots):
         if root.shape[0] == 0:
             break
-        parent, action, child_occupied, child_shapes, placed, cleared = expand_fits(
+        parent, action, placement, child_occupied, child_shapes, placed, cleared = expand_fits(
             occupied,
             shapes,
             masks,
@@ -199,19 +199,30 @@ def grow(
             moves[index] = True
         stuck = np.flatnonzero(~moves)
         kept = first_of_each(root[parent], child_occupied, child_shapes)
-        child_parent = parent[kept]
-        child_reward = reward[child_parent] + (
-            placed[kept] * reward_per_placed + cleared[kept] * reward_per_cleared
-        )
-        child_first = action[kept] if depth == 0 else first[child_parent]
-        child_root = root[child_parent]
-        child_occupied = child_occupied[kept]
-        child_cleared = cleared[kept]
-        child_placement = np.empty(kept.shape[0], np.int64)
-        for plan in range(kept.shape[0]):
-            slot, anchor = divmod(action[kept[plan]], num_cells)
-            child_placement[plan] = shapes[child_parent[plan], slot] * num_cells + anchor
-        child_shapes = child_shapes[kept]
+        children = kept.shape[0]
+        child_parent = np.empty(children, np.int64)
+        child_reward = np.empty(children, np.float64)
+        child_first = np.empty(children, np.int64)
+        child_root = np.empty(children, np.int64)
+        child_cleared = np.empty(children, np.int64)
+        child_placement = np.empty(children, np.int64)
+        for plan in range(children):  # the kept children, moved up in place (kept[plan] >= plan)
+            index = kept[plan]
+            before = parent[index]
+            child_parent[plan] = before
+            child_reward[plan] = reward[before] + (
+                placed[index] * reward_per_placed + cleared[index] * reward_per_cleared
+            )
+            child_first[plan] = action[index] if depth == 0 else first[before]
+            child_root[plan] = root[before]
+            child_cleared[plan] = cleared[index]
+            child_placement[plan] = placement[index]
+            for word in range(words):
+                child_occupied[plan, word] = child_occupied[index, word]
+            for slot in range(slots):
+                child_shapes[plan, slot] = child_shapes[index, slot]
+        child_occupied = child_occupied[:children]
+        child_shapes = child_shapes[:children]
         fit_counts = np.empty((kept.shape[0], templates), np.int64)
         by_neighbours = np.empty((kept.shape[0], NEIGHBOUR_KINDS), np.int64)
         child_value = np.empty(kept.shape[0], np.float64)
