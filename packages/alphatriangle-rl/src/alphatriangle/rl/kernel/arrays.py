@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from .features import placement_near_bits
+
 if TYPE_CHECKING:
     from ..game.tables import GameTables
 
@@ -43,6 +45,8 @@ class KernelArrays:
     template_node: NDArray[np.int64]  # [T] the prefix that is the template's whole offset list
     anchor_bits: NDArray[np.uint64]  # [T, words] where each template fits the empty board
     blocked_bits: NDArray[np.uint64]  # [T * cells, T, words], see `_blocked_anchors`
+    placement_near: NDArray[np.uint64]  # [T * cells, 5, words] a placement's cells and their
+    # neighbour shifts (`features.placement_near_bits`)
     template_entries: NDArray[np.int64]  # [T] entries of trianglengin's shape table
     total_entries: int  # entries in the table (a refill draws each with equal chance)
     playable_bits: NDArray[np.uint64]  # [words] the board's cells
@@ -86,6 +90,7 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
     line_of_placement = np.nonzero(flat)[1].astype(np.int64)
     offsets, node_parent, node_offset, template_node = _prefixes(tables)
     shifts = np.concatenate([offsets, [-1, 1, tables.cols, -tables.cols]]).astype(np.int64)
+    shifts_table = np.stack([shifts, np.abs(shifts) // 64, np.abs(shifts) % 64], axis=1)
     grid = np.arange(cells)
     row, col = np.divmod(grid, tables.cols)
     return KernelArrays(
@@ -100,12 +105,13 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
         line_of_placement=line_of_placement,
         line_bits=line_bits,
         template_size=np.ascontiguousarray(tables.template_size, np.int64),
-        shifts=np.stack([shifts, np.abs(shifts) // 64, np.abs(shifts) % 64], axis=1),
+        shifts=shifts_table,
         node_parent=node_parent,
         node_offset=node_offset,
         template_node=template_node,
         anchor_bits=_bits(valid[:templates], words),
         blocked_bits=_blocked_anchors(tables),
+        placement_near=placement_near_bits(placement_bits, templates, shifts_table),
         template_entries=np.bincount(tables.template_of_entry, minlength=templates).astype(
             np.int64
         ),

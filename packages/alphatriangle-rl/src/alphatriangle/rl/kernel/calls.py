@@ -215,6 +215,7 @@ def grow_turns(
         k.template_node,
         k.anchor_bits,
         k.blocked_bits,
+        k.placement_near,
         k.playable_bits,
         k.has_left,
         k.has_right,

@@ -34,6 +34,8 @@ NEIGHBOUR_KINDS = 4
 """Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
 NEIGHBOUR_SHIFTS = 4
 """The last rows of `KernelArrays.shifts`: left, right, below, above."""
+NEAR_ROWS = 1 + NEIGHBOUR_SHIFTS
+"""The empty cells and their four neighbour shifts (`near_rows`)."""
 HAND_WEIGHTS = 5
 """placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
 
@@ -202,11 +204,33 @@ def child_fit_masks(
 
 
 @inlined
-def neighbour_counts(
+def near_rows(
     occupied: NDArray[np.uint64],
     board: int,
     shifts: NDArray[np.int64],
     playable_bits: NDArray[np.uint64],
+    near: NDArray[np.uint64],
+    row: int,
+    scratch: NDArray[np.uint64],
+) -> None:
+    """`near[row]` [NEAR_ROWS, words]: the empty cells of board `occupied[board]`, then
+    the empty cells seen from each neighbour shift (left, right, below, above): what the
+    neighbour counts read, kept for a plan's children (`child_neighbour_counts`)."""
+    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
+    _shifted_rows(occupied, board, shifts, first, playable_bits, scratch)
+    for word in range(occupied.shape[1]):
+        near[row, 0, word] = scratch[0, word]
+        for shift in range(NEIGHBOUR_SHIFTS):
+            near[row, 1 + shift, word] = scratch[1 + first + shift, word]
+
+
+@inlined
+def child_neighbour_counts(
+    near: NDArray[np.uint64],
+    parent: int,
+    placement_near: NDArray[np.uint64],
+    placement: int,
+    shifts: NDArray[np.int64],
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
     points_up: NDArray[np.uint64],
@@ -214,11 +238,57 @@ def neighbour_counts(
     row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
-    """Row `row` of `by_neighbours` for board `occupied[board]`, shifting only what the
-    neighbour counts read (the fit counts come from `child_fit_counts`)."""
-    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
-    _shifted_rows(occupied, board, shifts, first, playable_bits, scratch)
+    """Row `row` of `by_neighbours` once `placement` is placed, with no line cleared, on
+    the board of `near[parent]`: a shift of the empty cells less the placement's cells is
+    the shift of the empty cells less the shift of its cells, so each row is one AND-NOT
+    against `placement_near[placement]` (the same rows of the placement's own cells)."""
+    left = 1 + shifts.shape[0] - NEIGHBOUR_SHIFTS
+    for word in range(near.shape[2]):
+        scratch[0, word] = near[parent, 0, word] & ~placement_near[placement, 0, word]
+        for shift in range(NEIGHBOUR_SHIFTS):
+            scratch[left + shift, word] = (
+                near[parent, 1 + shift, word] & ~placement_near[placement, 1 + shift, word]
+            )
     _neighbour_counts(scratch, shifts, has_left, has_right, points_up, by_neighbours, row)
+
+
+@inlined
+def child_near_rows(
+    near: NDArray[np.uint64],
+    parent: int,
+    placement_near: NDArray[np.uint64],
+    placement: int,
+    child_near: NDArray[np.uint64],
+    row: int,
+) -> None:
+    """`child_near[row]`: the rows behind `child_neighbour_counts`, for the plans kept."""
+    for shift in range(NEAR_ROWS):
+        for word in range(near.shape[2]):
+            child_near[row, shift, word] = (
+                near[parent, shift, word] & ~placement_near[placement, shift, word]
+            )
+
+
+@compiled
+def placement_near_bits(
+    placement_bits: NDArray[np.uint64], templates: int, shifts: NDArray[np.int64]
+) -> NDArray[np.uint64]:
+    """[templates * cells, NEAR_ROWS, words]: row `template * cells + anchor` holds the
+    cells of that placement (`placement_bits[template, anchor]`), then those cells seen
+    from each neighbour shift, as `near_rows` shifts the empty cells."""
+    cells, words = placement_bits.shape[1], placement_bits.shape[2]
+    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
+    rows = np.zeros((1 + NEIGHBOUR_SHIFTS, words), np.uint64)
+    table = np.zeros((templates * cells, NEAR_ROWS, words), np.uint64)
+    for template in range(templates):
+        for anchor in range(cells):
+            for word in range(words):
+                rows[0, word] = placement_bits[template, anchor, word]
+            for shift in range(NEIGHBOUR_SHIFTS):
+                index = first + shift
+                shift_row(rows, 0, 1 + shift, shifts[index, 0], shifts[index, 1], shifts[index, 2])
+            table[template * cells + anchor] = rows
+    return table
 
 
 @inlined

@@ -26,14 +26,17 @@ from numpy.typing import NDArray
 from .compile import compiled
 from .expand import EMPTY, expand_fits, first_of_each
 from .features import (
+    NEAR_ROWS,
     NEIGHBOUR_KINDS,
     board_features,
     child_fit_counts,
     child_fit_masks,
+    child_near_rows,
+    child_neighbour_counts,
     fit_masks,
     fit_totals,
     hand_value,
-    neighbour_counts,
+    near_rows,
     refill_odds_table,
 )
 
@@ -123,6 +126,7 @@ def grow(
     template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
     blocked_bits: NDArray[np.uint64],
+    placement_near: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
@@ -157,7 +161,9 @@ def grow(
     scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
     refill = refill_odds_table(total_entries, slots)
     masks = np.empty((count, templates, words), np.uint64)
+    near = np.empty((count, NEAR_ROWS, words), np.uint64)
     for board in range(count):
+        near_rows(occupied, board, shifts, playable_bits, near, board, scratch)
         fit_masks(
             occupied,
             board,
@@ -237,11 +243,12 @@ def grow(
                     fit_counts,
                     plan,
                 )
-                neighbour_counts(
-                    child_occupied,
-                    plan,
+                child_neighbour_counts(
+                    near,
+                    child_parent[plan],
+                    placement_near,
+                    child_placement[plan],
                     shifts,
-                    playable_bits,
                     has_left,
                     has_right,
                     points_up,
@@ -323,7 +330,9 @@ def grow(
         )
         chosen = going[order]
         parent_masks = masks
+        parent_near = near
         masks = np.empty((chosen.shape[0], templates, words), np.uint64)
+        near = np.empty((chosen.shape[0], NEAR_ROWS, words), np.uint64)
         for plan in range(chosen.shape[0]):
             index = chosen[plan]
             if child_cleared[index] == 0:
@@ -335,7 +344,16 @@ def grow(
                     masks,
                     plan,
                 )
+                child_near_rows(
+                    parent_near,
+                    child_parent[index],
+                    placement_near,
+                    child_placement[index],
+                    near,
+                    plan,
+                )
             else:
+                near_rows(child_occupied, index, shifts, playable_bits, near, plan, scratch)
                 fit_masks(
                     child_occupied,
                     index,
