@@ -149,7 +149,7 @@ def grow(
 ]:
     """(root, first action, reward, completes, end board, end board's hand-made value,
     its refill alive odds) of every plan, grouped by root; the last two are NaN for a
-    plan that does not complete."""
+    plan that does not complete. Raises ValueError if a root has no legal move."""
     count, words = root_occupied.shape
     slots = root_shapes.shape[1]
     templates = anchor_bits.shape[0]
@@ -204,6 +204,8 @@ def grow(
         for index in parent:
             moves[index] = True
         stuck = np.flatnonzero(~moves)
+        if depth == 0 and stuck.shape[0]:
+            raise ValueError("a position has no legal move: its game is over")
         kept = first_of_each(root[parent], child_occupied, child_shapes)
         children = kept.shape[0]
         child_parent = np.empty(children, np.int64)
