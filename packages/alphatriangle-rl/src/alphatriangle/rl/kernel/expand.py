@@ -175,7 +175,7 @@ def expand_fits(
 ]:
     """(parent, action, placement, occupied, shapes, placed, cleared) of every child:
     `expand`'s, with each child's placement (template * cells + anchor), the legal
-    anchors read from each state's fit masks (`masks[state, template]`: the anchors where
+    anchors read from each state's fit masks (`masks[state, :, template]`: the anchors where
     the template fits, `features.fit_masks`) instead of tested one by one: the same
     children in the same order (set bits come out in order of the anchor)."""
     count, words = occupied.shape
@@ -186,7 +186,7 @@ def expand_fits(
             template = int(shapes[state, slot])
             if template != EMPTY:
                 for word in range(words):
-                    bound += popcount(masks[state, template, word])
+                    bound += popcount(masks[state, word, template])
     parent = np.empty(bound, np.int64)
     action = np.empty(bound, np.int64)
     placement = np.empty(bound, np.int64)
@@ -202,7 +202,7 @@ def expand_fits(
             if template == EMPTY:
                 continue
             for word in range(words):
-                bits = masks[state, template, word]
+                bits = masks[state, word, template]
                 while bits != _ZERO:
                     lowest = bits & (~bits + _ONE)
                     bits ^= lowest

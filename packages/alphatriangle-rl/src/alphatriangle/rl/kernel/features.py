@@ -158,13 +158,13 @@ def fit_masks(
     row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
-    """`masks[row]` [T, words]: the anchors where each template fits board
+    """`masks[row]` [words, T]: the anchors where each template fits board
     `occupied[board]`, from its whole board (the parent of `child_fit_counts`)."""
     nodes = _fit_prefixes(occupied, board, shifts, node_parent, node_offset, playable_bits, scratch)
     for template in range(anchor_bits.shape[0]):
         source = nodes + template_node[template]
         for word in range(occupied.shape[1]):
-            masks[row, template, word] = anchor_bits[template, word] & scratch[source, word]
+            masks[row, word, template] = anchor_bits[template, word] & scratch[source, word]
 
 
 @inlined
@@ -177,13 +177,16 @@ def child_fit_counts(
     row: int,
 ) -> None:
     """Row `row` of `fit_counts`: where each template fits once `placement` (template *
-    cells + anchor) is placed, with no line cleared, on the board of `masks[parent]`."""
-    for template in range(masks.shape[1]):
-        count = 0
-        for word in range(masks.shape[2]):
-            blocked = blocked_bits[placement, template, word]
-            count += popcount(masks[parent, template, word] & ~blocked)
-        fit_counts[row, template] = count
+    cells + anchor) is placed, with no line cleared, on the board of `masks[parent]`.
+    Word by word, the templates in a row (the layout of `masks` and `blocked_bits`), so
+    the loop over them is vectorised."""
+    templates = masks.shape[2]
+    for template in range(templates):
+        fit_counts[row, template] = 0
+    for word in range(masks.shape[1]):
+        for template in range(templates):
+            blocked = blocked_bits[placement, word, template]
+            fit_counts[row, template] += popcount(masks[parent, word, template] & ~blocked)
 
 
 @inlined
@@ -196,10 +199,10 @@ def child_fit_masks(
     row: int,
 ) -> None:
     """`child_masks[row]`: the masks behind `child_fit_counts`, for the plans kept."""
-    for template in range(masks.shape[1]):
-        for word in range(masks.shape[2]):
-            child_masks[row, template, word] = (
-                masks[parent, template, word] & ~blocked_bits[placement, template, word]
+    for word in range(masks.shape[1]):
+        for template in range(masks.shape[2]):
+            child_masks[row, word, template] = (
+                masks[parent, word, template] & ~blocked_bits[placement, word, template]
             )
 
 

@@ -160,7 +160,7 @@ def grow(
     first = np.full(count, -1, np.int64)
     scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
     refill = refill_odds_table(total_entries, slots)
-    masks = np.empty((count, templates, words), np.uint64)
+    masks = np.empty((count, words, templates), np.uint64)
     near = np.empty((count, NEAR_ROWS, words), np.uint64)
     for board in range(count):
         near_rows(occupied, board, shifts, playable_bits, near, board, scratch)
@@ -333,7 +333,7 @@ def grow(
         chosen = going[order]
         parent_masks = masks
         parent_near = near
-        masks = np.empty((chosen.shape[0], templates, words), np.uint64)
+        masks = np.empty((chosen.shape[0], words, templates), np.uint64)
         near = np.empty((chosen.shape[0], NEAR_ROWS, words), np.uint64)
         for plan in range(chosen.shape[0]):
             index = chosen[plan]
