@@ -257,9 +257,10 @@ def test_each_position_s_ties_are_among_its_complete_plans_if_any() -> None:
     completes = np.array([False, True, True, False, False, True])
     score = np.array([9.0, 1.0, 1.0, 2.0, 2.0, 5.0])
     first = np.array([4, 7, 3, 1, 1, 2], np.int64)
-    start, rows = tied_choices(root, completes, score, first, 4)
+    start, rows, plans = tied_choices(root, completes, score, first, 4)
     assert start.tolist() == [0, 2, 3, 3, 4]  # position 2 has no plan
     assert rows.tolist() == [2, 1, 3, 5]
+    assert plans.tolist() == [3, 2, 0, 1]
 
 
 def test_the_kernels_compile_in_a_fresh_process_with_no_cache(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from .features import placement_near_bits
+
 if TYPE_CHECKING:
     from ..game.tables import GameTables
 
@@ -42,7 +44,9 @@ class KernelArrays:
     node_offset: NDArray[np.int64]  # [N] the offset (row of `shifts`) it adds
     template_node: NDArray[np.int64]  # [T] the prefix that is the template's whole offset list
     anchor_bits: NDArray[np.uint64]  # [T, words] where each template fits the empty board
-    blocked_bits: NDArray[np.uint64]  # [T * cells, T, words], see `_blocked_anchors`
+    blocked_bits: NDArray[np.uint64]  # [T * cells, words, T], see `_blocked_anchors`
+    placement_near: NDArray[np.uint64]  # [T * cells, 5, words] a placement's cells and their
+    # neighbour shifts (`features.placement_near_bits`)
     template_entries: NDArray[np.int64]  # [T] entries of trianglengin's shape table
     total_entries: int  # entries in the table (a refill draws each with equal chance)
     playable_bits: NDArray[np.uint64]  # [words] the board's cells
@@ -86,6 +90,7 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
     line_of_placement = np.nonzero(flat)[1].astype(np.int64)
     offsets, node_parent, node_offset, template_node = _prefixes(tables)
     shifts = np.concatenate([offsets, [-1, 1, tables.cols, -tables.cols]]).astype(np.int64)
+    shifts_table = np.stack([shifts, np.abs(shifts) // 64, np.abs(shifts) % 64], axis=1)
     grid = np.arange(cells)
     row, col = np.divmod(grid, tables.cols)
     return KernelArrays(
@@ -100,12 +105,13 @@ def _arrays_for(tables: GameTables) -> KernelArrays:
         line_of_placement=line_of_placement,
         line_bits=line_bits,
         template_size=np.ascontiguousarray(tables.template_size, np.int64),
-        shifts=np.stack([shifts, np.abs(shifts) // 64, np.abs(shifts) % 64], axis=1),
+        shifts=shifts_table,
         node_parent=node_parent,
         node_offset=node_offset,
         template_node=template_node,
         anchor_bits=_bits(valid[:templates], words),
         blocked_bits=_blocked_anchors(tables),
+        placement_near=placement_near_bits(placement_bits, templates, shifts_table),
         template_entries=np.bincount(tables.template_of_entry, minlength=templates).astype(
             np.int64
         ),
@@ -149,8 +155,10 @@ def _prefixes(
 
 
 def _blocked_anchors(tables: GameTables) -> NDArray[np.uint64]:
-    """[T * cells, T, words]: row `template * cells + anchor` holds, for each template u,
-    the anchors where u would cover a cell that placing `template` at `anchor` covers.
+    """[T * cells, words, T]: row `template * cells + anchor` holds, for each template u,
+    the anchors where u would cover a cell that placing `template` at `anchor` covers
+    (word by word, each word's templates side by side: the kernels' loop over the
+    templates reads them in a row).
 
     A placement that clears no line only fills cells, so where u fits afterwards is
     where it fitted before, less these anchors: the kernels count a child's fits from
@@ -160,8 +168,8 @@ def _blocked_anchors(tables: GameTables) -> NDArray[np.uint64]:
     templates, cells, words = tables.num_templates, tables.num_cells, tables.words
     valid = tables.placement_valid[:templates]  # [T, cells]
     footprint = np.moveaxis(tables.placement_bits, 0, -1)[:templates]  # [T, cells, words]
-    blocked = np.zeros((templates * cells, templates, words), np.uint64)
+    blocked = np.zeros((templates * cells, words, templates), np.uint64)
     for template, anchor in zip(*np.nonzero(valid), strict=True):
         meets = (footprint & footprint[template, anchor]).any(axis=-1) & valid
-        blocked[template * cells + anchor] = _bits(meets, words)
+        blocked[template * cells + anchor] = _bits(meets, words).T
     return np.ascontiguousarray(blocked)

@@ -215,6 +215,7 @@ def grow_turns(
         k.template_node,
         k.anchor_bits,
         k.blocked_bits,
+        k.placement_near,
         k.playable_bits,
         k.has_left,
         k.has_right,
@@ -252,9 +253,9 @@ def tied_choices(
     score: NDArray[np.float64],
     first_action: NDArray[np.int64],
     roots: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Each position's plans left by the tie rule (`choice.tied_plans`): ([roots + 1]
-    starts, rows)."""
+    starts, rows, [roots] plans found from each position)."""
     return tied_plans(root, completes, np.ascontiguousarray(score, np.float64), first_action, roots)
 
 

@@ -119,13 +119,14 @@ def tied_plans(
     score: NDArray[np.float64],
     first_action: NDArray[np.int64],
     roots: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """For each of `roots` positions whose plans (grouped by `root`, ascending) all have a
     score: the tie rule's plans among its complete plans, or among all of them if none
     completes (the game ends this turn either way). Returns ([roots + 1] where each
-    position's rows start, the rows)."""
+    position's rows start, the rows, [roots] each position's number of plans)."""
     count = root.shape[0]
     start = np.zeros(roots + 1, np.int64)
+    plans = np.zeros(roots, np.int64)
     out = np.empty(count, np.int64)
     at = 0
     first = 0
@@ -138,5 +139,6 @@ def tied_plans(
         if end > first:
             at = _tied(complete if complete.shape[0] else own, score, first_action, out, at)
         start[position + 1] = at
+        plans[position] = end - first
         first = end
-    return start, out[:at]
+    return start, out[:at], plans

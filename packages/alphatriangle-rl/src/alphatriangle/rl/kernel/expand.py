@@ -15,12 +15,57 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .bits import popcount
-from .compile import compiled
+from .bits import WORD_BITS, popcount
+from .compile import compiled, inlined
 
 EMPTY = -1
 """Template id of an empty slot (`game.EMPTY_SLOT`)."""
 _HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+
+
+@inlined
+def _play(
+    occupied: NDArray[np.uint64],
+    state: int,
+    template: int,
+    anchor: int,
+    placement_bits: NDArray[np.uint64],
+    line_start: NDArray[np.int64],
+    line_of_placement: NDArray[np.int64],
+    line_bits: NDArray[np.uint64],
+    num_cells: int,
+    child_occupied: NDArray[np.uint64],
+    child: int,
+    union: NDArray[np.uint64],
+) -> tuple[int, int]:
+    """Row `child` of `child_occupied`: the board of `occupied[state]` with `template`
+    placed at `anchor` (a legal move) and every full line through it cleared; returns
+    (triangles cleared, lines cleared)."""
+    words = occupied.shape[1]
+    for word in range(words):
+        child_occupied[child, word] = occupied[state, word] | placement_bits[template, anchor, word]
+        union[word] = 0
+    lines = 0
+    flat = template * num_cells + anchor
+    for index in range(line_start[flat], line_start[flat + 1]):
+        line = line_of_placement[index]
+        full = True
+        for word in range(words):
+            bits = line_bits[line, word]
+            if child_occupied[child, word] & bits != bits:
+                full = False
+                break
+        if full:
+            lines += 1
+            for word in range(words):
+                union[word] |= line_bits[line, word]
+    removed = 0
+    for word in range(words):
+        child_occupied[child, word] &= ~union[word]
+        removed += popcount(union[word])
+    return removed, lines
 
 
 @compiled
@@ -76,37 +121,26 @@ def expand(
                         break
                 if not free:
                     continue
-                for word in range(words):
-                    child_occupied[children, word] = (
-                        occupied[state, word] | placement_bits[template, anchor, word]
-                    )
-                    union[word] = 0
-                lines = 0
-                flat = template * num_cells + anchor
-                for index in range(line_start[flat], line_start[flat + 1]):
-                    line = line_of_placement[index]
-                    full = True
-                    for word in range(words):
-                        bits = line_bits[line, word]
-                        if child_occupied[children, word] & bits != bits:
-                            full = False
-                            break
-                    if full:
-                        lines += 1
-                        for word in range(words):
-                            union[word] |= line_bits[line, word]
-                removed = 0
-                for word in range(words):
-                    child_occupied[children, word] &= ~union[word]
-                    removed += popcount(union[word])
+                cleared[children], lines_cleared[children] = _play(
+                    occupied,
+                    state,
+                    template,
+                    anchor,
+                    placement_bits,
+                    line_start,
+                    line_of_placement,
+                    line_bits,
+                    num_cells,
+                    child_occupied,
+                    children,
+                    union,
+                )
                 for other in range(slots):
                     child_shapes[children, other] = shapes[state, other]
                 child_shapes[children, slot] = EMPTY
                 parent[children] = state
                 action[children] = slot * num_cells + anchor
                 placed[children] = template_size[template]
-                cleared[children] = removed
-                lines_cleared[children] = lines
                 children += 1
     return (
         parent[:children],
@@ -120,6 +154,85 @@ def expand(
 
 
 @compiled
+def expand_fits(
+    occupied: NDArray[np.uint64],
+    shapes: NDArray[np.int8],
+    masks: NDArray[np.uint64],
+    placement_bits: NDArray[np.uint64],
+    line_start: NDArray[np.int64],
+    line_of_placement: NDArray[np.int64],
+    line_bits: NDArray[np.uint64],
+    template_size: NDArray[np.int64],
+    num_cells: int,
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.int64],
+    NDArray[np.uint64],
+    NDArray[np.int8],
+    NDArray[np.int64],
+    NDArray[np.int64],
+]:
+    """(parent, action, placement, occupied, shapes, placed, cleared) of every child:
+    `expand`'s, with each child's placement (template * cells + anchor), the legal
+    anchors read from each state's fit masks (`masks[state, :, template]`: the anchors where
+    the template fits, `features.fit_masks`) instead of tested one by one: the same
+    children in the same order (set bits come out in order of the anchor)."""
+    count, words = occupied.shape
+    slots = shapes.shape[1]
+    bound = 0
+    for state in range(count):
+        for slot in range(slots):
+            template = int(shapes[state, slot])
+            if template != EMPTY:
+                for word in range(words):
+                    bound += popcount(masks[state, word, template])
+    parent = np.empty(bound, np.int64)
+    action = np.empty(bound, np.int64)
+    placement = np.empty(bound, np.int64)
+    child_occupied = np.empty((bound, words), np.uint64)
+    child_shapes = np.empty((bound, slots), np.int8)
+    placed = np.empty(bound, np.int64)
+    cleared = np.empty(bound, np.int64)
+    union = np.empty(words, np.uint64)
+    children = 0
+    for state in range(count):
+        for slot in range(slots):
+            template = int(shapes[state, slot])
+            if template == EMPTY:
+                continue
+            for word in range(words):
+                bits = masks[state, word, template]
+                while bits != _ZERO:
+                    lowest = bits & (~bits + _ONE)
+                    bits ^= lowest
+                    anchor = word * WORD_BITS + popcount(lowest - _ONE)
+                    cleared[children], _ = _play(
+                        occupied,
+                        state,
+                        template,
+                        anchor,
+                        placement_bits,
+                        line_start,
+                        line_of_placement,
+                        line_bits,
+                        num_cells,
+                        child_occupied,
+                        children,
+                        union,
+                    )
+                    for other in range(slots):
+                        child_shapes[children, other] = shapes[state, other]
+                    child_shapes[children, slot] = EMPTY
+                    parent[children] = state
+                    action[children] = slot * num_cells + anchor
+                    placement[children] = template * num_cells + anchor
+                    placed[children] = template_size[template]
+                    children += 1
+    return parent, action, placement, child_occupied, child_shapes, placed, cleared
+
+
+@compiled
 def first_of_each(
     root: NDArray[np.int64], occupied: NDArray[np.uint64], shapes: NDArray[np.int8]
 ) -> NDArray[np.int64]:
@@ -127,9 +240,12 @@ def first_of_each(
     count, words = occupied.shape
     slots = shapes.shape[1]
     size = 1
+    bits = 0
     while size < 2 * count:
         size *= 2
+        bits += 1
     mask = np.uint64(size - 1)
+    high = np.uint64(64 - bits)
     table = np.full(size, -1, np.int64)
     kept = np.empty(count, np.int64)
     found = 0
@@ -139,7 +255,7 @@ def first_of_each(
             key = (key ^ occupied[item, word]) * _HASH_MULTIPLIER
         for slot in range(slots):
             key = (key ^ np.uint64(shapes[item, slot] + 1)) * _HASH_MULTIPLIER
-        place = (key ^ (key >> np.uint64(29))) & mask
+        place = (key >> high) & mask  # a product's high bits depend on every input bit
         duplicate = False
         while table[place] != -1:
             other = table[place]

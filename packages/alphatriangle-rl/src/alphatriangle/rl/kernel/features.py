@@ -34,6 +34,8 @@ NEIGHBOUR_KINDS = 4
 """Empty cells with 0, 1, 2 and 3 empty edge neighbours."""
 NEIGHBOUR_SHIFTS = 4
 """The last rows of `KernelArrays.shifts`: left, right, below, above."""
+NEAR_ROWS = 1 + NEIGHBOUR_SHIFTS
+"""The empty cells and their four neighbour shifts (`near_rows`)."""
 HAND_WEIGHTS = 5
 """placements, refill_risk, isolated, dead_end, narrow: `HandWeights` in order."""
 
@@ -156,13 +158,13 @@ def fit_masks(
     row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
-    """`masks[row]` [T, words]: the anchors where each template fits board
+    """`masks[row]` [words, T]: the anchors where each template fits board
     `occupied[board]`, from its whole board (the parent of `child_fit_counts`)."""
     nodes = _fit_prefixes(occupied, board, shifts, node_parent, node_offset, playable_bits, scratch)
     for template in range(anchor_bits.shape[0]):
         source = nodes + template_node[template]
         for word in range(occupied.shape[1]):
-            masks[row, template, word] = anchor_bits[template, word] & scratch[source, word]
+            masks[row, word, template] = anchor_bits[template, word] & scratch[source, word]
 
 
 @inlined
@@ -175,13 +177,16 @@ def child_fit_counts(
     row: int,
 ) -> None:
     """Row `row` of `fit_counts`: where each template fits once `placement` (template *
-    cells + anchor) is placed, with no line cleared, on the board of `masks[parent]`."""
-    for template in range(masks.shape[1]):
-        count = 0
-        for word in range(masks.shape[2]):
-            blocked = blocked_bits[placement, template, word]
-            count += popcount(masks[parent, template, word] & ~blocked)
-        fit_counts[row, template] = count
+    cells + anchor) is placed, with no line cleared, on the board of `masks[parent]`.
+    Word by word, the templates in a row (the layout of `masks` and `blocked_bits`), so
+    the loop over them is vectorised."""
+    templates = masks.shape[2]
+    for template in range(templates):
+        fit_counts[row, template] = 0
+    for word in range(masks.shape[1]):
+        for template in range(templates):
+            blocked = blocked_bits[placement, word, template]
+            fit_counts[row, template] += popcount(masks[parent, word, template] & ~blocked)
 
 
 @inlined
@@ -194,19 +199,41 @@ def child_fit_masks(
     row: int,
 ) -> None:
     """`child_masks[row]`: the masks behind `child_fit_counts`, for the plans kept."""
-    for template in range(masks.shape[1]):
-        for word in range(masks.shape[2]):
-            child_masks[row, template, word] = (
-                masks[parent, template, word] & ~blocked_bits[placement, template, word]
+    for word in range(masks.shape[1]):
+        for template in range(masks.shape[2]):
+            child_masks[row, word, template] = (
+                masks[parent, word, template] & ~blocked_bits[placement, word, template]
             )
 
 
 @inlined
-def neighbour_counts(
+def near_rows(
     occupied: NDArray[np.uint64],
     board: int,
     shifts: NDArray[np.int64],
     playable_bits: NDArray[np.uint64],
+    near: NDArray[np.uint64],
+    row: int,
+    scratch: NDArray[np.uint64],
+) -> None:
+    """`near[row]` [NEAR_ROWS, words]: the empty cells of board `occupied[board]`, then
+    the empty cells seen from each neighbour shift (left, right, below, above): what the
+    neighbour counts read, kept for a plan's children (`child_neighbour_counts`)."""
+    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
+    _shifted_rows(occupied, board, shifts, first, playable_bits, scratch)
+    for word in range(occupied.shape[1]):
+        near[row, 0, word] = scratch[0, word]
+        for shift in range(NEIGHBOUR_SHIFTS):
+            near[row, 1 + shift, word] = scratch[1 + first + shift, word]
+
+
+@inlined
+def child_neighbour_counts(
+    near: NDArray[np.uint64],
+    parent: int,
+    placement_near: NDArray[np.uint64],
+    placement: int,
+    shifts: NDArray[np.int64],
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
     points_up: NDArray[np.uint64],
@@ -214,11 +241,121 @@ def neighbour_counts(
     row: int,
     scratch: NDArray[np.uint64],
 ) -> None:
-    """Row `row` of `by_neighbours` for board `occupied[board]`, shifting only what the
-    neighbour counts read (the fit counts come from `child_fit_counts`)."""
-    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
-    _shifted_rows(occupied, board, shifts, first, playable_bits, scratch)
+    """Row `row` of `by_neighbours` once `placement` is placed, with no line cleared, on
+    the board of `near[parent]`: a shift of the empty cells less the placement's cells is
+    the shift of the empty cells less the shift of its cells, so each row is one AND-NOT
+    against `placement_near[placement]` (the same rows of the placement's own cells)."""
+    left = 1 + shifts.shape[0] - NEIGHBOUR_SHIFTS
+    for word in range(near.shape[2]):
+        scratch[0, word] = near[parent, 0, word] & ~placement_near[placement, 0, word]
+        for shift in range(NEIGHBOUR_SHIFTS):
+            scratch[left + shift, word] = (
+                near[parent, 1 + shift, word] & ~placement_near[placement, 1 + shift, word]
+            )
     _neighbour_counts(scratch, shifts, has_left, has_right, points_up, by_neighbours, row)
+
+
+@inlined
+def child_near_rows(
+    near: NDArray[np.uint64],
+    parent: int,
+    placement_near: NDArray[np.uint64],
+    placement: int,
+    child_near: NDArray[np.uint64],
+    row: int,
+) -> None:
+    """`child_near[row]`: the rows behind `child_neighbour_counts`, for the plans kept."""
+    for shift in range(NEAR_ROWS):
+        for word in range(near.shape[2]):
+            child_near[row, shift, word] = (
+                near[parent, shift, word] & ~placement_near[placement, shift, word]
+            )
+
+
+@compiled
+def placement_near_bits(
+    placement_bits: NDArray[np.uint64], templates: int, shifts: NDArray[np.int64]
+) -> NDArray[np.uint64]:
+    """[templates * cells, NEAR_ROWS, words]: row `template * cells + anchor` holds the
+    cells of that placement (`placement_bits[template, anchor]`), then those cells seen
+    from each neighbour shift, as `near_rows` shifts the empty cells."""
+    cells, words = placement_bits.shape[1], placement_bits.shape[2]
+    first = shifts.shape[0] - NEIGHBOUR_SHIFTS
+    rows = np.zeros((1 + NEIGHBOUR_SHIFTS, words), np.uint64)
+    table = np.zeros((templates * cells, NEAR_ROWS, words), np.uint64)
+    for template in range(templates):
+        for anchor in range(cells):
+            for word in range(words):
+                rows[0, word] = placement_bits[template, anchor, word]
+            for shift in range(NEIGHBOUR_SHIFTS):
+                index = first + shift
+                shift_row(rows, 0, 1 + shift, shifts[index, 0], shifts[index, 1], shifts[index, 2])
+            table[template * cells + anchor] = rows
+    return table
+
+
+@inlined
+def fit_totals(
+    fit_counts: NDArray[np.int64], row: int, template_entries: NDArray[np.int64]
+) -> tuple[int, int]:
+    """(placements of every table entry summed, entries that fit nowhere) of the board
+    whose fit counts are row `row` of `fit_counts`: the integers the value's chance
+    terms divide."""
+    placements = 0
+    fit_nowhere = 0
+    for template in range(fit_counts.shape[1]):
+        placements += fit_counts[row, template] * template_entries[template]
+        if fit_counts[row, template] == 0:
+            fit_nowhere += template_entries[template]
+    return placements, fit_nowhere
+
+
+@inlined
+def refill_odds(fit_nowhere: int, total_entries: int, num_slots: int) -> tuple[float, float]:
+    """(refill risk: the odds that a refill deals a shape that fits nowhere, the odds that
+    it leaves a move) when `fit_nowhere` of the `total_entries` table entries fit nowhere
+    and `num_slots` shapes are dealt."""
+    every_refill = 1
+    refills_that_fit = 1
+    refills_that_end = 1
+    for _ in range(num_slots):
+        every_refill *= total_entries
+        refills_that_fit *= total_entries - fit_nowhere
+        refills_that_end *= fit_nowhere
+    return 1.0 - refills_that_fit / every_refill, 1.0 - refills_that_end / every_refill
+
+
+@compiled
+def refill_odds_table(total_entries: int, num_slots: int) -> NDArray[np.float64]:
+    """[entries + 1, 2] `refill_odds` of every number of entries that fit nowhere: what a
+    kernel valuing many boards looks up instead of dividing for each."""
+    table = np.empty((total_entries + 1, 2), np.float64)
+    for fit_nowhere in range(total_entries + 1):
+        table[fit_nowhere, 0], table[fit_nowhere, 1] = refill_odds(
+            fit_nowhere, total_entries, num_slots
+        )
+    return table
+
+
+@inlined
+def hand_value(
+    placements: int,
+    refill_risk: float,
+    by_neighbours: NDArray[np.int64],
+    row: int,
+    total_entries: int,
+    weights: NDArray[np.float64],
+) -> float:
+    """The hand-made value's formula, its terms added left to right, of the board with
+    those `fit_totals` placements and refill risk and row `row` of `by_neighbours`."""
+    expected_placements = placements / total_entries
+    return (
+        weights[0] * expected_placements
+        - weights[1] * refill_risk
+        - weights[2] * by_neighbours[row, 0]
+        - weights[3] * by_neighbours[row, 1]
+        - weights[4] * by_neighbours[row, 2]
+    )
 
 
 @compiled
@@ -233,29 +370,10 @@ def hand_terms(
 ) -> tuple[float, float]:
     """(the hand-made value, the probability that a refill leaves a move) of the board
     whose counts are row `row` of `fit_counts` and `by_neighbours`."""
-    placements = 0
-    fit_nowhere = 0
-    for template in range(fit_counts.shape[1]):
-        placements += fit_counts[row, template] * template_entries[template]
-        if fit_counts[row, template] == 0:
-            fit_nowhere += template_entries[template]
-    every_refill = 1
-    refills_that_fit = 1
-    refills_that_end = 1
-    for _ in range(num_slots):
-        every_refill *= total_entries
-        refills_that_fit *= total_entries - fit_nowhere
-        refills_that_end *= fit_nowhere
-    expected_placements = placements / total_entries
-    refill_risk = 1.0 - refills_that_fit / every_refill
-    value = (
-        weights[0] * expected_placements
-        - weights[1] * refill_risk
-        - weights[2] * by_neighbours[row, 0]
-        - weights[3] * by_neighbours[row, 1]
-        - weights[4] * by_neighbours[row, 2]
-    )
-    return value, 1.0 - refills_that_end / every_refill
+    placements, fit_nowhere = fit_totals(fit_counts, row, template_entries)
+    refill_risk, alive = refill_odds(fit_nowhere, total_entries, num_slots)
+    value = hand_value(placements, refill_risk, by_neighbours, row, total_entries, weights)
+    return value, alive
 
 
 @compiled

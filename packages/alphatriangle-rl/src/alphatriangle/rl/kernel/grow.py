@@ -24,15 +24,20 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .compile import compiled
-from .expand import EMPTY, expand, first_of_each
+from .expand import EMPTY, expand_fits, first_of_each
 from .features import (
+    NEAR_ROWS,
     NEIGHBOUR_KINDS,
     board_features,
     child_fit_counts,
     child_fit_masks,
+    child_near_rows,
+    child_neighbour_counts,
     fit_masks,
-    hand_terms,
-    neighbour_counts,
+    fit_totals,
+    hand_value,
+    near_rows,
+    refill_odds_table,
 )
 
 
@@ -43,25 +48,19 @@ def beam(
     reward: NDArray[np.float64],
     rows: NDArray[np.int64],
     fit_counts: NDArray[np.int64],
-    by_neighbours: NDArray[np.int64],
-    template_entries: NDArray[np.int64],
-    total_entries: int,
-    weights: NDArray[np.float64],
+    value: NDArray[np.float64],
     beam_width: int,
 ) -> NDArray[np.int64]:
     """The plans to grow, in order: per root (roots come grouped, ascending), those that
     can still place every shape first, then by reward plus board value, highest first.
-    Plan i's counts are row `rows[i]` of `fit_counts` and `by_neighbours`."""
+    Plan i's fit counts are row `rows[i]` of `fit_counts`, its board's value `value[rows[i]]`."""
     count = root.shape[0]
     slots = shapes.shape[1]
     key = np.empty(count, np.float64)
     unplaceable = np.zeros(count, np.bool_)
     for plan in range(count):
         row = rows[plan]
-        value, _ = hand_terms(
-            fit_counts, by_neighbours, row, template_entries, total_entries, slots, weights
-        )
-        key[plan] = -(reward[plan] + value)
+        key[plan] = -(reward[plan] + value[row])
         for slot in range(slots):
             template = int(shapes[plan, slot])
             if template != EMPTY and fit_counts[row, template] == 0:
@@ -127,6 +126,7 @@ def grow(
     template_node: NDArray[np.int64],
     anchor_bits: NDArray[np.uint64],
     blocked_bits: NDArray[np.uint64],
+    placement_near: NDArray[np.uint64],
     playable_bits: NDArray[np.uint64],
     has_left: NDArray[np.uint64],
     has_right: NDArray[np.uint64],
@@ -149,7 +149,7 @@ def grow(
 ]:
     """(root, first action, reward, completes, end board, end board's hand-made value,
     its refill alive odds) of every plan, grouped by root; the last two are NaN for a
-    plan that does not complete."""
+    plan that does not complete. Raises ValueError if a root has no legal move."""
     count, words = root_occupied.shape
     slots = root_shapes.shape[1]
     templates = anchor_bits.shape[0]
@@ -159,8 +159,11 @@ def grow(
     reward = np.zeros(count, np.float64)
     first = np.full(count, -1, np.int64)
     scratch = np.empty((1 + shifts.shape[0] + node_parent.shape[0], words), np.uint64)
-    masks = np.empty((count, templates, words), np.uint64)
+    refill = refill_odds_table(total_entries, slots)
+    masks = np.empty((count, words, templates), np.uint64)
+    near = np.empty((count, NEAR_ROWS, words), np.uint64)
     for board in range(count):
+        near_rows(occupied, board, shifts, playable_bits, near, board, scratch)
         fit_masks(
             occupied,
             board,
@@ -186,12 +189,11 @@ def grow(
     for depth in range(slots):
         if root.shape[0] == 0:
             break
-        parent, action, child_occupied, child_shapes, placed, cleared, _ = expand(
+        parent, action, placement, child_occupied, child_shapes, placed, cleared = expand_fits(
             occupied,
             shapes,
+            masks,
             placement_bits,
-            anchor_start,
-            anchor_cell,
             line_start,
             line_of_placement,
             line_bits,
@@ -202,22 +204,37 @@ def grow(
         for index in parent:
             moves[index] = True
         stuck = np.flatnonzero(~moves)
+        if depth == 0 and stuck.shape[0]:
+            raise ValueError("a position has no legal move: its game is over")
         kept = first_of_each(root[parent], child_occupied, child_shapes)
-        child_parent = parent[kept]
-        child_reward = reward[child_parent] + (
-            placed[kept] * reward_per_placed + cleared[kept] * reward_per_cleared
-        )
-        child_first = action[kept] if depth == 0 else first[child_parent]
-        child_root = root[child_parent]
-        child_occupied = child_occupied[kept]
-        child_cleared = cleared[kept]
-        child_placement = np.empty(kept.shape[0], np.int64)
-        for plan in range(kept.shape[0]):
-            slot, anchor = divmod(action[kept[plan]], num_cells)
-            child_placement[plan] = shapes[child_parent[plan], slot] * num_cells + anchor
-        child_shapes = child_shapes[kept]
+        children = kept.shape[0]
+        child_parent = np.empty(children, np.int64)
+        child_reward = np.empty(children, np.float64)
+        child_first = np.empty(children, np.int64)
+        child_root = np.empty(children, np.int64)
+        child_cleared = np.empty(children, np.int64)
+        child_placement = np.empty(children, np.int64)
+        for plan in range(children):  # the kept children, moved up in place (kept[plan] >= plan)
+            index = kept[plan]
+            before = parent[index]
+            child_parent[plan] = before
+            child_reward[plan] = reward[before] + (
+                placed[index] * reward_per_placed + cleared[index] * reward_per_cleared
+            )
+            child_first[plan] = action[index] if depth == 0 else first[before]
+            child_root[plan] = root[before]
+            child_cleared[plan] = cleared[index]
+            child_placement[plan] = placement[index]
+            for word in range(words):
+                child_occupied[plan, word] = child_occupied[index, word]
+            for slot in range(slots):
+                child_shapes[plan, slot] = child_shapes[index, slot]
+        child_occupied = child_occupied[:children]
+        child_shapes = child_shapes[:children]
         fit_counts = np.empty((kept.shape[0], templates), np.int64)
         by_neighbours = np.empty((kept.shape[0], NEIGHBOUR_KINDS), np.int64)
+        child_value = np.empty(kept.shape[0], np.float64)
+        child_alive = np.empty(kept.shape[0], np.float64)
         for plan in range(kept.shape[0]):
             if child_cleared[plan] == 0:  # cells only filled: fits follow from the parent's
                 child_fit_counts(
@@ -228,11 +245,12 @@ def grow(
                     fit_counts,
                     plan,
                 )
-                neighbour_counts(
-                    child_occupied,
-                    plan,
+                child_neighbour_counts(
+                    near,
+                    child_parent[plan],
+                    placement_near,
+                    child_placement[plan],
                     shifts,
-                    playable_bits,
                     has_left,
                     has_right,
                     points_up,
@@ -258,6 +276,16 @@ def grow(
                     plan,
                     scratch,
                 )
+            placements, fit_nowhere = fit_totals(fit_counts, plan, template_entries)
+            child_value[plan] = hand_value(
+                placements,
+                refill[fit_nowhere, 0],
+                by_neighbours,
+                plan,
+                total_entries,
+                weights,
+            )
+            child_alive[plan] = refill[fit_nowhere, 1]
         done = np.ones(kept.shape[0], np.bool_)
         for plan in range(kept.shape[0]):
             for slot in range(slots):
@@ -290,15 +318,8 @@ def grow(
             out_reward[found] = child_reward[index]
             out_completes[found] = True
             out_occupied[found] = child_occupied[index]
-            out_value[found], out_alive[found] = hand_terms(
-                fit_counts,
-                by_neighbours,
-                int(index),
-                template_entries,
-                total_entries,
-                slots,
-                weights,
-            )
+            out_value[found] = child_value[index]
+            out_alive[found] = child_alive[index]
             found += 1
         order = beam(
             child_root[going],
@@ -306,15 +327,14 @@ def grow(
             child_reward[going] + reward_per_alive,  # taken back if no move follows
             going,
             fit_counts,
-            by_neighbours,
-            template_entries,
-            total_entries,
-            weights,
+            child_value,
             beam_width,
         )
         chosen = going[order]
         parent_masks = masks
-        masks = np.empty((chosen.shape[0], templates, words), np.uint64)
+        parent_near = near
+        masks = np.empty((chosen.shape[0], words, templates), np.uint64)
+        near = np.empty((chosen.shape[0], NEAR_ROWS, words), np.uint64)
         for plan in range(chosen.shape[0]):
             index = chosen[plan]
             if child_cleared[index] == 0:
@@ -326,7 +346,16 @@ def grow(
                     masks,
                     plan,
                 )
+                child_near_rows(
+                    parent_near,
+                    child_parent[index],
+                    placement_near,
+                    child_placement[index],
+                    near,
+                    plan,
+                )
             else:
+                near_rows(child_occupied, index, shifts, playable_bits, near, plan, scratch)
                 fit_masks(
                     child_occupied,
                     index,

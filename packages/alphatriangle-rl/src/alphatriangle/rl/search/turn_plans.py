@@ -87,9 +87,7 @@ def grow_plans(
         raise ValueError(f"beam_width must be at least 1, got {beam_width}")
     root, first, reward, completes, end, end_value, end_alive = grow_turns(
         tables, roots.occupied, roots.shapes, weights.as_array(), beam_width
-    )
-    if (first < 0).any():  # a plan that ended before its first move: the root had none
-        raise ValueError("a position has no legal move: its game is over")
+    )  # raises the ValueError itself for a root with no legal move
     return TurnPlans(
         root=root,
         first_action=first,

@@ -155,6 +155,7 @@ def search_turns(
     scored = score_plans(tables, roots, value, beam_width=beam_width, candidates=candidates)
     plans = scored.plans
     if temperature > 0:
+        found = np.bincount(plans.root, minlength=count).astype(np.int64)
         bounds = np.searchsorted(plans.root, np.arange(count + 1))
         picks = np.array(
             [
@@ -166,7 +167,7 @@ def search_turns(
             np.intp,
         )
     else:  # each position's ties found in one compiled pass, drawn by its own generator
-        start, tied = tied_choices(
+        start, tied, found = tied_choices(
             plans.root, plans.completes, scored.score, plans.first_action, count
         )
         picks = np.array(
@@ -217,7 +218,7 @@ def search_turns(
         afterstate_value=afterstate,
         completes=plans.completes[picks],
         end_occupied=plans.end_occupied[picks],
-        plans=np.bincount(plans.root, minlength=count).astype(np.int64),
+        plans=found,
         afterstates_valued=afterstates_valued,
         refill_boards=refill_boards,
         refill_values=refill_values,
