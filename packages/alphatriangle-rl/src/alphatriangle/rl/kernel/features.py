@@ -349,13 +349,14 @@ def hand_value(
     """The hand-made value's formula, its terms added left to right, of the board with
     those `fit_totals` placements and refill risk and row `row` of `by_neighbours`."""
     expected_placements = placements / total_entries
-    return (
+    value: float = (
         weights[0] * expected_placements
         - weights[1] * refill_risk
         - weights[2] * by_neighbours[row, 0]
         - weights[3] * by_neighbours[row, 1]
         - weights[4] * by_neighbours[row, 2]
     )
+    return value
 
 
 @compiled
